@@ -1,0 +1,74 @@
+"""SQLite state: one file per app, a connection per request, schema + seed on first use."""
+from __future__ import annotations
+
+import sqlite3
+from typing import Callable
+
+from flask import Flask, current_app, g
+
+from .clock import PortalClock
+
+COMMON_SQL = """
+CREATE TABLE IF NOT EXISTS mock_clock (id INTEGER PRIMARY KEY CHECK (id = 1), offset_seconds REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS sms_inbox (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    phone TEXT NOT NULL,
+    code TEXT NOT NULL,
+    text TEXT NOT NULL,
+    purpose TEXT NOT NULL,
+    sent_at TEXT NOT NULL
+);
+"""
+
+
+def connect(path: str) -> sqlite3.Connection:
+    # isolation_level=None: we issue BEGIN IMMEDIATE ourselves where a rule must be atomic.
+    conn = sqlite3.connect(path, timeout=10, isolation_level=None, check_same_thread=False)
+    conn.row_factory = sqlite3.Row
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA foreign_keys=ON")
+    return conn
+
+
+def get_db() -> sqlite3.Connection:
+    if "db" not in g:
+        g.db = connect(current_app.config["DATABASE"])
+    return g.db
+
+
+def get_clock() -> PortalClock:
+    return PortalClock(get_db())
+
+
+def _close_db(_exc: BaseException | None = None) -> None:
+    conn = g.pop("db", None)
+    if conn is not None:
+        conn.close()
+
+
+def reset(conn: sqlite3.Connection, schema: str, seed: Callable) -> None:
+    """Drop every table and re-create the seeded state (the /__mock__/reset endpoint)."""
+    tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'")]
+    conn.execute("PRAGMA foreign_keys=OFF")
+    for t in tables:
+        conn.execute(f'DROP TABLE IF EXISTS "{t}"')
+    conn.execute("PRAGMA foreign_keys=ON")
+    _create(conn, schema, seed)
+
+
+def _create(conn: sqlite3.Connection, schema: str, seed: Callable) -> None:
+    conn.executescript(COMMON_SQL + schema)
+    conn.execute("INSERT OR IGNORE INTO mock_clock (id, offset_seconds) VALUES (1, 0)")
+    seed(conn, PortalClock(conn))
+
+
+def init_app(app: Flask, schema: str, seed: Callable) -> None:
+    conn = connect(app.config["DATABASE"])
+    try:
+        exists = conn.execute("SELECT 1 FROM sqlite_master WHERE name='mock_clock'").fetchone()
+        if not exists:
+            _create(conn, schema, seed)
+    finally:
+        conn.close()
+    app.extensions["tuiding.schema"] = (schema, seed)
+    app.teardown_appcontext(_close_db)

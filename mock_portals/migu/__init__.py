@@ -1,0 +1,6 @@
+"""咪咕会员 mock portal (website journey)."""
+from flask import Blueprint
+
+bp = Blueprint("migu", __name__, template_folder="templates", static_folder="static", static_url_path="/static/migu")
+
+from . import views  # noqa: E402,F401  (registers routes on bp)

@@ -1,0 +1,211 @@
+"""Reading and changing Migu accounts and receipts in SQLite (views stay thin)."""
+from __future__ import annotations
+
+import secrets
+import sqlite3
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from . import rules
+from .seed import SERVICES
+
+
+@dataclass(frozen=True)
+class Member:
+    account: str
+    phone: str
+    nickname: str
+    member_type: str
+    plan: str
+    price_yuan: float
+    status: str
+    expires_on: date
+    auto_renew: bool
+    payment_method: str
+    paused_until: date | None
+    frozen_days: int | None
+
+    @property
+    def plan_label(self) -> str:
+        return "连续包月" if self.plan == "monthly" else "年度会员"
+
+    @property
+    def service(self) -> str:
+        return f"{self.member_type}({self.plan_label})"
+
+    @property
+    def services(self) -> list[str]:
+        return SERVICES.get(self.member_type, [])
+
+    @property
+    def status_label(self) -> str:
+        return {"active": "生效中", "paused": "已暂停", "unsubscribed": "已退订"}[self.status]
+
+    @property
+    def masked(self) -> str:
+        return rules.mask_account(self.account)
+
+    def days_left(self, today: date) -> int:
+        if self.status == "paused":
+            return self.frozen_days or 0
+        if self.status == "unsubscribed":
+            return 0
+        return rules.remaining_days(self.expires_on, today)
+
+
+@dataclass(frozen=True)
+class Receipt:
+    receipt_no: str
+    account: str
+    kind: str
+    service: str
+    channel: str
+    issued_at: datetime
+    effective_on: date
+    details: str
+
+    @property
+    def kind_label(self) -> str:
+        return {"unsubscribe": "退订", "pause": "暂停会员", "resume": "恢复会员"}.get(self.kind, self.kind)
+
+    @property
+    def masked_account(self) -> str:
+        return rules.mask_account(self.account)
+
+    @property
+    def issued_label(self) -> str:
+        return rules.format_timestamp(self.issued_at)
+
+
+def _member(row: sqlite3.Row) -> Member:
+    return Member(
+        account=row["account"], phone=row["phone"], nickname=row["nickname"], member_type=row["member_type"],
+        plan=row["plan"], price_yuan=row["price_yuan"], status=row["status"],
+        expires_on=date.fromisoformat(row["expires_on"]), auto_renew=bool(row["auto_renew"]),
+        payment_method=row["payment_method"],
+        paused_until=date.fromisoformat(row["paused_until"]) if row["paused_until"] else None,
+        frozen_days=row["frozen_days"],
+    )
+
+
+def _receipt(row: sqlite3.Row) -> Receipt:
+    return Receipt(
+        receipt_no=row["receipt_no"], account=row["account"], kind=row["kind"], service=row["service"],
+        channel=row["channel"], issued_at=datetime.fromisoformat(row["issued_at"]),
+        effective_on=date.fromisoformat(row["effective_on"]), details=row["details"],
+    )
+
+
+def find_member(conn: sqlite3.Connection, account: str, today: date) -> Member | None:
+    """The member as of `today`: a pause whose resume date has passed has resumed."""
+    row = conn.execute("SELECT * FROM migu_account WHERE account = ? OR phone = ?", (account, account)).fetchone()
+    if row is None:
+        return None
+    m = _member(row)
+    if m.status == "paused" and m.paused_until and today >= m.paused_until:
+        conn.execute(
+            "UPDATE migu_account SET status='active', expires_on=?, paused_until=NULL, frozen_days=NULL WHERE account=?",
+            (rules.resume(m.frozen_days or 0, m.paused_until).isoformat(), m.account),
+        )
+        return find_member(conn, account, today)
+    return m
+
+
+def attempt_login(conn: sqlite3.Connection, account: str, password: str, now: datetime) -> tuple[Member | None, str]:
+    row = conn.execute("SELECT * FROM migu_account WHERE account = ? OR phone = ?", (account, account)).fetchone()
+    if row is None:
+        return None, "账号或密码错误"
+    locked_until = datetime.fromisoformat(row["locked_until"]) if row["locked_until"] else None
+    ok = check_password_hash(row["password_hash"], password)
+    verdict = rules.register_login(ok, row["failed_logins"], locked_until, now)
+    conn.execute(
+        "UPDATE migu_account SET failed_logins=?, locked_until=? WHERE account=?",
+        (verdict.failed_logins, verdict.locked_until.isoformat() if verdict.locked_until else None, row["account"]),
+    )
+    if not verdict.ok:
+        return None, verdict.message
+    return find_member(conn, row["account"], now.date()), ""
+
+
+def set_password(conn: sqlite3.Connection, account: str, password: str) -> None:
+    """A reset also lifts a lockout: the owner proved who they are with the SMS code."""
+    conn.execute(
+        "UPDATE migu_account SET password_hash=?, failed_logins=0, locked_until=NULL WHERE account=?",
+        (generate_password_hash(password), account),
+    )
+
+
+def receipts_for(conn: sqlite3.Connection, account: str) -> list[Receipt]:
+    rows = conn.execute("SELECT * FROM migu_receipt WHERE account=? ORDER BY issued_at DESC", (account,)).fetchall()
+    return [_receipt(r) for r in rows]
+
+
+def get_receipt(conn: sqlite3.Connection, account: str, receipt_no: str) -> Receipt | None:
+    row = conn.execute("SELECT * FROM migu_receipt WHERE account=? AND receipt_no=?", (account, receipt_no)).fetchone()
+    return _receipt(row) if row else None
+
+
+def new_confirm_token(conn: sqlite3.Connection, account: str) -> str:
+    token = secrets.token_urlsafe(16)
+    conn.execute("INSERT INTO migu_confirm_token (token, account) VALUES (?, ?)", (token, account))
+    return token
+
+
+class AlreadyUnsubscribed(Exception):
+    pass
+
+
+def unsubscribe(conn: sqlite3.Connection, account: str, token: str, now: datetime, channel: str = "官网") -> Receipt:
+    """Stop the membership and issue exactly one receipt.
+
+    Atomic (BEGIN IMMEDIATE): a confirmation submitted twice returns the receipt the
+    first submission issued; an account already unsubscribed raises AlreadyUnsubscribed.
+    """
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        tok = conn.execute("SELECT * FROM migu_confirm_token WHERE token=? AND account=?", (token, account)).fetchone()
+        if tok is not None and tok["receipt_no"]:
+            conn.execute("COMMIT")
+            return get_receipt(conn, account, tok["receipt_no"])  # type: ignore[return-value]
+        m = find_member(conn, account, now.date())
+        if m is None or m.status == "unsubscribed":
+            raise AlreadyUnsubscribed(account)
+        receipt_no = f"MG{now:%Y%m%d}{secrets.randbelow(10**6):06d}"
+        conn.execute(
+            "INSERT INTO migu_receipt VALUES (?,?,?,?,?,?,?,?)",
+            (receipt_no, account, "unsubscribe", m.service, channel, now.isoformat(), now.date().isoformat(),
+             f"会员权益已停止;自动续费已关闭,{m.payment_method} 不再扣费"),
+        )
+        conn.execute(
+            "UPDATE migu_account SET status='unsubscribed', auto_renew=0, expires_on=?, paused_until=NULL,"
+            " frozen_days=NULL WHERE account=?",
+            (now.date().isoformat(), account),
+        )
+        if tok is not None:
+            conn.execute("UPDATE migu_confirm_token SET receipt_no=? WHERE token=?", (receipt_no, token))
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    return get_receipt(conn, account, receipt_no)  # type: ignore[return-value]
+
+
+def pause_member(conn: sqlite3.Connection, m: Member, months: int, now: datetime) -> rules.Pause:
+    p = rules.pause(m.expires_on, now.date(), months)
+    conn.execute(
+        "UPDATE migu_account SET status='paused', paused_until=?, frozen_days=? WHERE account=? AND status='active'",
+        (p.resumes_on.isoformat(), p.remaining_days, m.account),
+    )
+    return p
+
+
+def resume_member(conn: sqlite3.Connection, m: Member, now: datetime) -> date:
+    expires = rules.resume(m.frozen_days or 0, now.date())
+    conn.execute(
+        "UPDATE migu_account SET status='active', expires_on=?, paused_until=NULL, frozen_days=NULL"
+        " WHERE account=? AND status='paused'",
+        (expires.isoformat(), m.account),
+    )
+    return expires

@@ -1,0 +1,193 @@
+"""Routes of the Migu website. Rules live in rules.py, storage in store.py."""
+from __future__ import annotations
+
+import re
+from functools import wraps
+from typing import Callable
+
+from flask import flash, g, redirect, render_template, request, session, url_for
+
+from .. import sms
+from ..db import get_clock, get_db
+from . import bp, rules, store
+
+PHONE_RE = re.compile(r"^1\d{10}$")
+
+
+@bp.before_app_request
+def _load_member() -> None:
+    g.now = get_clock().now()
+    account = session.get("account")
+    g.member = store.find_member(get_db(), account, g.now.date()) if account else None
+
+
+@bp.app_context_processor
+def _inject() -> dict:
+    return {"member": g.get("member"), "today": g.now.date() if "now" in g else None}
+
+
+def login_required(view: Callable) -> Callable:
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        if g.member is None:
+            return redirect(url_for("migu.login", next=request.path))
+        return view(*args, **kwargs)
+    return wrapped
+
+
+@bp.get("/")
+def home():
+    return render_template("migu/home.html")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    error, account = None, ""
+    if request.method == "POST":
+        account = request.form.get("account", "").strip()
+        password = request.form.get("password", "")
+        if not account or not password:
+            error = "请输入账号和密码"
+        else:
+            member, error = store.attempt_login(get_db(), account, password, g.now)
+            if member is not None:
+                session.clear()
+                session["account"] = member.account
+                nxt = request.args.get("next", "")
+                return redirect(nxt if nxt.startswith("/") and not nxt.startswith("//") else url_for("migu.home"))
+    return render_template("migu/login.html", error=error, account=account), (400 if error else 200)
+
+
+@bp.post("/logout")
+def logout():
+    session.clear()
+    flash("您已安全退出")
+    return redirect(url_for("migu.home"))
+
+
+@bp.route("/forgot", methods=["GET", "POST"])
+def forgot():
+    error, phone = None, request.form.get("phone", "").strip()
+    if request.method == "POST":
+        if not PHONE_RE.match(phone):
+            error = "请输入 11 位手机号"
+        elif store.find_member(get_db(), phone, g.now.date()) is None:
+            error = "该手机号未注册咪咕账号"
+        else:
+            sms.send_code(get_db(), phone, "reset", "【咪咕】您正在重置密码,验证码 {code},5 分钟内有效。", g.now)
+            session["reset_phone"] = phone
+            return redirect(url_for("migu.forgot_reset"))
+    return render_template("migu/forgot.html", error=error, phone=phone), (400 if error else 200)
+
+
+@bp.route("/forgot/reset", methods=["GET", "POST"])
+def forgot_reset():
+    phone = session.get("reset_phone")
+    if not phone:
+        return redirect(url_for("migu.forgot"))
+    error = None
+    if request.method == "POST":
+        code = request.form.get("code", "").strip()
+        new, confirm = request.form.get("new_password", ""), request.form.get("confirm_password", "")
+        if not re.fullmatch(r"\d{6}", code):
+            error = "请输入 6 位数字验证码"
+        elif not sms.code_is_valid(sms.latest(get_db(), phone, "reset"), code, g.now):
+            error = "验证码错误或已过期,请重新获取"
+        else:
+            error = rules.password_problem(new, confirm)
+        if error is None:
+            store.set_password(get_db(), phone, new)
+            session.pop("reset_phone", None)
+            flash("密码已重置,请使用新密码登录")
+            return redirect(url_for("migu.login"))
+    return render_template("migu/forgot_reset.html", error=error, masked=rules.mask_account(phone)), (400 if error else 200)
+
+
+@bp.get("/member")
+@login_required
+def member_center():
+    return render_template("migu/member.html", receipts=store.receipts_for(get_db(), g.member.account))
+
+
+@bp.get("/member/manage")
+@login_required
+def manage():
+    return render_template("migu/manage.html")
+
+
+@bp.route("/member/unsubscribe", methods=["GET", "POST"])
+@login_required
+def unsubscribe_agreement():
+    if g.member.status == "unsubscribed":
+        return render_template("migu/already.html", receipts=store.receipts_for(get_db(), g.member.account)), 409
+    error = None
+    if request.method == "POST":
+        if request.form.get("agree") != "yes":
+            error = "请先阅读并勾选同意《咪咕会员退订协议》"
+        else:
+            session["agreed"] = g.member.account
+            return redirect(url_for("migu.unsubscribe_confirm"))
+    return render_template("migu/agreement.html", error=error), (400 if error else 200)
+
+
+@bp.route("/member/unsubscribe/confirm", methods=["GET", "POST"])
+@login_required
+def unsubscribe_confirm():
+    conn = get_db()
+    if request.method == "POST":
+        try:
+            receipt = store.unsubscribe(conn, g.member.account, request.form.get("token", ""), g.now)
+        except store.AlreadyUnsubscribed:
+            return render_template("migu/already.html", receipts=store.receipts_for(conn, g.member.account)), 409
+        session.pop("agreed", None)
+        return redirect(url_for("migu.receipt", receipt_no=receipt.receipt_no))
+    if g.member.status == "unsubscribed":
+        return render_template("migu/already.html", receipts=store.receipts_for(conn, g.member.account)), 409
+    if session.get("agreed") != g.member.account:
+        flash("请先阅读并同意退订协议")
+        return redirect(url_for("migu.unsubscribe_agreement"))
+    return render_template("migu/confirm.html", token=store.new_confirm_token(conn, g.member.account))
+
+
+@bp.get("/member/receipts/<receipt_no>")
+@login_required
+def receipt(receipt_no: str):
+    r = store.get_receipt(get_db(), g.member.account, receipt_no)
+    if r is None:
+        return render_template("migu/not_found.html"), 404
+    return render_template("migu/receipt.html", receipt=r)
+
+
+@bp.get("/member/history")
+@login_required
+def history():
+    return render_template("migu/history.html", receipts=store.receipts_for(get_db(), g.member.account))
+
+
+@bp.route("/member/pause", methods=["GET", "POST"])
+@login_required
+def pause():
+    m = g.member
+    error = None
+    if m.status != "active":
+        error = "当前会员状态为「%s」,无法暂停" % m.status_label
+    elif request.method == "POST":
+        raw = request.form.get("months", "")
+        if not raw.isdigit() or int(raw) not in rules.PAUSE_MONTHS:
+            error = "请选择暂停时长"
+        else:
+            p = store.pause_member(get_db(), m, int(raw), g.now)
+            flash(f"会员已暂停,将于 {p.resumes_on:%Y-%m-%d} 自动恢复,剩余 {p.remaining_days} 天权益已为您保留")
+            return redirect(url_for("migu.member_center"))
+    return render_template("migu/pause.html", error=error, options=rules.PAUSE_MONTHS), (400 if error and request.method == "POST" else 200)
+
+
+@bp.post("/member/resume")
+@login_required
+def resume():
+    if g.member.status != "paused":
+        flash("会员未处于暂停状态")
+        return redirect(url_for("migu.manage"))
+    expires = store.resume_member(get_db(), g.member, g.now)
+    flash(f"会员已恢复,有效期至 {expires:%Y-%m-%d}")
+    return redirect(url_for("migu.member_center"))

@@ -1,0 +1,37 @@
+"""The mock SMS gateway: codes are "sent" into a table the test API can read."""
+from __future__ import annotations
+
+import secrets
+import sqlite3
+from datetime import datetime, timedelta
+
+CODE_TTL = timedelta(minutes=5)
+
+
+def new_code() -> str:
+    return f"{secrets.randbelow(1_000_000):06d}"
+
+
+def send_code(conn: sqlite3.Connection, phone: str, purpose: str, text: str, now: datetime) -> str:
+    code = new_code()
+    conn.execute(
+        "INSERT INTO sms_inbox (phone, code, text, purpose, sent_at) VALUES (?, ?, ?, ?, ?)",
+        (phone, code, text.format(code=code), purpose, now.isoformat()),
+    )
+    return code
+
+
+def latest(conn: sqlite3.Connection, phone: str, purpose: str | None = None) -> sqlite3.Row | None:
+    sql = "SELECT * FROM sms_inbox WHERE phone = ?"
+    args: list = [phone]
+    if purpose:
+        sql += " AND purpose = ?"
+        args.append(purpose)
+    return conn.execute(sql + " ORDER BY id DESC LIMIT 1", args).fetchone()
+
+
+def code_is_valid(row: sqlite3.Row | None, code: str, now: datetime) -> bool:
+    """A code is valid if it is the latest one sent and younger than CODE_TTL."""
+    if row is None or not secrets.compare_digest(row["code"], code.strip()):
+        return False
+    return now - datetime.fromisoformat(row["sent_at"]) <= CODE_TTL

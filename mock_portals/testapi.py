@@ -1,0 +1,68 @@
+"""/__mock__/: test control (reset, SMS inbox, clock). Mounted only in embedded and dev modes."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import Blueprint, abort, current_app, jsonify, request
+
+from . import db, sms
+
+bp = Blueprint("mock", __name__, url_prefix="/__mock__")
+
+_UNITS = {"seconds": 1, "minutes": 60, "hours": 3600, "days": 86400}
+
+
+@bp.post("/reset")
+def reset():
+    schema, seed = current_app.extensions["tuiding.schema"]
+    db.reset(db.get_db(), schema, seed)
+    return jsonify(ok=True, portal=current_app.config["PORTAL"])
+
+
+@bp.get("/sms/latest")
+def sms_latest():
+    phone = request.args.get("phone", "").strip()
+    if not phone:
+        return jsonify(error="query parameter 'phone' is required"), 400
+    row = sms.latest(db.get_db(), phone, request.args.get("purpose") or None)
+    if row is None:
+        return jsonify(error=f"no SMS sent to {phone}"), 404
+    return jsonify(phone=row["phone"], code=row["code"], text=row["text"], purpose=row["purpose"], sent_at=row["sent_at"])
+
+
+@bp.get("/sms")
+def sms_list():
+    phone = request.args.get("phone")
+    conn = db.get_db()
+    rows = conn.execute(
+        "SELECT * FROM sms_inbox" + (" WHERE phone = ?" if phone else "") + " ORDER BY id",
+        (phone,) if phone else (),
+    ).fetchall()
+    return jsonify(messages=[dict(r) for r in rows])
+
+
+@bp.get("/clock")
+def clock_get():
+    clock = db.get_clock()
+    return jsonify(now=clock.now().isoformat(), offset_seconds=clock.offset().total_seconds())
+
+
+@bp.post("/clock/advance")
+def clock_advance():
+    body = request.get_json(silent=True) or {}
+    body.update({k: v for k, v in request.args.items()})
+    unknown = set(body) - set(_UNITS)
+    if unknown or not body:
+        return jsonify(error=f"expected any of {sorted(_UNITS)} with a number, got {sorted(body) or 'nothing'}"), 400
+    try:
+        seconds = sum(float(v) * _UNITS[k] for k, v in body.items())
+        now = db.get_clock().advance(timedelta(seconds=seconds))
+    except ValueError as exc:
+        return jsonify(error=str(exc)), 400
+    return jsonify(now=now.isoformat())
+
+
+@bp.before_request
+def _only_when_enabled():
+    if not current_app.config.get("TEST_API"):
+        abort(404)
