@@ -1,0 +1,112 @@
+"""Find or launch a browser (explicit path, Playwright-installed, system Chromium, remote ws://)."""
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+SYSTEM_CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome")
+# Quiet on closed networks (no background fetches) and usable as root in containers.
+QUIET_ARGS = ["--disable-background-networking", "--disable-component-update", "--no-first-run", "--disable-sync"]
+# A fake camera/microphone that grants getUserMedia without a prompt (face-recognition flows).
+FAKE_MEDIA_ARGS = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"]
+
+
+class BrowserNotFound(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class BrowserInfo:
+    executable: str | None   # None: let Playwright use the browser it installed
+    source: str              # "explicit" | "env" | "playwright" | "system"
+
+
+def playwright_installed_chromium() -> str | None:
+    root = Path(os.environ.get("PLAYWRIGHT_BROWSERS_PATH") or Path.home() / ".cache" / "ms-playwright")
+    for pattern in ("chromium-*/chrome-linux*/chrome", "chromium_headless_shell-*/chrome-*/headless_shell",
+                    "chromium-*/chrome-mac*/Chromium.app/Contents/MacOS/Chromium"):
+        for hit in sorted(root.glob(pattern), reverse=True):
+            if os.access(hit, os.X_OK):
+                return str(hit)
+    return None
+
+
+def find_browser(explicit: str | None = None) -> BrowserInfo:
+    """Explicit path, then $TUIDING_BROWSER, then a Playwright-installed Chromium, then a system one."""
+    for value, source in ((explicit, "explicit"), (os.environ.get("TUIDING_BROWSER"), "env")):
+        if value:
+            path = shutil.which(value) or value
+            if not (Path(path).is_file() and os.access(path, os.X_OK)):
+                raise BrowserNotFound(f"browser not found or not executable: {value} (from {'--browser-path' if source == 'explicit' else 'TUIDING_BROWSER'})")
+            return BrowserInfo(path, source)
+    if playwright_installed_chromium():
+        return BrowserInfo(None, "playwright")
+    for name in SYSTEM_CANDIDATES:
+        path = shutil.which(name)
+        if path:
+            return BrowserInfo(path, "system")
+    raise BrowserNotFound(
+        "no Chromium found: run 'make bootstrap', or install one (apt-get install chromium fonts-noto-cjk, "
+        "or .venv/bin/playwright install chromium), or set TUIDING_BROWSER=/path/to/chrome"
+    )
+
+
+def launch_options(info: BrowserInfo, *, headed: bool = False) -> dict[str, Any]:
+    args = list(QUIET_ARGS) + FAKE_MEDIA_ARGS
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        args.append("--no-sandbox")  # Chromium refuses to start sandboxed as root
+    opts: dict[str, Any] = {"headless": not headed, "args": args}
+    if info.executable:
+        opts["executable_path"] = info.executable
+    return opts
+
+
+class BrowserSession:
+    """One Playwright driver and one browser (launched, or connected with `connect=ws://…`).
+
+        with BrowserSession() as session:
+            context = session.new_context(locale="zh-CN")
+    """
+
+    def __init__(self, *, browser_path: str | None = None, headed: bool = False, connect: str | None = None) -> None:
+        self._browser_path, self._headed, self._connect = browser_path, headed, connect
+        self._pw: Any = None
+        self.browser: Any = None
+        self.description = ""
+
+    def __enter__(self) -> "BrowserSession":
+        from playwright.sync_api import sync_playwright
+
+        if self._connect is None:
+            info = find_browser(self._browser_path)  # fail before starting anything
+        self._pw = sync_playwright().start()
+        try:
+            if self._connect:
+                self.browser = self._pw.chromium.connect(self._connect)
+                self.description = f"chromium {self.browser.version} via {self._connect}"
+            else:
+                self.browser = self._pw.chromium.launch(**launch_options(info, headed=self._headed))
+                self.description = f"chromium {self.browser.version} ({info.executable or 'playwright-installed'})"
+        except BaseException:
+            self._pw.stop()
+            raise
+        return self
+
+    @property
+    def devices(self) -> dict[str, dict[str, Any]]:
+        return self._pw.devices
+
+    def new_context(self, **kwargs: Any) -> Any:
+        return self.browser.new_context(**kwargs)
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        try:
+            if self.browser is not None:
+                self.browser.close()
+        finally:
+            if self._pw is not None:
+                self._pw.stop()

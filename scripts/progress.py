@@ -1,0 +1,83 @@
+"""Progress output of `tuiding run`: rich on a terminal, plain lines otherwise, JSON Lines with --json."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any, Callable
+
+import click
+
+from .receipts import StepRecord
+
+MARK = {"passed": "✓", "failed": "✗", "skipped": "↷", "optional-failed": "!"}
+
+
+class Progress:
+    def __init__(self, as_json: bool, tty: bool) -> None:
+        self.as_json, self.tty = as_json, tty
+        if tty and not as_json:
+            from rich.console import Console
+            self.console = Console(highlight=False)
+
+    def scenario(self, sc: Any, n: int, total: int) -> Callable[[str, Any], None]:
+        def on(event: str, payload: Any) -> None:
+            if event == "start":
+                self._start(sc, n, total)
+            elif event == "step":
+                self._step(sc, payload)
+            elif event == "end":
+                self._end(payload)
+        return on
+
+    def _start(self, sc: Any, n: int, total: int) -> None:
+        if self.as_json:
+            return
+        if self.tty:
+            self.console.rule(f"[bold]{sc.name}[/]  [dim]{sc.file} ({n}/{total})[/]", align="left")
+        else:
+            click.echo(f"[{n}/{total}] {sc.name} ({sc.file})")
+
+    def _step(self, sc: Any, r: StepRecord) -> None:
+        if self.as_json:
+            return
+        line = f"{MARK.get(r.status, '?')} {r.index:02d} {r.name}  ({r.duration_ms / 1000:.1f}s)"
+        if self.tty:
+            color = {"passed": "green", "failed": "red", "skipped": "dim", "optional-failed": "yellow"}[r.status]
+            self.console.print(f"  [{color}]{line}[/]", soft_wrap=True)
+        else:
+            click.echo(f"  {line}")
+        if r.error:
+            self._err(f"      {r.error}")
+
+    def _end(self, result: Any) -> None:
+        if self.as_json:
+            click.echo(json.dumps({
+                "scenario": result.scenario.name, "file": str(result.scenario.file), "status": result.status,
+                "run_dir": str(result.run_dir), "duration_s": round(result.duration_s, 2), "metrics": result.metrics,
+                "failure": None if not result.failure else {"step": result.failure.step.index, "name": result.failure.step.name,
+                "source": result.failure.step.source, "message": result.failure.message,
+                "screenshot": str(result.run_dir / result.failure.step.screenshot) if result.failure.step.screenshot else None},
+            }, ensure_ascii=False))
+            return
+        if result.failure:
+            f = result.failure
+            shot = result.run_dir / f.step.screenshot if f.step.screenshot else "(none)"
+            self._err(f"FAILED {result.scenario.name}: step {f.step.index} 「{f.step.name}」 at {f.step.source}\n"
+                      f"  {f.message}\n  screenshot: {shot}")
+        click.echo(f"  → {result.status} in {result.duration_s:.1f}s; report: {result.run_dir / 'report.html'}")
+
+    def _err(self, text: str) -> None:
+        click.echo(text, err=True)
+
+    def summary(self, results: list[Any], out_dir: Path) -> None:
+        if self.as_json:
+            return
+        passed = sum(r.passed for r in results)
+        click.echo(f"\n{passed} passed, {len(results) - passed} failed — receipts and reports under {out_dir}/")
+        for r in results:
+            click.echo(f"  {'✓' if r.passed else '✗'} {r.run_dir}/report.html")
+
+
+def make_progress(*, as_json: bool) -> Progress:
+    return Progress(as_json, sys.stdout.isatty())

@@ -1,0 +1,1 @@
+"""Reports read a run folder (manifest + receipts); they never talk to the browser."""

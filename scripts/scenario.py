@@ -1,0 +1,368 @@
+"""Load scenario and flow files into a typed model, reporting every problem as file:line:col."""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Iterable
+
+from pydantic import BaseModel, ValidationError
+
+from . import args as A
+from .source import Document, Pos, SourceError, load as load_source
+from .steps import ACTIONS
+from .variables import RefError, refs_in
+
+COMMON_KEYS = tuple(f.alias or n for n, f in A.StepOptions.model_fields.items())
+FLOW_DIR_NAME = "flows"
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: Path
+    line: int
+    col: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.col}: {self.message}"
+
+
+class ScenarioInvalid(Exception):
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("\n".join(map(str, problems)))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class Step:
+    action: str
+    raw: Any                       # the argument as written (variables not yet substituted)
+    options: A.StepOptions
+    file: Path
+    line: int
+    col: int
+    flow: "Flow | None" = None     # for `run:`
+
+    @property
+    def where(self) -> str:
+        return f"{self.file}:{self.line}"
+
+
+@dataclass(frozen=True)
+class Flow:
+    file: Path
+    name: str | None
+    vars: dict[str, Any]
+    secrets: tuple[str, ...]
+    steps: tuple[Step, ...]
+
+
+@dataclass(frozen=True)
+class Scenario:
+    file: Path
+    name: str
+    description: str | None
+    portal: str | None
+    base_url: str | None
+    device: str | None
+    locale: str
+    timezone: str
+    tags: tuple[str, ...]
+    vars: dict[str, Any]
+    secrets: tuple[str, ...]
+    budget: A.Budget | None
+    steps: tuple[Step, ...]
+
+    @property
+    def slug(self) -> str:
+        return slugify(self.file.stem)
+
+    @property
+    def step_count(self) -> int:
+        return sum(1 for _ in iter_leaf_steps(self.steps))
+
+
+def iter_leaf_steps(steps: Iterable[Step]) -> Iterable[Step]:
+    for s in steps:
+        if s.flow is not None:
+            yield from iter_leaf_steps(s.flow.steps)
+        else:
+            yield s
+
+
+def slugify(text: str) -> str:
+    s = re.sub(r"[^\w\-]+", "-", text, flags=re.UNICODE).strip("-")
+    return s[:80] or "step"
+
+
+@lru_cache(maxsize=1)
+def device_names() -> tuple[str, ...]:
+    """Playwright's device list, read from its package data (no browser, no driver process)."""
+    import playwright
+    for cand in Path(playwright.__file__).parent.glob("driver/package/**/deviceDescriptorsSource.json"):
+        return tuple(json.loads(cand.read_text(encoding="utf-8")))
+    return ()
+
+
+def _portals() -> tuple[str, ...]:
+    from mock_portals.registry import PORTALS
+    return PORTALS
+
+
+# ---------------------------------------------------------------- pydantic errors → problems
+
+def _type_name(v: Any) -> str:
+    return {dict: "a mapping", list: "a list", str: "a string", bool: "true/false", int: "a number",
+            float: "a number", type(None): "nothing (null)"}.get(type(v), type(v).__name__)
+
+
+def _problems_from(exc: ValidationError, doc: Document, base: tuple) -> list[Problem]:
+    out: dict[tuple, Problem] = {}
+    for err in exc.errors():
+        path, node = list(base), _at(doc.data, base)
+        loc = list(err["loc"])
+        for i, part in enumerate(loc):
+            inside = (isinstance(node, dict) and part in node) or (isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node))
+            if inside:
+                path.append(part)
+                node = node[part]
+            elif i == len(loc) - 1 and err["type"] == "missing":
+                pass
+            # else: a union tag ('map', 'str', …) or a model name: not part of the data
+        t = err["type"]
+        key_pos = False
+        if t == "unknown_key":
+            path.append(err["ctx"]["key"])
+            key_pos, msg = True, err["msg"]
+        elif t == "missing":
+            msg = f"missing required key '{loc[-1]}'"
+        elif t == "literal_error":
+            expected = re.findall(r"'([^']*)'", err["ctx"]["expected"])
+            hint = A.closest(str(err["input"]), expected)
+            msg = f"expected one of {', '.join(expected)}, got '{err['input']}'" + (f"; did you mean '{hint}'?" if hint else "")
+        elif t in ("too_short",) and isinstance(err["input"], list):
+            msg = "expected a non-empty list"
+        elif t.endswith("_type") or t in ("model_attributes_type", "dict_type", "model_type"):
+            msg = f"{err['msg'].replace('Input should be', 'expected')}, got {_type_name(err['input'])}"
+        else:
+            msg = err["msg"].replace("Value error, ", "").replace("Input should be", "expected")
+            if path and isinstance(path[-1], str) and path[-1] not in msg:
+                msg = f"{path[-1]}: {msg}"
+        pos = doc.pos(tuple(path), key=key_pos)
+        out.setdefault((pos.line, pos.col), Problem(doc.file, pos.line, pos.col, msg))
+    return list(out.values())
+
+
+def _at(data: Any, path: tuple) -> Any:
+    for p in path:
+        data = data[p]
+    return data
+
+
+# ---------------------------------------------------------------- loading
+
+@dataclass
+class _Loader:
+    problems: list[Problem] = field(default_factory=list)
+
+    def problem(self, doc: Document, path: tuple, message: str, *, key: bool = False) -> None:
+        pos = doc.pos(path, key=key)
+        self.problems.append(Problem(doc.file, pos.line, pos.col, message))
+
+    def header(self, doc: Document, model: type[BaseModel]) -> BaseModel | None:
+        if not isinstance(doc.data, dict):
+            self.problem(doc, (), f"expected a mapping with 'name' and 'steps' at the top, got {_type_name(doc.data)}")
+            return None
+        try:
+            return model.model_validate(doc.data)
+        except ValidationError as exc:
+            self.problems += _problems_from(exc, doc, ())
+            return None
+
+    def check_vars_block(self, doc: Document, vars_: dict[str, Any], secrets: list[str]) -> None:
+        for name, value in vars_.items():
+            if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", name):
+                self.problem(doc, ("vars", name), f"'{name}' is not a valid variable name (letters, digits, _)", key=True)
+            try:
+                for ref in refs_in(value):
+                    if ref.kind == "var":
+                        self.problem(doc, ("vars", name), f"vars may use ${{env:…}}, ${{now:…}} and ${{run.id}}, not other variables ('${{{ref.raw}}}')")
+            except RefError as exc:
+                self.problem(doc, ("vars", name), str(exc))
+        for i, s in enumerate(secrets):
+            if s not in vars_:
+                hint = A.closest(s, list(vars_))
+                self.problem(doc, ("secrets", i), f"secret '{s}' is not a variable in vars" + (f"; did you mean '{hint}'?" if hint else ""))
+
+    def check_refs(self, doc: Document, value: Any, path: tuple, known: set[str]) -> None:
+        if isinstance(value, dict):
+            for k, v in value.items():
+                self.check_refs(doc, v, path + (k,), known)
+        elif isinstance(value, list):
+            for i, v in enumerate(value):
+                self.check_refs(doc, v, path + (i,), known)
+        elif isinstance(value, str):
+            try:
+                refs = refs_in(value)
+            except RefError as exc:
+                self.problem(doc, path, str(exc))
+                return
+            for ref in refs:
+                if ref.kind == "var" and ref.name not in known:
+                    hint = A.closest(ref.name, sorted(known))
+                    self.problem(doc, path, f"unknown variable '${{{ref.name}}}'" + (f"; did you mean '{hint}'?" if hint else " (define it under vars, or save it in an earlier step)"))
+
+    def steps(self, doc: Document, raw_steps: list[Any], known: set[str], stack: tuple[Path, ...]) -> list[Step]:
+        out: list[Step] = []
+        for i, raw in enumerate(raw_steps):
+            path = ("steps", i)
+            if not isinstance(raw, dict):
+                hint = A.closest(str(raw), list(ACTIONS)) if isinstance(raw, str) else None
+                self.problem(doc, path, f"expected a step mapping like '- click: 登录', got {_type_name(raw)}" + (f"; did you mean '{hint}: …'?" if hint else ""))
+                continue
+            actions = [k for k in raw if k in ACTIONS]
+            unknown = [k for k in raw if k not in ACTIONS and k not in COMMON_KEYS]
+            for k in unknown:
+                hint = A.closest(k, list(ACTIONS) + list(COMMON_KEYS))
+                self.problem(doc, path + (k,), f"unknown action or key '{k}'" + (f"; did you mean '{hint}'?" if hint else f" (actions: {', '.join(ACTIONS)})"), key=True)
+            if not actions:
+                if not unknown:
+                    self.problem(doc, path, f"step has no action (expected one of: {', '.join(ACTIONS)})")
+                continue
+            if len(actions) > 1:
+                self.problem(doc, path + (actions[1],), f"a step takes one action, got '{actions[0]}' and '{actions[1]}': put each in its own step", key=True)
+                continue
+            name = actions[0]
+            opts_raw = {k: v for k, v in raw.items() if k in COMMON_KEYS}
+            try:
+                options = A.StepOptions.model_validate(opts_raw)
+            except ValidationError as exc:
+                self.problems += _problems_from(exc, doc, path)
+                continue
+            if options.vars is not None and name != "run":
+                self.problem(doc, path + ("vars",), "'vars' goes with 'run:' (values for a flow's variables)", key=True)
+            try:
+                ACTIONS[name].adapter.validate_python(raw[name])
+            except ValidationError as exc:
+                self.problems += _problems_from(exc, doc, path + (name,))
+                continue
+            self.check_refs(doc, {k: v for k, v in raw.items() if k != "vars"}, path, known)
+            pos = doc.pos(path + (name,), key=True)
+            flow = None
+            if name == "run":
+                flow = self.flow_call(doc, path, raw, options, known, stack)
+                if flow is None:
+                    continue
+            for var in _saved_names(name, raw[name]):
+                known.add(var)
+            out.append(Step(name, raw[name], options, doc.file, pos.line, pos.col, flow))
+        return out
+
+    def flow_call(self, doc: Document, path: tuple, raw: dict, options: A.StepOptions, known: set[str], stack: tuple[Path, ...]) -> Flow | None:
+        target = (doc.file.parent / str(raw["run"])).resolve()
+        if target in stack:
+            chain = " → ".join(p.name for p in stack[stack.index(target):] + (target,))
+            self.problem(doc, path + ("run",), f"flow includes itself ({chain})")
+            return None
+        if not target.is_file():
+            self.problem(doc, path + ("run",), f"flow file not found: {raw['run']} (looked for {target})")
+            return None
+        call_vars = options.vars or {}
+        self.check_refs(doc, call_vars, path + ("vars",), known)
+        flow = self.flow(target, stack + (target,), known)
+        if flow is None:
+            return None
+        for k in call_vars:
+            if k not in flow.vars:
+                hint = A.closest(k, list(flow.vars))
+                self.problem(doc, path + ("vars", k), f"flow {target.name} has no variable '{k}'" + (f"; did you mean '{hint}'?" if hint else f" (it takes: {', '.join(flow.vars) or 'none'})"), key=True)
+        for k, default in flow.vars.items():
+            if default is None and k not in call_vars:
+                self.problem(doc, path + ("run",), f"flow {target.name} needs a value for '{k}' (pass it under vars)")
+        return flow
+
+    def flow(self, file: Path, stack: tuple[Path, ...], known: set[str]) -> Flow | None:
+        try:
+            doc = load_source(file)
+        except SourceError as exc:
+            self.problems.append(Problem(exc.file, exc.pos.line, exc.pos.col, exc.message))
+            return None
+        header = self.header(doc, A.FlowHeader)
+        if header is None:
+            return None
+        self.check_vars_block(doc, header.vars, header.secrets)
+        # A flow sees its own variables plus everything saved earlier in the run; what it saves is seen after it.
+        scope = set(header.vars) | known
+        steps = self.steps(doc, doc.data["steps"], scope, stack)
+        known |= scope - set(header.vars)
+        return Flow(file, header.name, dict(header.vars), tuple(header.secrets), tuple(steps))
+
+    def scenario(self, file: Path) -> Scenario | None:
+        try:
+            doc = load_source(file)
+        except SourceError as exc:
+            self.problems.append(Problem(exc.file, exc.pos.line, exc.pos.col, exc.message))
+            return None
+        h = self.header(doc, A.Header)
+        if h is None:
+            return None
+        if h.portal is not None and h.portal not in _portals():
+            hint = A.closest(h.portal, _portals())
+            self.problem(doc, ("portal",), f"unknown portal '{h.portal}' (expected one of: {', '.join(_portals())})" + (f"; did you mean '{hint}'?" if hint else ""))
+        if h.device is not None and h.device not in device_names():
+            hint = A.closest(h.device, device_names())
+            self.problem(doc, ("device",), f"unknown device '{h.device}'" + (f"; did you mean '{hint}'?" if hint else " (see Playwright's device list)"))
+        if h.portal is None and h.base_url is None:
+            self.problem(doc, (), "say where to run: 'portal: migu' (embedded mock portal) or 'base_url: https://…' (or pass --base-url)")
+        self.check_vars_block(doc, h.vars, h.secrets)
+        for key in ("base_url", "name", "description"):
+            self.check_refs(doc, getattr(h, key), (key,), set())
+        steps = self.steps(doc, doc.data["steps"], set(h.vars), (file.resolve(),))
+        return Scenario(file, h.name, h.description, h.portal, h.base_url, h.device, h.locale, h.timezone,
+                        tuple(h.tags), dict(h.vars), tuple(h.secrets), h.budget, tuple(steps))
+
+
+def _saved_names(action: str, arg: Any) -> list[str]:
+    if action == "save" and isinstance(arg, dict) and isinstance(arg.get("var"), str):
+        return [arg["var"]]
+    if action == "request" and isinstance(arg, dict) and isinstance(arg.get("save"), dict):
+        return [k for k in arg["save"] if isinstance(k, str)]
+    return []
+
+
+def load_scenario(file: Path | str) -> Scenario:
+    """Load and validate one scenario file; raises ScenarioInvalid listing every problem."""
+    loader = _Loader()
+    sc = loader.scenario(Path(file))
+    if loader.problems or sc is None:
+        raise ScenarioInvalid(loader.problems)
+    return sc
+
+
+def load_flow(file: Path | str) -> Flow:
+    loader = _Loader()
+    path = Path(file)
+    flow = loader.flow(path, (path.resolve(),), set())
+    if loader.problems or flow is None:
+        raise ScenarioInvalid(loader.problems)
+    return flow
+
+
+def is_flow_file(path: Path) -> bool:
+    return FLOW_DIR_NAME in path.parts[:-1]
+
+
+def discover(paths: Iterable[Path | str], *, include_flows: bool = False) -> list[Path]:
+    """Scenario files in the given files/folders (recursive), sorted; flows/ folders skipped unless asked."""
+    found: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            for f in sorted(list(p.rglob("*.yaml")) + list(p.rglob("*.yml"))):
+                if include_flows or not is_flow_file(f.relative_to(p)):
+                    found.append(f)
+        else:
+            found.append(p)
+    return found
