@@ -59,6 +59,7 @@ class RunResult:
     failure: Failure | None = None
     duration_s: float = 0.0
     metrics: dict[str, Any] = field(default_factory=dict)
+    secrets: SecretValues = field(default_factory=SecretValues)
 
     @property
     def passed(self) -> bool:
@@ -245,7 +246,7 @@ def run_scenario(scenario: Scenario, browser: ContextFactory, opts: RunOptions, 
     run_id = folder.path.name
     builtins = {"run.id": run_id, "run.dir": str(folder.path)}
     secrets = SecretValues()
-    result = RunResult(scenario, folder.path, "failed", folder.records)
+    result = RunResult(scenario, folder.path, "failed", folder.records, secrets=secrets)
     manifest: dict[str, Any] = {
         "tool": f"tuiding {__version__}", "run_id": run_id, "scenario": {"name": scenario.name, "file": str(scenario.file),
         "description": scenario.description, "tags": list(scenario.tags)}, "browser": opts.browser,

@@ -48,7 +48,7 @@ class Step:
 
     @property
     def where(self) -> str:
-        return f"{self.file}:{self.line}"
+        return f"{display_path(self.file)}:{self.line}"
 
 
 @dataclass(frozen=True)
@@ -91,6 +91,14 @@ def iter_leaf_steps(steps: Iterable[Step]) -> Iterable[Step]:
             yield from iter_leaf_steps(s.flow.steps)
         else:
             yield s
+
+
+def display_path(path: Path) -> str:
+    """Relative to the working directory when inside it (shorter, and the same on every machine)."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
 
 
 def slugify(text: str) -> str:
