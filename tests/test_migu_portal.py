@@ -1,0 +1,179 @@
+"""The Migu website's rules through Flask's test client (real SQLite file per test)."""
+import re
+import sqlite3
+from datetime import datetime
+
+import pytest
+
+from mock_portals import create_app
+
+
+@pytest.fixture
+def app(tmp_path):
+    return create_app("migu", database=tmp_path / "state.db", test_api=True)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+def login(client, account="13800000001", password="migu-pass-001"):
+    return client.post("/login", data={"account": account, "password": password})
+
+
+def db(app):
+    conn = sqlite3.connect(app.config["DATABASE"])
+    conn.row_factory = sqlite3.Row
+    return conn
+
+
+def unsubscribe(client):
+    assert client.post("/member/unsubscribe", data={"agree": "yes"}).status_code == 302
+    page = client.get("/member/unsubscribe/confirm")
+    token = re.search(r'name="token" value="([^"]+)"', page.text).group(1)
+    return page, token
+
+
+def test_login_succeeds_and_shows_membership(client):
+    assert login(client).status_code == 302
+    page = client.get("/member").text
+    for text in ("黄金会员", "生效中", "到期日", "剩余天数", "18 天", "自动续费", "已开通", "支付宝", "咪咕视频 高清片库"):
+        assert text in page
+
+
+def test_wrong_password_shows_error_and_five_failures_lock(client, app):
+    for left in (4, 3, 2, 1):
+        r = login(client, password="nope")
+        assert r.status_code == 400 and f"还可尝试 {left} 次" in r.text
+    r = login(client, password="nope")
+    assert "账号已锁定" in r.text
+    assert "账号已锁定" in login(client).text  # the right password does not get in while locked
+    client.post("/__mock__/clock/advance", json={"minutes": 16})
+    assert login(client).status_code == 302
+
+
+def test_empty_and_hostile_login_input_is_answered_not_crashed(client):
+    r = client.post("/login", data={"account": "", "password": ""})
+    assert r.status_code == 400 and "请输入账号和密码" in r.text
+    r = client.post("/login", data={"account": "<script>alert(1)</script>", "password": "x"})
+    assert r.status_code == 400 and "<script>alert(1)" not in r.text and "&lt;script&gt;" in r.text
+
+
+def test_forgot_password_resets_with_sms_code_and_lifts_lockout(client, app):
+    for _ in range(5):
+        login(client, password="nope")
+    assert client.post("/forgot", data={"phone": "13900000000"}).status_code == 400  # not registered
+    assert client.post("/forgot", data={"phone": "13800000001"}).status_code == 302
+    code = client.get("/__mock__/sms/latest?phone=13800000001&purpose=reset").json["code"]
+    wrong = "000000" if code != "000000" else "111111"
+    assert "验证码错误" in client.post("/forgot/reset", data={"code": wrong, "new_password": "NewPass2026", "confirm_password": "NewPass2026"}).text
+    assert "不一致" in client.post("/forgot/reset", data={"code": code, "new_password": "NewPass2026", "confirm_password": "x"}).text
+    assert client.post("/forgot/reset", data={"code": code, "new_password": "NewPass2026", "confirm_password": "NewPass2026"}).status_code == 302
+    assert login(client, password="migu-pass-001").status_code == 400
+    assert login(client, password="NewPass2026").status_code == 302
+
+
+def test_sms_code_expires_after_five_minutes(client):
+    client.post("/forgot", data={"phone": "13800000001"})
+    code = client.get("/__mock__/sms/latest?phone=13800000001").json["code"]
+    client.post("/__mock__/clock/advance", json={"minutes": 6})
+    r = client.post("/forgot/reset", data={"code": code, "new_password": "NewPass2026", "confirm_password": "NewPass2026"})
+    assert "已过期" in r.text
+
+
+def test_agreement_must_be_acknowledged(client):
+    login(client)
+    r = client.post("/member/unsubscribe", data={})
+    assert r.status_code == 400 and "请先阅读并勾选" in r.text
+    assert client.get("/member/unsubscribe/confirm").status_code == 302  # cannot skip the agreement
+
+
+def test_unsubscribe_issues_one_receipt_even_when_submitted_twice(client, app):
+    login(client)
+    page, token = unsubscribe(client)
+    assert "确认后立即生效" in page.text and "咪咕音乐 无损音质" in page.text
+    first = client.post("/member/unsubscribe/confirm", data={"token": token})
+    second = client.post("/member/unsubscribe/confirm", data={"token": token})
+    assert first.location == second.location
+    receipt = client.get(first.location).text
+    for text in ("退订凭证", "凭证编号", "138****0001", "黄金会员(连续包月)", "UTC+08:00", "生效日期", "打印凭证"):
+        assert text in receipt
+    assert db(app).execute("SELECT count(*) FROM migu_receipt WHERE account='13800000001'").fetchone()[0] == 1
+    member = client.get("/member").text
+    assert "已退订" in member and "已关闭" in member
+    no = first.location.rsplit("/", 1)[1]
+    assert no in client.get("/member/history").text
+
+
+def test_already_unsubscribed_is_told_so_without_a_new_receipt(client, app):
+    login(client, "13800000003", "migu-pass-003")
+    r = client.get("/member/unsubscribe")
+    assert r.status_code == 409 and "无需重复操作" in r.text
+    r = client.post("/member/unsubscribe/confirm", data={"token": "forged"})
+    assert r.status_code == 409
+    assert db(app).execute("SELECT count(*) FROM migu_receipt WHERE account='13800000003'").fetchone()[0] == 1
+
+
+def test_receipts_are_private_to_their_account(client):
+    login(client)
+    _, token = unsubscribe(client)
+    path = client.post("/member/unsubscribe/confirm", data={"token": token}).location
+    client.post("/logout")
+    login(client, "13800000002", "migu-pass-002")
+    assert client.get(path).status_code == 404
+
+
+def test_pause_and_resume(client, app):
+    login(client, "13800000002", "migu-pass-002")
+    assert client.post("/member/pause", data={"months": "7"}).status_code == 400
+    assert client.post("/member/pause", data={"months": "2"}).status_code == 302
+    page = client.get("/member").text
+    assert "已暂停" in page and "自动恢复" in page and "200 天" in page
+    client.post("/member/resume")
+    assert "生效中" in client.get("/member").text
+
+
+def test_paused_member_resumes_by_itself_when_the_date_passes(client):
+    login(client, "13800000004", "migu-pass-004")
+    assert "已暂停" in client.get("/member").text
+    from datetime import timedelta
+    from mock_portals.migu import rules
+
+    today = datetime.fromisoformat(client.get("/__mock__/clock").json["now"]).date()
+    resumes_on = rules.add_months(today - timedelta(days=10), 1)  # seed: paused 10 days ago for 1 month
+    client.post("/__mock__/clock/advance", json={"days": 25})
+    page = client.get("/member").text
+    assert "生效中" in page and "已暂停" not in page
+    assert str(resumes_on + timedelta(days=12)) in page  # the 12 frozen days count from the resume date
+
+
+def test_pages_need_login(client):
+    for path in ("/member", "/member/manage", "/member/unsubscribe", "/member/pause", "/member/history"):
+        r = client.get(path)
+        assert r.status_code == 302 and "/login" in r.location
+
+
+def test_open_redirect_is_refused(client):
+    r = client.post("/login?next=//evil.example", data={"account": "13800000001", "password": "migu-pass-001"})
+    assert r.location == "/"
+
+
+def test_test_api_is_off_unless_enabled(tmp_path):
+    client = create_app("migu", database=tmp_path / "s.db").test_client()
+    assert client.get("/__mock__/sms/latest?phone=1").status_code == 404
+    assert client.post("/__mock__/reset").status_code == 404
+
+
+def test_reset_restores_the_seed(client, app):
+    login(client)
+    _, token = unsubscribe(client)
+    client.post("/member/unsubscribe/confirm", data={"token": token})
+    assert client.post("/__mock__/reset").json["ok"]
+    assert db(app).execute("SELECT status FROM migu_account WHERE account='13800000001'").fetchone()[0] == "active"
+
+
+def test_clock_only_moves_forward_and_rejects_garbage(client):
+    assert client.post("/__mock__/clock/advance", json={"days": -1}).status_code == 400
+    assert client.post("/__mock__/clock/advance", json={"weeks": 1}).status_code == 400
+    assert client.post("/__mock__/clock/advance", json={"days": "x"}).status_code == 400
