@@ -71,13 +71,13 @@ class Target(Strict):
     @model_validator(mode="after")
     def _one_kind(self) -> "Target":
         kinds = [k for k in TARGET_KINDS if getattr(self, k) is not None]
+        if self.name is not None and self.role is None:
+            raise PydanticCustomError("target_kind", "'name' goes with 'role' (e.g. {role: button, name: 登录})", {})
         if not kinds:
             raise PydanticCustomError("target_kind", "a target needs one of: {kinds}", {"kinds": ", ".join(TARGET_KINDS)})
         if len(kinds) > 1:
             raise PydanticCustomError("target_kind", "a target takes one of {kinds}, got {got}",
                                       {"kinds": ", ".join(TARGET_KINDS), "got": " and ".join(kinds)})
-        if self.name is not None and self.role is None:
-            raise PydanticCustomError("target_kind", "'name' goes with 'role' (e.g. {{role: button, name: 登录}})", {})
         if self.role is not None and self.role not in ROLES:
             hint = closest(self.role, ROLES)
             raise PydanticCustomError("target_role", "unknown role '{role}'{hint}",

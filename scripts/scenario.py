@@ -1,7 +1,6 @@
 """Load scenario and flow files into a typed model, reporting every problem as file:line:col."""
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -27,7 +26,7 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}:{self.col}: {self.message}"
+        return f"{display_path(self.file)}:{self.line}:{self.col}: {self.message}"
 
 
 class ScenarioInvalid(Exception):
@@ -108,11 +107,14 @@ def slugify(text: str) -> str:
 
 @lru_cache(maxsize=1)
 def device_names() -> tuple[str, ...]:
-    """Playwright's device list, read from its package data (no browser, no driver process)."""
+    """Playwright's device names, read from its bundled type declarations (no browser, no driver process)."""
     import playwright
-    for cand in Path(playwright.__file__).parent.glob("driver/package/**/deviceDescriptorsSource.json"):
-        return tuple(json.loads(cand.read_text(encoding="utf-8")))
-    return ()
+    types = Path(playwright.__file__).parent / "driver" / "package" / "types" / "types.d.ts"
+    try:
+        text = types.read_text(encoding="utf-8")
+    except OSError:
+        return ()
+    return tuple(re.findall(r'^\s*"([^"]+)": DeviceDescriptor;', text, re.M))
 
 
 def _portals() -> tuple[str, ...]:
@@ -283,12 +285,12 @@ class _Loader:
         flow = self.flow(target, stack + (target,), known)
         if flow is None:
             return None
-        for k in call_vars:
-            if k not in flow.vars:
-                hint = A.closest(k, list(flow.vars))
-                self.problem(doc, path + ("vars", k), f"flow {target.name} has no variable '{k}'" + (f"; did you mean '{hint}'?" if hint else f" (it takes: {', '.join(flow.vars) or 'none'})"), key=True)
+        unknown = [k for k in call_vars if k not in flow.vars]
+        for k in unknown:
+            hint = A.closest(k, list(flow.vars))
+            self.problem(doc, path + ("vars", k), f"flow {target.name} has no variable '{k}'" + (f"; did you mean '{hint}'?" if hint else f" (it takes: {', '.join(flow.vars) or 'none'})"), key=True)
         for k, default in flow.vars.items():
-            if default is None and k not in call_vars:
+            if default is None and k not in call_vars and not unknown:  # a misspelt name is the one problem
                 self.problem(doc, path + ("run",), f"flow {target.name} needs a value for '{k}' (pass it under vars)")
         return flow
 
@@ -320,11 +322,9 @@ class _Loader:
         if h.portal is not None and h.portal not in _portals():
             hint = A.closest(h.portal, _portals())
             self.problem(doc, ("portal",), f"unknown portal '{h.portal}' (expected one of: {', '.join(_portals())})" + (f"; did you mean '{hint}'?" if hint else ""))
-        if h.device is not None and h.device not in device_names():
+        if h.device is not None and device_names() and h.device not in device_names():
             hint = A.closest(h.device, device_names())
             self.problem(doc, ("device",), f"unknown device '{h.device}'" + (f"; did you mean '{hint}'?" if hint else " (see Playwright's device list)"))
-        if h.portal is None and h.base_url is None:
-            self.problem(doc, (), "say where to run: 'portal: migu' (embedded mock portal) or 'base_url: https://…' (or pass --base-url)")
         self.check_vars_block(doc, h.vars, h.secrets)
         for key in ("base_url", "name", "description"):
             self.check_refs(doc, getattr(h, key), (key,), set())
