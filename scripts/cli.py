@@ -125,6 +125,11 @@ def run(paths: tuple[Path, ...], headed: bool, browser_path: str | None, connect
         if not scenarios:
             click.echo(f"no scenario has any of the tags: {', '.join(tags)}", err=True)
             sys.exit(EXIT_INVALID)
+    homeless = [s for s in scenarios if not (base_url or s.base_url or s.portal)]
+    if homeless:
+        for s in homeless:
+            click.echo(f"{s.file}:1:1: no site to run against: add 'portal: migu' or 'base_url: https://…', or pass --base-url", err=True)
+        sys.exit(EXIT_INVALID)
     progress = make_progress(as_json=as_json)
     results = []
     try:

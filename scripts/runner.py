@@ -265,6 +265,8 @@ def run_scenario(scenario: Scenario, browser: ContextFactory, opts: RunOptions, 
             if base_url is None and scenario.portal:
                 base_url = stack.enter_context(EmbeddedPortal(scenario.portal)).url
                 manifest["portal"] = {"name": scenario.portal, "url": base_url, "embedded": True}
+            if base_url is None:
+                raise ValueError(f"{scenario.file}: no site to run against (add 'portal:' or 'base_url:', or pass --base-url)")
             manifest["base_url"] = base_url
             kwargs: dict[str, Any] = {"locale": scenario.locale, "timezone_id": scenario.timezone, "accept_downloads": True,
                                       "base_url": base_url, "viewport": {"width": 1280, "height": 720}}

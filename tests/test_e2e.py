@@ -1,0 +1,169 @@
+"""End to end: `tuiding run` in a real browser, asserting on the run folder, the portal state and secrecy."""
+import json
+import sqlite3
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from mock_portals.server import EmbeddedPortal
+from scripts.receipts import file_sha256
+
+ROOT = Path(__file__).parents[1]
+DATA = Path(__file__).parent / "data"
+SECRET = "migu-pass-001"
+
+
+def tuiding(*args, cwd=ROOT):
+    return subprocess.run([sys.executable, "-m", "scripts.cli", *map(str, args)], capture_output=True, text=True, cwd=cwd, timeout=300)
+
+
+def only_run_dir(out: Path) -> Path:
+    dirs = [d for d in out.iterdir() if d.is_dir()]
+    assert len(dirs) == 1, dirs
+    return dirs[0]
+
+
+@pytest.fixture(scope="module")
+def unsubscribed(tmp_path_factory):
+    """web_unsubscribe.yaml against a portal we hold on to, so its state can be checked afterwards."""
+    out = tmp_path_factory.mktemp("runs")
+    with EmbeddedPortal("migu") as portal:
+        r = tuiding("run", "scenarios/migu/web_unsubscribe.yaml", "--out", out, "--json", "--base-url", portal.url)
+        conn = sqlite3.connect(portal.app.config["DATABASE"])
+        account = conn.execute("SELECT status, auto_renew FROM migu_account WHERE account='13800000001'").fetchone()
+        receipts = conn.execute("SELECT receipt_no FROM migu_receipt WHERE account='13800000001'").fetchall()
+    return r, only_run_dir(out), account, receipts
+
+
+def test_run_passes_and_reports_json(unsubscribed):
+    r, run_dir, _, _ = unsubscribed
+    assert r.returncode == 0, r.stderr
+    line = json.loads(r.stdout.strip().splitlines()[-1])
+    assert line["status"] == "passed" and line["run_dir"] == str(run_dir) and line["failure"] is None
+
+
+def test_portal_state_after_the_run(unsubscribed):
+    _, run_dir, account, receipts = unsubscribed
+    assert account == ("unsubscribed", 0)
+    assert len(receipts) == 1
+    # the receipt number the portal issued is the one the receipt page showed (element screenshot step)
+    manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
+    receipt_step = next(s for s in manifest["steps"] if s["action"] == "save")
+    assert receipt_step["screenshot"] and receipt_step["bbox"]
+
+
+def test_run_folder_layout_and_records(unsubscribed):
+    _, run_dir, _, _ = unsubscribed
+    manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
+    lines = [json.loads(l) for l in (run_dir / "steps.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert manifest["status"] == "passed"
+    assert [s["hash"] for s in manifest["steps"]] == [l["hash"] for l in lines]
+    assert len(lines) == 18 and [l["index"] for l in lines] == list(range(1, 19))
+    pngs = sorted((run_dir / "receipts").glob("*.png"))
+    shots = [l for l in lines if l["screenshot"]]
+    assert len(pngs) == len(shots) == 17  # step 6 says screenshot: false
+    for rec in shots:
+        assert file_sha256(run_dir / rec["screenshot"]) == rec["sha256"]
+        assert (run_dir / rec["screenshot"]).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    first = lines[0]
+    assert first["flow"] == "migu_login.yaml" and first["source"] == "scenarios/flows/migu_login.yaml:8"
+    assert first["name"] == "打开咪咕会员官网登录页"
+    assert manifest["metrics"]["clicks"] <= 8 and manifest["started_at"] and manifest["ended_at"]
+    assert not (run_dir / "trace.zip").exists()  # traces are kept on failure only by default
+    report = (run_dir / "report.html").read_text(encoding="utf-8")
+    assert report.count("data:image/png;base64,") == 17 and "咪咕会员 · 官网立即退订" in report
+    assert "http://" not in report.split("<body>")[0]  # nothing loaded from the network: self-contained
+
+
+def test_secrets_never_reach_outputs(unsubscribed):
+    r, run_dir, _, _ = unsubscribed
+    assert SECRET not in r.stdout + r.stderr
+    for f in ("manifest.json", "steps.jsonl", "report.html"):
+        assert SECRET not in (run_dir / f).read_text(encoding="utf-8")
+
+
+def test_verify_passes_then_catches_a_modified_receipt(unsubscribed, tmp_path):
+    import shutil
+    _, run_dir, _, _ = unsubscribed
+    copy = tmp_path / run_dir.name
+    shutil.copytree(run_dir, copy)
+    ok = tuiding("verify", copy)
+    assert ok.returncode == 0 and "intact" in ok.stdout
+    victim = sorted((copy / "receipts").glob("*.png"))[3]
+    victim.write_bytes(victim.read_bytes() + b"\x00")
+    bad = tuiding("verify", copy)
+    assert bad.returncode == 1
+    assert f"receipts/{victim.name}: receipt altered" in bad.stderr
+
+
+def test_failure_names_step_line_and_screenshot_and_keeps_a_scrubbed_trace(tmp_path):
+    r = tuiding("run", DATA / "failing_secret.yaml", "--out", tmp_path)
+    assert r.returncode == 1
+    run_dir = only_run_dir(tmp_path)
+    assert "step 4 「等待一段不存在的文字」" in r.stderr and "failing_secret.yaml:10" in r.stderr
+    assert "expected to see '这段文字不存在'" in r.stderr
+    shot = run_dir / "receipts" / "04-等待一段不存在的文字.png"
+    assert f"screenshot: {shot}" in r.stderr and shot.is_file()
+    assert "Traceback" not in r.stderr
+    manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["status"] == "failed" and manifest["failure"]["step"] == 4
+    trace = run_dir / "trace.zip"
+    assert trace.is_file()
+    with zipfile.ZipFile(trace) as z:
+        assert z.namelist()
+        for name in z.namelist():
+            assert SECRET.encode() not in z.read(name), name
+    for f in ("manifest.json", "steps.jsonl", "report.html"):
+        assert SECRET not in (run_dir / f).read_text(encoding="utf-8")
+
+
+def test_pytest_plugin_reports_a_failing_scenario_with_its_step(tmp_path):
+    scen = tmp_path / "failing.yaml"
+    scen.write_text((DATA / "failing_secret.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    junit = tmp_path / "junit.xml"
+    r = subprocess.run([sys.executable, "-m", "pytest", str(scen), "-p", "no:cacheprovider", f"--junitxml={junit}",
+                        f"--tuiding-out={tmp_path / 'runs'}", "--rootdir", str(tmp_path)],
+                       capture_output=True, text=True, cwd=tmp_path, timeout=300)
+    assert r.returncode == 1, r.stdout
+    assert "step 4 「等待一段不存在的文字」 at failing.yaml:10" in r.stdout
+    assert "screenshot: " in r.stdout and "04-等待一段不存在的文字.png" in r.stdout
+    xml = junit.read_text(encoding="utf-8")
+    assert 'failures="1"' in xml and "failing.yaml:10" in xml
+    assert SECRET not in r.stdout
+
+
+def test_pytest_collects_scenarios_not_flows_and_tags_are_markers():
+    r = subprocess.run([sys.executable, "-m", "pytest", "scenarios", "--collect-only", "-q", "-m", "negative", "-p", "no:cacheprovider"],
+                       capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert "scenarios/migu/wrong_password.yaml::wrong_password" in r.stdout
+    assert "web_unsubscribe" not in r.stdout and "flows" not in r.stdout
+
+
+def test_serve_uses_waitress_and_gates_the_test_api(tmp_path):
+    import socket
+    import time
+    import urllib.error
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "scripts.cli", "serve", "migu", "--port", str(port)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        for _ in range(50):
+            try:
+                resp = urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.2)
+        assert resp.status == 200 and resp.headers["Server"] == "tuiding-mock"
+        with pytest.raises(urllib.error.HTTPError) as err:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/__mock__/sms/latest?phone=1", timeout=2)
+        assert err.value.code == 404
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
