@@ -31,6 +31,7 @@ class StepRecord:
     url: str = ""
     title: str = ""
     error: str | None = None
+    note: str | None = None
     attempts: int = 1
     screenshot: str | None = None     # relative to the run folder
     sha256: str | None = None         # of the screenshot file
