@@ -111,6 +111,13 @@ class FillOne(Target):
     value: str | int | float
 
 
+FillArg = Annotated[
+    Union[Annotated[dict[str, Union[str, int, float]], Tag("map")], Annotated[FillOne, Tag("one")]],
+    # {label: 手机号, value: …} is one target; any other mapping is label → value pairs.
+    Discriminator(lambda v: "one" if isinstance(v, dict) and "value" in v else "map"),
+]
+
+
 class SelectArg(Target):
     option: str | int
 

@@ -108,7 +108,16 @@ class _Run:
         self.masks: list[Locator] = []
         self.index = 0
         self.totals = {"clicks": 0, "inputs": 0, "dialogs": 0, "requests": 0, "pages": 0, "downloads": 0}
+        self.events = Events()  # the running step's events (dialogs arrive through the page)
         page.on("framenavigated", lambda frame: self._navigated(frame))
+        self.dialog_answers: list[str] = []
+        page.on("dialog", self._dialog)
+
+    def _dialog(self, dialog: Any) -> None:
+        """Answer as a `dialog` step armed; dismiss unexpected ones (Playwright's own default)."""
+        self.events.dialogs += 1
+        how = self.dialog_answers.pop(0) if self.dialog_answers else "dismiss"
+        dialog.accept() if how == "accept" else dialog.dismiss()
 
     def _navigated(self, frame: Any) -> None:
         if frame == self.page.main_frame:
@@ -153,9 +162,10 @@ class _Run:
                 status = "skipped"
             else:
                 for attempts in range(1, step.options.retry + 2):
-                    events = Events()
+                    events = self.events = Events()
                     sc_ctx = StepContext(self.page, timeout_ms, self.saved, events, step.file.parent,
-                                         self._save_download, lambda t: t in self.secrets, self.masks.append)
+                                         self._save_download, lambda t: t in self.secrets, self.masks.append,
+                                         self.dialog_answers.append)
                     try:
                         assert action.run is not None
                         action.run(sc_ctx, arg)

@@ -278,7 +278,7 @@ class _Loader:
             self.problem(doc, path + ("run",), f"flow includes itself ({chain})")
             return None
         if not target.is_file():
-            self.problem(doc, path + ("run",), f"flow file not found: {raw['run']} (looked for {target})")
+            self.problem(doc, path + ("run",), f"flow file not found: {raw['run']} (looked for {display_path(target)})")
             return None
         call_vars = options.vars or {}
         self.check_refs(doc, call_vars, path + ("vars",), known)
@@ -294,15 +294,21 @@ class _Loader:
                 self.problem(doc, path + ("run",), f"flow {target.name} needs a value for '{k}' (pass it under vars)")
         return flow
 
-    def flow(self, file: Path, stack: tuple[Path, ...], known: set[str]) -> Flow | None:
+    def document(self, file: Path, model: type[BaseModel]) -> tuple[Document, Any] | None:
+        """The file's YAML and validated top-level keys, or None (problems recorded)."""
         try:
             doc = load_source(file)
         except SourceError as exc:
             self.problems.append(Problem(exc.file, exc.pos.line, exc.pos.col, exc.message))
             return None
-        header = self.header(doc, A.FlowHeader)
-        if header is None:
+        header = self.header(doc, model)
+        return None if header is None else (doc, header)
+
+    def flow(self, file: Path, stack: tuple[Path, ...], known: set[str]) -> Flow | None:
+        loaded = self.document(file, A.FlowHeader)
+        if loaded is None:
             return None
+        doc, header = loaded
         self.check_vars_block(doc, header.vars, header.secrets)
         # A flow sees its own variables plus everything saved earlier in the run; what it saves is seen after it.
         scope = set(header.vars) | known
@@ -311,14 +317,10 @@ class _Loader:
         return Flow(file, header.name, dict(header.vars), tuple(header.secrets), tuple(steps))
 
     def scenario(self, file: Path) -> Scenario | None:
-        try:
-            doc = load_source(file)
-        except SourceError as exc:
-            self.problems.append(Problem(exc.file, exc.pos.line, exc.pos.col, exc.message))
+        loaded = self.document(file, A.Header)
+        if loaded is None:
             return None
-        h = self.header(doc, A.Header)
-        if h is None:
-            return None
+        doc, h = loaded
         if h.portal is not None and h.portal not in _portals():
             hint = A.closest(h.portal, _portals())
             self.problem(doc, ("portal",), f"unknown portal '{h.portal}' (expected one of: {', '.join(_portals())})" + (f"; did you mean '{hint}'?" if hint else ""))

@@ -48,6 +48,7 @@ class StepContext:
     save_download: DownloadSink
     is_secret: Callable[[str], bool]
     mask: Callable[[Locator], None]      # hide this element in later screenshots
+    arm_dialog: Callable[[str], None]    # how to answer the next JS dialog ("accept" | "dismiss")
 
     def record_box(self, loc: Locator) -> None:
         try:
@@ -104,10 +105,10 @@ def _fill_caption(a: Any) -> str:
     return "填写 " + ("、".join(a) if isinstance(a, dict) else _t(a))
 
 
-@action("fill", dict[str, str | int | float] | A.FillOne, _fill_caption,
+@action("fill", A.FillArg, _fill_caption,
         "type into fields: {label: value, …} or {target…, value}")
 def fill(ctx: StepContext, arg: Any) -> None:
-    pairs = [(field_locator(ctx.page, k), v) for k, v in arg.items()] if isinstance(arg, dict) else [(locate(ctx.page, arg), arg.value)]
+    pairs = [(field_locator(ctx.page, k), v) for k, v in arg.items()] if isinstance(arg, dict) else [(locate(ctx.page, arg, ctx.timeout_ms), arg.value)]
     for loc, value in pairs:
         ctx.record_box(loc)
         text = str(value)
@@ -131,17 +132,18 @@ def select(ctx: StepContext, arg: A.SelectArg) -> None:
 
 @action("check", A.TargetSpec, lambda a: f"勾选「{_t(a)}」", "tick a checkbox or radio button")
 def check(ctx: StepContext, target: Any) -> None:
-    loc = _checkable(ctx.page, target)
-    ctx.record_box(loc)
-    loc.check(timeout=ctx.timeout_ms)
-    ctx.events.clicks += 1
+    _set_checked(ctx, target, True)
 
 
 @action("uncheck", A.TargetSpec, lambda a: f"取消勾选「{_t(a)}」", "untick a checkbox")
 def uncheck(ctx: StepContext, target: Any) -> None:
+    _set_checked(ctx, target, False)
+
+
+def _set_checked(ctx: StepContext, target: Any, checked: bool) -> None:
     loc = _checkable(ctx.page, target)
     ctx.record_box(loc)
-    loc.uncheck(timeout=ctx.timeout_ms)
+    loc.set_checked(checked, timeout=ctx.timeout_ms)
     ctx.events.clicks += 1
 
 
@@ -292,10 +294,8 @@ def download(ctx: StepContext, arg: A.DownloadArg) -> None:
 
 @action("dialog", A.DialogArg, lambda a: "接受弹窗" if a == "accept" else "取消弹窗", "accept or dismiss the next JS dialog (confirm/alert)")
 def dialog(ctx: StepContext, how: str) -> None:
-    def handle(d: Any) -> None:
-        ctx.events.dialogs += 1
-        d.accept() if how == "accept" else d.dismiss()
-    ctx.page.once("dialog", handle)
+    # The dialog opens during a later step; the runner's handler answers it (and counts it there).
+    ctx.arm_dialog(how)
 
 
 # Structural: the runner inlines the flow's steps (see runner.run_flow).

@@ -1,0 +1,133 @@
+"""Each action of the step table in a real browser, against pages served by Playwright routing."""
+import json
+from pathlib import Path
+
+import pytest
+
+from scripts.browser import BrowserSession
+from scripts.runner import RunOptions, run_scenario
+from scripts.scenario import load_scenario
+from scripts.steps import ACTIONS
+
+SITE = "http://steps.test"
+PAGE = """<!doctype html><html lang="zh-CN"><meta charset="utf-8"><title>动作测试</title>
+<label><input type="checkbox" id="renew" checked> 自动续费</label>
+<label for="q">搜索</label><input id="q" onkeydown="if(event.key==='Enter')document.getElementById('out').textContent='已搜索 '+this.value">
+<p id="out"></p>
+<button onclick="document.getElementById('ans').textContent = confirm('确定退订吗?') ? '已确认' : '已取消'">退订</button>
+<p id="ans"></p>
+<label for="f">附件</label><input type="file" id="f" onchange="document.getElementById('up').textContent='已选择 '+this.files[0].name">
+<p id="up"></p>
+<a href="data:text/csv;charset=utf-8,%E6%97%A5%E6%9C%9F%2C%E8%8A%82%E7%9B%AE%0A2026-11-01%2C%E6%96%B0%E9%97%BB%0A" download="history.csv">下载记录</a>
+<a href="/next">下一页</a>
+<button onclick="setTimeout(()=>{const p=document.createElement('p');p.textContent='稍后出现';document.body.append(p)},700)">延迟</button>
+</html>"""
+
+
+class RoutedSession:
+    """A BrowserSession whose contexts answer http://steps.test/ from this test (the download is a data: URL:
+    Chromium cancels downloads whose response came from route.fulfill)."""
+
+    def __init__(self, session):
+        self.session, self.devices, self.polls = session, session.devices, 0
+
+    def new_context(self, **kw):
+        ctx = self.session.new_context(**kw)
+        ctx.route(f"{SITE}/**", self.handle)
+        return ctx
+
+    def handle(self, route):
+        path = route.request.url[len(SITE):]
+        if path.startswith("/poll"):
+            self.polls += 1
+            route.fulfill(body=f"<p>{'已退订' if self.polls >= 3 else '处理中'}</p>", content_type="text/html; charset=utf-8")
+        elif path.startswith("/next"):
+            route.fulfill(body="<h1>下一页</h1>", content_type="text/html; charset=utf-8")
+        else:
+            route.fulfill(body=PAGE, content_type="text/html; charset=utf-8")
+
+
+@pytest.fixture(scope="module")
+def session():
+    with BrowserSession() as s:
+        yield s
+
+
+def run_yaml(tmp_path, session, steps: str, extra: str = ""):
+    f = tmp_path / "s.yaml"
+    f.write_text(f"name: 动作\nbase_url: {SITE}\n{extra}steps:\n{steps}", encoding="utf-8")
+    (tmp_path / "id.txt").write_text("证件", encoding="utf-8")
+    routed = RoutedSession(session)
+    result = run_scenario(load_scenario(f), routed, RunOptions(out_dir=tmp_path / "runs", timeout=5))
+    return result, routed
+
+
+def test_interaction_actions(tmp_path, session):
+    result, _ = run_yaml(tmp_path, session, """\
+  - goto: /
+  - uncheck: 自动续费
+  - fill: {label: 搜索, value: 会员}
+  - press: {label: 搜索, key: Enter}
+  - see: 已搜索 会员
+  - dialog: accept
+  - click: 退订
+  - see: 已确认
+  - dialog: dismiss
+  - click: 退订
+  - see: 已取消
+  - click: 退订
+  - see: 已取消
+    name: 未预先处理的弹窗被自动取消,不会卡住
+  - upload: {label: 附件, files: id.txt}
+  - see: 已选择 id.txt
+  - click: 延迟
+  - wait: {for: {text: 稍后出现}}
+  - wait: 200ms
+  - download: {click: 下载记录, as: 观看记录.csv}
+  - save: {var: code, from: {css: "#out"}, pattern: "已搜索 (.*)"}
+  - fill: {搜索: "again ${code}"}
+  - click: 下一页
+  - expect_url: /next
+  - not_see: 退订
+""")
+    assert result.passed, result.failure and result.failure.message
+    steps = {r.action: r for r in result.records}
+    assert steps["download"].events["downloads"] == ["downloads/观看记录.csv"]
+    assert (result.run_dir / "downloads" / "观看记录.csv").read_text(encoding="utf-8").startswith("日期,节目")
+    assert steps["fill"].target == "搜索=again 会员"  # the last fill, with the saved value substituted
+    assert result.metrics["dialogs"] == 3 and result.metrics["downloads"] == 1
+    manifest = json.loads((result.run_dir / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["steps"][18]["events"]["downloads"] == ["downloads/观看记录.csv"]
+
+
+def test_wait_until_polls_with_reload(tmp_path, session):
+    result, routed = run_yaml(tmp_path, session, """\
+  - goto: /poll
+  - wait: {until: {see: 已退订}, reload: true, every: 100ms, timeout: 10s}
+""")
+    assert result.passed and routed.polls >= 3
+
+
+def test_if_optional_retry_and_budget(tmp_path, session):
+    result, _ = run_yaml(tmp_path, session, """\
+  - goto: /
+  - click: 不存在的按钮
+    if: {see: 挽留优惠}
+  - see: 不存在的文字
+    optional: true
+    timeout: 300ms
+  - click: 延迟
+    retry: 1
+  - click: 下一页
+""", extra="budget: {clicks: 1}\n")
+    statuses = [r.status for r in result.records]
+    assert statuses == ["passed", "skipped", "optional-failed", "passed", "passed"]
+    assert result.records[1].screenshot is None  # a skipped step leaves no receipt
+    assert not result.passed and "UX budget exceeded: clicks 2 > 1" in result.failure.message
+
+
+def test_every_action_is_exercised_here_or_by_the_migu_scenarios():
+    here = Path(__file__).read_text(encoding="utf-8")
+    scenarios = "".join(p.read_text(encoding="utf-8") for p in (Path(__file__).parents[1] / "scenarios").rglob("*.yaml"))
+    for name in ACTIONS:
+        assert f"- {name}:" in here + scenarios, f"action '{name}' has no test"
