@@ -104,9 +104,17 @@ class BrowserSession:
         return self.browser.new_context(**kwargs)
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        from playwright.sync_api import Error as PlaywrightError
+
+        # After Ctrl-C the browser and driver may already be gone: closing quietly keeps the real outcome.
         try:
             if self.browser is not None:
                 self.browser.close()
+        except PlaywrightError:
+            pass
         finally:
             if self._pw is not None:
-                self._pw.stop()
+                try:
+                    self._pw.stop()
+                except Exception:
+                    pass

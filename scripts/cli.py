@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import json
+import logging
+import signal
 import sys
 from pathlib import Path
 from typing import Any, Callable
@@ -45,6 +47,10 @@ def _load_all(paths: tuple[Path, ...], *, include_flows: bool) -> tuple[list[Any
     if not files and not problems:
         problems.append(Problem(paths[0], 1, 1, "no scenario files (*.yaml) found"))
     return loaded, problems
+
+
+def _raise_interrupt(_signum: int, _frame: Any) -> None:
+    raise KeyboardInterrupt
 
 
 def _report_problems(problems: list[Problem]) -> None:
@@ -132,6 +138,8 @@ def run(paths: tuple[Path, ...], headed: bool, browser_path: str | None, connect
         sys.exit(EXIT_INVALID)
     progress = make_progress(as_json=as_json)
     results = []
+    # A CI cancellation (SIGTERM) ends the run like Ctrl-C: finished steps and the manifest stay valid.
+    signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
         with BrowserSession(browser_path=browser_path, headed=headed, connect=connect) as session:
             opts = RunOptions(out_dir=out_dir, base_url=base_url, trace=trace, timeout=timeout, browser=session.description)
@@ -141,6 +149,8 @@ def run(paths: tuple[Path, ...], headed: bool, browser_path: str | None, connect
         click.echo(f"tuiding: {exc}", err=True)
         sys.exit(EXIT_INVALID)
     except KeyboardInterrupt:
+        # Ctrl-C also reached Playwright's driver; its dying pipe is not news to the user.
+        logging.getLogger("asyncio").setLevel(logging.CRITICAL)
         click.echo("interrupted: finished steps and the manifest are on disk", err=True)
         sys.exit(130)
     progress.summary(results, out_dir)

@@ -216,6 +216,14 @@ class _Run:
         return target
 
 
+def _close_quietly(context: Any) -> None:
+    """Closing must not replace the run's real outcome (after Ctrl-C the browser may already be gone)."""
+    try:
+        context.close()
+    except PlaywrightError:
+        pass
+
+
 def _safe(fn: Callable[[], str]) -> str:
     try:
         return fn()
@@ -285,7 +293,7 @@ def run_scenario(scenario: Scenario, browser: ContextFactory, opts: RunOptions, 
                 kwargs.update(browser.devices[scenario.device])
                 kwargs.pop("default_browser_type", None)
             context = browser.new_context(**kwargs)
-            stack.callback(context.close)
+            stack.callback(_close_quietly, context)
             tracing = opts.trace != "off"
             if tracing:
                 # No screenshots/sources in the trace: DOM snapshots are text we can scrub of secrets.

@@ -167,3 +167,39 @@ def test_serve_uses_waitress_and_gates_the_test_api(tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_ctrl_c_leaves_finished_steps_and_an_interrupted_manifest(tmp_path):
+    import os
+    import signal
+    import time
+
+    scen = tmp_path / "slow.yaml"
+    scen.write_text("name: 慢场景\nportal: migu\nsteps:\n  - goto: /login\n  - see: 登录咪咕账号\n  - wait: 60s\n  - goto: /\n", encoding="utf-8")
+    out = tmp_path / "runs"
+    # Own process group, SIGINT to all of it: what a terminal's Ctrl-C does.
+    proc = subprocess.Popen([sys.executable, "-m", "scripts.cli", "run", str(scen), "--out", str(out)], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        jsonl = list(out.glob("*/steps.jsonl"))
+        if jsonl and len(jsonl[0].read_text(encoding="utf-8").splitlines()) >= 2:
+            break
+        time.sleep(0.2)
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    assert "interrupted" in err and "Traceback" not in err and "Future exception" not in err
+    run_dir = only_run_dir(out)
+    manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["status"] == "interrupted" and len(manifest["steps"]) == 2
+    assert tuiding("verify", run_dir).returncode == 0
+    assert (run_dir / "report.html").is_file()
+
+
+def test_run_with_unknown_tag_or_missing_path_is_invalid_input(tmp_path):
+    r = tuiding("run", "scenarios/", "--tag", "no-such-tag", "--out", tmp_path)
+    assert r.returncode == 2 and "no scenario has any of the tags: no-such-tag" in r.stderr
+    r = tuiding("run", "scenarios/nope.yaml", "--out", tmp_path)
+    assert r.returncode == 2 and "scenarios/nope.yaml:1:1: no such file or folder" in r.stderr
+    assert not any(tmp_path.iterdir())
