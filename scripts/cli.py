@@ -149,6 +149,7 @@ def run(paths: tuple[Path, ...], headed: bool, browser_path: str | None, connect
         click.echo(f"tuiding: {exc}", err=True)
         sys.exit(EXIT_INVALID)
     except KeyboardInterrupt:
+        progress.close()
         # Ctrl-C also reached Playwright's driver; its dying pipe is not news to the user.
         logging.getLogger("asyncio").setLevel(logging.CRITICAL)
         click.echo("interrupted: finished steps and the manifest are on disk", err=True)

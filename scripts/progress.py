@@ -16,6 +16,8 @@ MARK = {"passed": "✓", "failed": "✗", "skipped": "↷", "optional-failed": "
 class Progress:
     def __init__(self, as_json: bool, tty: bool) -> None:
         self.as_json, self.tty = as_json, tty
+        self.status: Any = None
+        self.total = 0
         if tty and not as_json:
             from rich.console import Console
             self.console = Console(highlight=False)
@@ -24,13 +26,34 @@ class Progress:
         def on(event: str, payload: Any) -> None:
             if event == "start":
                 self._start(sc, n, total)
+            elif event == "begin":
+                self._begin(*payload)
             elif event == "step":
                 self._step(sc, payload)
             elif event == "end":
                 self._end(payload)
         return on
 
+    def _begin(self, index: int, caption: str) -> None:
+        """A spinner on the running step (terminals only): long waits show what they wait for."""
+        if self.tty and not self.as_json:
+            text = f"  {index:02d}/{self.total:02d} {caption} …"
+            if self.status is None:
+                self.status = self.console.status(text, spinner="dots")
+                self.status.start()
+            else:
+                self.status.update(text)
+
+    def close(self) -> None:
+        self._stop_status()
+
+    def _stop_status(self) -> None:
+        if self.status is not None:
+            self.status.stop()
+            self.status = None
+
     def _start(self, sc: Any, n: int, total: int) -> None:
+        self.total = sc.step_count
         if self.as_json:
             return
         if self.tty:
@@ -41,7 +64,8 @@ class Progress:
     def _step(self, sc: Any, r: StepRecord) -> None:
         if self.as_json:
             return
-        line = f"{MARK.get(r.status, '?')} {r.index:02d} {r.name}  ({r.duration_ms / 1000:.1f}s)"
+        self._stop_status()
+        line = f"{MARK.get(r.status, '?')} {r.index:02d}/{self.total:02d} {r.name}  ({r.duration_ms / 1000:.1f}s)"
         if self.tty:
             color = {"passed": "green", "failed": "red", "skipped": "dim", "optional-failed": "yellow"}[r.status]
             self.console.print(f"  [{color}]{line}[/]", soft_wrap=True)
@@ -51,6 +75,7 @@ class Progress:
             self._err(f"      {r.error}")
 
     def _end(self, result: Any) -> None:
+        self._stop_status()
         if self.as_json:
             click.echo(json.dumps({
                 "scenario": result.scenario.name, "file": str(result.scenario.file), "status": result.status,

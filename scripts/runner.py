@@ -66,7 +66,8 @@ class RunResult:
         return self.status == "passed"
 
 
-Progress = Callable[[str, Any], None]   # ("start", total) / ("step", StepRecord) / ("end", RunResult)
+# ("start", Scenario) / ("begin", (index, caption)) / ("step", StepRecord) / ("end", RunResult)
+Progress = Callable[[str, Any], None]
 
 
 def short_error(exc: BaseException) -> str:
@@ -161,6 +162,7 @@ class _Run:
             if step.options.if_ is not None and not condition_holds(self.page, _resolve_condition(ctx, step.options.if_)):
                 status = "skipped"
             else:
+                self.progress("begin", (self.index, self.secrets.mask(caption)))
                 for attempts in range(1, step.options.retry + 2):
                     events = self.events = Events()
                     sc_ctx = StepContext(self.page, timeout_ms, self.saved, events, step.file.parent,
