@@ -131,3 +131,20 @@ def test_every_action_is_exercised_here_or_by_the_migu_scenarios():
     scenarios = "".join(p.read_text(encoding="utf-8") for p in (Path(__file__).parents[1] / "scenarios").rglob("*.yaml"))
     for name in ACTIONS:
         assert f"- {name}:" in here + scenarios, f"action '{name}' has no test"
+
+
+def test_a_secret_typed_into_a_plain_field_is_painted_over_in_the_receipt(tmp_path, session):
+    from PIL import Image
+
+    result, _ = run_yaml(tmp_path, session, """\
+  - goto: /
+  - fill: {搜索: "${token}"}
+    name: 输入令牌
+""", extra="vars: {token: s3cr3t-token-value}\nsecrets: [token]\n")
+    assert result.passed
+    rec = result.records[1]
+    box = rec.bbox
+    img = Image.open(result.run_dir / rec.screenshot).convert("RGB")
+    x, y = int(box["x"] + box["width"] / 2), int(box["y"] + box["height"] / 2)
+    assert img.getpixel((x, y)) == (0x3D, 0x44, 0x50)  # the mask colour covers the field
+    assert "s3cr3t-token-value" not in (result.run_dir / "manifest.json").read_text(encoding="utf-8")
