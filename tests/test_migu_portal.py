@@ -177,3 +177,81 @@ def test_clock_only_moves_forward_and_rejects_garbage(client):
     assert client.post("/__mock__/clock/advance", json={"days": -1}).status_code == 400
     assert client.post("/__mock__/clock/advance", json={"weeks": 1}).status_code == 400
     assert client.post("/__mock__/clock/advance", json={"days": "x"}).status_code == 400
+
+
+def test_penalty_is_shown_before_committing_and_recorded_on_the_receipt(client, app):
+    login(client, "13800000002", "migu-pass-002")  # 钻石 annual, 165 days used, 200 left of 365
+    page, token = unsubscribe(client)
+    assert "违约金" in page.text and "27.18 元" in page.text and "× 20%" in page.text
+    receipt = client.get(client.post("/member/unsubscribe/confirm", data={"token": token}).location).text
+    assert "27.18 元" in receipt
+
+
+def test_resubscribing_too_early_is_refused_with_the_date(client):
+    login(client)
+    _, token = unsubscribe(client)
+    client.post("/member/unsubscribe/confirm", data={"token": token})
+    today = datetime.fromisoformat(client.get("/__mock__/clock").json["now"]).date()
+    from datetime import timedelta
+    r = client.post("/member/subscribe")
+    assert r.status_code == 409 and f"可于 {today + timedelta(days=7)} 起重新开通" in r.text
+    client.post("/__mock__/clock/advance", json={"days": 7})
+    assert client.post("/member/subscribe").status_code == 302
+    assert "生效中" in client.get("/member").text
+
+
+def test_purchased_content_stays_viewable_after_unsubscribing(client):
+    login(client)
+    _, token = unsubscribe(client)
+    client.post("/member/unsubscribe/confirm", data={"token": token})
+    page = client.get("/member/content").text
+    assert "封神第二部" in page and "可观看" in page and "三体 第 1 季" in page
+
+
+def test_backup_export_rows_match_the_seeded_history(client):
+    import csv
+    import io
+    import json as _json
+    from mock_portals.migu.seed import CONTENT
+
+    login(client)
+    r = client.get("/member/export/history.csv")
+    assert r.status_code == 200 and "attachment" in r.headers["Content-Disposition"]
+    rows = list(csv.reader(io.StringIO(r.data.decode("utf-8-sig"))))
+    assert rows[0] == ["标题", "类别", "时间", "说明"]
+    assert [row[0] for row in rows[1:]] == [c[1] for c in CONTENT if c[0] == "history"]
+    favs = _json.loads(client.get("/member/export/favorite.json").data)
+    assert [i["title"] for i in favs["items"]] == [c[1] for c in CONTENT if c[0] == "favorite"]
+    assert client.get("/member/export/passwords.csv").status_code == 404
+    assert client.get("/member/export/history.exe").status_code == 404
+
+
+def test_payment_unlink_rules(client, app):
+    login(client)
+    ids = [r[0] for r in db(app).execute("SELECT id FROM migu_payment WHERE account='13800000001' ORDER BY id")]
+    renewal, other = ids[0], ids[1]
+    assert "确认删除" in client.get(f"/member/payments/{other}/unlink").text
+    client.post(f"/member/payments/{other}/unlink")
+    r = client.post(f"/member/payments/{renewal}/unlink", follow_redirects=True)
+    assert "正用于自动续费" in r.text  # refused while auto-renew charges it
+    _, token = unsubscribe(client)
+    client.post("/member/unsubscribe/confirm", data={"token": token})
+    assert "已取消关联" in client.post(f"/member/payments/{renewal}/unlink", follow_redirects=True).text
+    left = [r[0] for r in db(app).execute("SELECT id FROM migu_payment WHERE account='13800000001'")]
+    assert left == [ids[2]]
+
+
+def test_payment_of_another_account_cannot_be_touched(client, app):
+    other = db(app).execute("SELECT id FROM migu_payment WHERE account='13800000002'").fetchone()[0]
+    login(client)
+    assert client.post(f"/member/payments/{other}/unlink").status_code == 404
+    assert client.get("/member/payments/abc/unlink").status_code == 404
+    assert db(app).execute("SELECT count(*) FROM migu_payment WHERE id=?", (other,)).fetchone()[0] == 1
+
+
+def test_member_center_shows_hidden_benefits_and_help_guide(client):
+    login(client, "13800000002", "migu-pass-002")
+    assert "续费年度会员立减 30 元" in client.get("/member").text
+    help_page = client.get("/help/unsubscribe").text
+    for text in ("退订前的准备", "会员管理", "95016", "常见问题", "违约金"):
+        assert text in help_page

@@ -71,3 +71,53 @@ def test_password_rules(new, confirm, problem):
 
 def test_timestamp_carries_the_timezone():
     assert rules.format_timestamp(NOW) == "2026-11-22 10:00:00 (UTC+08:00 北京时间)"
+
+
+from decimal import Decimal as D  # noqa: E402
+
+START, END = date(2026, 6, 5), date(2027, 6, 5)  # a 365-day annual period
+
+
+@pytest.mark.parametrize("member_type,plan,today,expected", [
+    ("黄金会员", "monthly", date(2026, 11, 22), "0.00"),      # monthly: never
+    ("钻石会员", "monthly", date(2026, 11, 22), "0.00"),
+    ("钻石会员", "annual", date(2026, 6, 8), "0.00"),         # within the 7 cooling-off days
+    ("钻石会员", "annual", date(2027, 5, 10), "0.00"),        # within the final 30 days
+    ("钻石会员", "annual", date(2026, 11, 22), "computed"),   # 248 × 195/365 × 20%
+    ("黄金会员", "annual", date(2026, 11, 22), "computed"),   # 128 × 195/365 × 10%
+])
+def test_penalty_by_type_plan_and_time(member_type, plan, today, expected):
+    price = D("248") if member_type == "钻石会员" else D("128")
+    left = (END - today).days
+    if expected == "computed":
+        rate = D("0.20") if member_type == "钻石会员" else D("0.10")
+        expected = str((price * left / 365 * rate).quantize(D("0.01")))
+    assert rules.penalty(member_type, plan, price, START, END, today).amount == D(expected)
+
+
+def test_penalty_explains_its_arithmetic():
+    p = rules.penalty("钻石会员", "annual", D("248"), START, END, date(2026, 11, 22))
+    assert p.reason == f"年费 248.00 元 × 剩余 195/365 天 × 20% = {p.amount} 元" and p.amount == D("26.50")
+
+
+def test_penalty_free_day_boundaries():
+    assert rules.penalty("钻石会员", "annual", D("248"), START, END, START + timedelta(days=6)).amount == 0
+    assert rules.penalty("钻石会员", "annual", D("248"), START, END, START + timedelta(days=7)).amount > 0
+    assert rules.penalty("钻石会员", "annual", D("248"), START, END, END - timedelta(days=30)).amount == 0
+    assert rules.penalty("钻石会员", "annual", D("248"), START, END, END - timedelta(days=31)).amount > 0
+
+
+@pytest.mark.parametrize("member_type,unsub,today,allowed", [
+    ("黄金会员", date(2026, 11, 22), date(2026, 11, 28), False),   # 6 days: still waiting
+    ("黄金会员", date(2026, 11, 22), date(2026, 11, 29), True),    # 7 days: allowed
+    ("钻石会员", date(2026, 11, 22), date(2026, 12, 21), False),   # 29 days
+    ("钻石会员", date(2026, 11, 22), date(2026, 12, 22), True),    # 30 days
+    ("钻石会员", date(2026, 12, 20), date(2027, 1, 19), True),     # across the new year
+])
+def test_resubscribe_waiting_period(member_type, unsub, today, allowed):
+    assert rules.can_resubscribe(member_type, unsub, today) is allowed
+
+
+def test_waiting_period_is_configurable_per_type():
+    table = {"黄金会员": rules.TypeRules(resubscribe_wait_days=1, annual_penalty_rate=D("0"))}
+    assert rules.resubscribe_date("黄金会员", date(2026, 11, 22), table) == date(2026, 11, 23)

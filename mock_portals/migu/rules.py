@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import calendar
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 from datetime import date, datetime, timedelta
 
 MAX_FAILED_LOGINS = 5
@@ -94,3 +95,58 @@ def format_timestamp(moment: datetime) -> str:
     """Receipt time with its zone: 2026-11-22 21:50:03 (UTC+08:00 北京时间)."""
     offset = moment.strftime("%z")
     return f"{moment:%Y-%m-%d %H:%M:%S} (UTC{offset[:3]}:{offset[3:]} 北京时间)"
+
+
+# ---------------------------------------------------------------- FAQ rules, configurable per membership type
+
+@dataclass(frozen=True)
+class TypeRules:
+    resubscribe_wait_days: int      # 退订后需等待多少天才能重新开通
+    annual_penalty_rate: Decimal    # 年度会员提前退订:剩余价值 × 比例
+    cooling_off_days: int = 7       # 开通后 N 天内退订免违约金
+    final_days_free: int = 30       # 到期前 N 天内退订免违约金
+
+
+MEMBERSHIP_RULES: dict[str, TypeRules] = {
+    "黄金会员": TypeRules(resubscribe_wait_days=7, annual_penalty_rate=Decimal("0.10")),
+    "钻石会员": TypeRules(resubscribe_wait_days=30, annual_penalty_rate=Decimal("0.20")),
+}
+
+
+@dataclass(frozen=True)
+class Penalty:
+    amount: Decimal
+    reason: str
+
+
+def penalty(member_type: str, plan: str, price_yuan: Decimal, period_start: date, period_end: date, today: date,
+            table: dict[str, TypeRules] = MEMBERSHIP_RULES) -> Penalty:
+    """违约金 for unsubscribing today.
+
+    Monthly plans never pay one (提前退订通常不需要违约金). Annual plans pay the type's rate
+    on the unused value of the year, except within the cooling-off days after the start and
+    within the final days before the end.
+    """
+    zero = Decimal("0.00")
+    if plan != "annual":
+        return Penalty(zero, "连续包月会员退订无违约金")
+    r = table[member_type]
+    used = (today - period_start).days
+    left = max(0, (period_end - today).days)
+    total = max(1, (period_end - period_start).days)
+    if used < r.cooling_off_days:
+        return Penalty(zero, f"开通 {r.cooling_off_days} 天内退订,免收违约金")
+    if left <= r.final_days_free:
+        return Penalty(zero, f"到期前 {r.final_days_free} 天内退订,免收违约金")
+    unused = price_yuan * left / total
+    amount = (unused * r.annual_penalty_rate).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    return Penalty(amount, f"年费 {price_yuan:.2f} 元 × 剩余 {left}/{total} 天 × {r.annual_penalty_rate * 100:.0f}% = {amount:.2f} 元")
+
+
+def resubscribe_date(member_type: str, unsubscribed_on: date, table: dict[str, TypeRules] = MEMBERSHIP_RULES) -> date:
+    """The first day a member who unsubscribed may subscribe again."""
+    return unsubscribed_on + timedelta(days=table[member_type].resubscribe_wait_days)
+
+
+def can_resubscribe(member_type: str, unsubscribed_on: date, today: date, table: dict[str, TypeRules] = MEMBERSHIP_RULES) -> bool:
+    return today >= resubscribe_date(member_type, unsubscribed_on, table)

@@ -11,6 +11,8 @@ CREATE TABLE IF NOT EXISTS migu_account (
     expires_on TEXT NOT NULL,
     auto_renew INTEGER NOT NULL,
     payment_method TEXT NOT NULL,
+    period_start TEXT NOT NULL,
+    unsubscribed_on TEXT,
     paused_until TEXT,
     frozen_days INTEGER,
     failed_logins INTEGER NOT NULL DEFAULT 0,
@@ -24,7 +26,24 @@ CREATE TABLE IF NOT EXISTS migu_receipt (
     channel TEXT NOT NULL,
     issued_at TEXT NOT NULL,
     effective_on TEXT NOT NULL,
-    details TEXT NOT NULL
+    details TEXT NOT NULL,
+    penalty_yuan TEXT NOT NULL DEFAULT '0.00'
+);
+CREATE TABLE IF NOT EXISTS migu_payment (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    account TEXT NOT NULL REFERENCES migu_account(account),
+    kind TEXT NOT NULL,
+    label TEXT NOT NULL,
+    is_default INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS migu_content (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    account TEXT NOT NULL REFERENCES migu_account(account),
+    list TEXT NOT NULL CHECK (list IN ('history', 'favorite', 'purchased', 'watchlist')),
+    title TEXT NOT NULL,
+    category TEXT NOT NULL,
+    at TEXT NOT NULL,
+    detail TEXT NOT NULL DEFAULT ''
 );
 CREATE TABLE IF NOT EXISTS migu_confirm_token (
     token TEXT PRIMARY KEY,

@@ -5,11 +5,12 @@ import secrets
 import sqlite3
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from . import rules
-from .seed import SERVICES
+from .seed import HIDDEN_BENEFITS, SERVICES
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,8 @@ class Member:
     payment_method: str
     paused_until: date | None
     frozen_days: int | None
+    period_start: date
+    unsubscribed_on: date | None
 
     @property
     def plan_label(self) -> str:
@@ -38,6 +41,18 @@ class Member:
     @property
     def services(self) -> list[str]:
         return SERVICES.get(self.member_type, [])
+
+    @property
+    def hidden_benefits(self) -> list[str]:
+        return HIDDEN_BENEFITS.get(self.member_type, [])
+
+    def penalty(self, today: date) -> rules.Penalty:
+        return rules.penalty(self.member_type, self.plan, Decimal(str(self.price_yuan)), self.period_start, self.expires_on, today)
+
+    def resubscribe_on(self, unsubscribing_on: date | None = None) -> date | None:
+        """First day to re-open: after the actual unsubscribe, or after one made on `unsubscribing_on`."""
+        day = self.unsubscribed_on or unsubscribing_on
+        return rules.resubscribe_date(self.member_type, day) if day else None
 
     @property
     def status_label(self) -> str:
@@ -65,6 +80,7 @@ class Receipt:
     issued_at: datetime
     effective_on: date
     details: str
+    penalty_yuan: str = "0.00"
 
     @property
     def kind_label(self) -> str:
@@ -86,7 +102,8 @@ def _member(row: sqlite3.Row) -> Member:
         expires_on=date.fromisoformat(row["expires_on"]), auto_renew=bool(row["auto_renew"]),
         payment_method=row["payment_method"],
         paused_until=date.fromisoformat(row["paused_until"]) if row["paused_until"] else None,
-        frozen_days=row["frozen_days"],
+        frozen_days=row["frozen_days"], period_start=date.fromisoformat(row["period_start"]),
+        unsubscribed_on=date.fromisoformat(row["unsubscribed_on"]) if row["unsubscribed_on"] else None,
     )
 
 
@@ -94,7 +111,7 @@ def _receipt(row: sqlite3.Row) -> Receipt:
     return Receipt(
         receipt_no=row["receipt_no"], account=row["account"], kind=row["kind"], service=row["service"],
         channel=row["channel"], issued_at=datetime.fromisoformat(row["issued_at"]),
-        effective_on=date.fromisoformat(row["effective_on"]), details=row["details"],
+        effective_on=date.fromisoformat(row["effective_on"]), details=row["details"], penalty_yuan=row["penalty_yuan"],
     )
 
 
@@ -173,15 +190,17 @@ def unsubscribe(conn: sqlite3.Connection, account: str, token: str, now: datetim
         if m is None or m.status == "unsubscribed":
             raise AlreadyUnsubscribed(account)
         receipt_no = f"MG{now:%Y%m%d}{secrets.randbelow(10**6):06d}"
+        fee = m.penalty(now.date())
         conn.execute(
-            "INSERT INTO migu_receipt VALUES (?,?,?,?,?,?,?,?)",
+            "INSERT INTO migu_receipt VALUES (?,?,?,?,?,?,?,?,?)",
             (receipt_no, account, "unsubscribe", m.service, channel, now.isoformat(), now.date().isoformat(),
-             f"会员权益已停止;自动续费已关闭,{m.payment_method} 不再扣费"),
+             f"会员权益已停止;自动续费已关闭,{m.payment_method} 不再扣费;违约金 {fee.amount:.2f} 元({fee.reason})",
+             f"{fee.amount:.2f}"),
         )
         conn.execute(
-            "UPDATE migu_account SET status='unsubscribed', auto_renew=0, expires_on=?, paused_until=NULL,"
+            "UPDATE migu_account SET status='unsubscribed', auto_renew=0, expires_on=?, unsubscribed_on=?, paused_until=NULL,"
             " frozen_days=NULL WHERE account=?",
-            (now.date().isoformat(), account),
+            (now.date().isoformat(), now.date().isoformat(), account),
         )
         if tok is not None:
             conn.execute("UPDATE migu_confirm_token SET receipt_no=? WHERE token=?", (receipt_no, token))
@@ -209,3 +228,66 @@ def resume_member(conn: sqlite3.Connection, m: Member, now: datetime) -> date:
         (expires.isoformat(), m.account),
     )
     return expires
+
+
+class TooEarly(Exception):
+    def __init__(self, allowed_on: date) -> None:
+        super().__init__(allowed_on.isoformat())
+        self.allowed_on = allowed_on
+
+
+def resubscribe(conn: sqlite3.Connection, m: Member, today: date) -> date:
+    """Re-open the membership (same type and plan) once the waiting period is over; returns the new expiry."""
+    if m.status != "unsubscribed":
+        raise ValueError("only an unsubscribed membership can be re-opened")
+    allowed = m.resubscribe_on()
+    if allowed and today < allowed:
+        raise TooEarly(allowed)
+    expires = rules.add_months(today, 1 if m.plan == "monthly" else 12)
+    conn.execute(
+        "UPDATE migu_account SET status='active', auto_renew=1, period_start=?, expires_on=?, unsubscribed_on=NULL"
+        " WHERE account=? AND status='unsubscribed'",
+        (today.isoformat(), expires.isoformat(), m.account),
+    )
+    return expires
+
+
+@dataclass(frozen=True)
+class PaymentMethod:
+    id: int
+    kind: str
+    label: str
+    is_default: bool
+
+
+def payments_for(conn: sqlite3.Connection, account: str) -> list[PaymentMethod]:
+    rows = conn.execute("SELECT * FROM migu_payment WHERE account=? ORDER BY id", (account,)).fetchall()
+    return [PaymentMethod(r["id"], r["kind"], r["label"], bool(r["is_default"])) for r in rows]
+
+
+class PaymentInUse(Exception):
+    pass
+
+
+def unlink_payment(conn: sqlite3.Connection, m: Member, payment_id: int) -> PaymentMethod | None:
+    """取消关联: refused for the method auto-renewal charges while auto-renewal is on (unsubscribe first)."""
+    pm = next((p for p in payments_for(conn, m.account) if p.id == payment_id), None)
+    if pm is None:
+        return None
+    if pm.is_default and m.auto_renew and m.status != "unsubscribed":
+        raise PaymentInUse(pm.label)
+    conn.execute("DELETE FROM migu_payment WHERE id=? AND account=?", (payment_id, m.account))
+    return pm
+
+
+@dataclass(frozen=True)
+class ContentItem:
+    title: str
+    category: str
+    at: str
+    detail: str
+
+
+def content_for(conn: sqlite3.Connection, account: str, list_name: str) -> list[ContentItem]:
+    rows = conn.execute("SELECT * FROM migu_content WHERE account=? AND list=? ORDER BY at DESC", (account, list_name)).fetchall()
+    return [ContentItem(r["title"], r["category"], r["at"], r["detail"]) for r in rows]
