@@ -256,6 +256,7 @@ class Header(Strict):
     vars: dict[str, Scalar] = {}
     secrets: list[str] = []
     budget: Budget | None = None
+    matrix: list[dict[str, Scalar]] | None = Field(None, min_length=1, description="run once per row; row values are variables, 'id' names the row")
     steps: list[Any] = Field(min_length=1)
 
 

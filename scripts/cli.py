@@ -11,7 +11,7 @@ from typing import Any, Callable
 import click
 
 from . import __version__
-from .scenario import Problem, ScenarioInvalid, discover, is_flow_file, load_flow, load_scenario
+from .scenario import Problem, ScenarioInvalid, discover, expand, is_flow_file, load_flow, load_scenario
 
 EXIT_FAILED, EXIT_INVALID = 1, 2
 
@@ -41,7 +41,10 @@ def _load_all(paths: tuple[Path, ...], *, include_flows: bool) -> tuple[list[Any
         if not f.exists():
             continue
         try:
-            loaded.append(load_flow(f) if include_flows and is_flow_file(f) else load_scenario(f))
+            if include_flows and is_flow_file(f):
+                loaded.append(load_flow(f))
+            else:
+                loaded += expand(load_scenario(f))
         except ScenarioInvalid as exc:
             problems += exc.problems
     if not files and not problems:
@@ -91,7 +94,7 @@ def validate(paths: tuple[Path, ...]) -> None:
         _report_problems(problems)
         click.echo(f"{len(problems)} problem(s) in {len({p.file for p in problems})} file(s)", err=True)
         sys.exit(EXIT_INVALID)
-    click.echo(f"ok: {len(loaded)} file(s) valid")
+    click.echo(f"ok: {len(discover(paths, include_flows=True))} file(s) valid")
 
 
 @main.command()

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from .scenario import ScenarioInvalid, is_flow_file, load_scenario
+from .scenario import ScenarioInvalid, expand, is_flow_file, load_scenario
 
 _TOP_LEVEL_STEPS = re.compile(r"^steps\s*:", re.M)
 _SECRETS_KEY = pytest.StashKey[list]()
@@ -54,12 +54,14 @@ class ScenarioFile(pytest.File):
             scenario = load_scenario(self.path)
         except ScenarioInvalid as exc:
             raise self.CollectError(str(exc)) from None
-        item = ScenarioItem.from_parent(self, name=scenario.slug, callobj=_scenario_test)
-        item.scenario = scenario
-        for tag in scenario.tags:
-            self.config.addinivalue_line("markers", f"{tag}: tuiding scenario tag")
-            item.add_marker(tag)
-        yield item
+        for variant in expand(scenario):
+            name = self.path.stem + (f"[{variant.variant}]" if variant.variant else "")
+            item = ScenarioItem.from_parent(self, name=name, callobj=_scenario_test)
+            item.scenario = variant
+            for tag in variant.tags:
+                self.config.addinivalue_line("markers", f"{tag}: tuiding scenario tag")
+                item.add_marker(tag)
+            yield item
 
 
 class ScenarioFailed(AssertionError):

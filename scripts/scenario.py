@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable
@@ -74,10 +74,12 @@ class Scenario:
     secrets: tuple[str, ...]
     budget: A.Budget | None
     steps: tuple[Step, ...]
+    matrix: tuple[dict[str, Any], ...] = ()
+    variant: str | None = None          # the matrix row this copy runs
 
     @property
     def slug(self) -> str:
-        return slugify(self.file.stem)
+        return slugify(self.file.stem + (f"-{self.variant}" if self.variant else ""))
 
     @property
     def step_count(self) -> int:
@@ -327,12 +329,49 @@ class _Loader:
         if h.device is not None and device_names() and h.device not in device_names():
             hint = A.closest(h.device, device_names())
             self.problem(doc, ("device",), f"unknown device '{h.device}'" + (f"; did you mean '{hint}'?" if hint else " (see Playwright's device list)"))
-        self.check_vars_block(doc, h.vars, h.secrets)
+        row_keys = self.check_matrix(doc, h.matrix or [])
+        self.check_vars_block(doc, {**h.vars, **{k: "" for k in row_keys}}, h.secrets)
         for key in ("base_url", "name", "description"):
-            self.check_refs(doc, getattr(h, key), (key,), set())
-        steps = self.steps(doc, doc.data["steps"], set(h.vars), (file.resolve(),))
+            self.check_refs(doc, getattr(h, key), (key,), set(row_keys))
+        steps = self.steps(doc, doc.data["steps"], set(h.vars) | set(row_keys), (file.resolve(),))
         return Scenario(file, h.name, h.description, h.portal, h.base_url, h.device, h.locale, h.timezone,
-                        tuple(h.tags), dict(h.vars), tuple(h.secrets), h.budget, tuple(steps))
+                        tuple(h.tags), dict(h.vars), tuple(h.secrets), h.budget, tuple(steps), tuple(h.matrix or ()))
+
+    def check_matrix(self, doc: Document, rows: list[dict[str, Any]]) -> list[str]:
+        """Every row has the same keys (besides 'id'); ids are unique. Returns the variable names rows define."""
+        if not rows:
+            return []
+        keys = [k for k in rows[0] if k != "id"]
+        seen: set[str] = set()
+        for i, row in enumerate(rows):
+            extra = [k for k in row if k != "id" and k not in keys]
+            for k in extra:
+                hint = A.closest(k, keys)
+                self.problem(doc, ("matrix", i, k), f"matrix row {i + 1} has '{k}' but the first row does not" + (f"; did you mean '{hint}'?" if hint else ""), key=True)
+            for k in keys:
+                if k not in row and not extra:  # a misspelt key is the one problem
+                    self.problem(doc, ("matrix", i), f"matrix row {i + 1} is missing '{k}' (every row needs: {', '.join(keys)})")
+            rid = row_id(row, i)
+            if rid in seen:
+                self.problem(doc, ("matrix", i), f"matrix row {i + 1}: duplicate id '{rid}'")
+            seen.add(rid)
+        return keys
+
+
+def row_id(row: dict[str, Any], index: int) -> str:
+    return str(row["id"]) if row.get("id") not in (None, "") else "-".join(str(v) for k, v in row.items() if k != "id") or f"row{index + 1}"
+
+
+def expand(scenario: Scenario) -> list[Scenario]:
+    """One scenario per matrix row (row values override `vars`), or the scenario itself."""
+    if not scenario.matrix:
+        return [scenario]
+    out = []
+    for i, row in enumerate(scenario.matrix):
+        rid = row_id(row, i)
+        values = {k: v for k, v in row.items() if k != "id"}
+        out.append(replace(scenario, name=f"{scenario.name} [{rid}]", vars={**scenario.vars, **values}, variant=rid))
+    return out
 
 
 def _saved_names(action: str, arg: Any) -> list[str]:

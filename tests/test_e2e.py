@@ -140,6 +140,9 @@ def test_pytest_collects_scenarios_not_flows_and_tags_are_markers():
                        capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert "scenarios/migu/wrong_password.yaml::wrong_password" in r.stdout
     assert "web_unsubscribe" not in r.stdout and "flows" not in r.stdout
+    r = subprocess.run([sys.executable, "-m", "pytest", "scenarios/migu/annual_penalty.yaml", "--collect-only", "-q", "-p", "no:cacheprovider"],
+                       capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert "annual_penalty.yaml::annual_penalty[钻石年度-已用165天]" in r.stdout and "4 tests collected" in r.stdout
 
 
 def test_serve_uses_waitress_and_gates_the_test_api(tmp_path):
