@@ -206,3 +206,20 @@ def test_run_with_unknown_tag_or_missing_path_is_invalid_input(tmp_path):
     r = tuiding("run", "scenarios/nope.yaml", "--out", tmp_path)
     assert r.returncode == 2 and "scenarios/nope.yaml:1:1: no such file or folder" in r.stderr
     assert not any(tmp_path.iterdir())
+
+
+def test_backup_export_is_saved_into_the_run_folder_with_the_seeded_rows(tmp_path):
+    import csv
+    from mock_portals.migu.seed import CONTENT
+
+    r = tuiding("run", "scenarios/migu/backup_then_unsubscribe.yaml", "--out", tmp_path)
+    assert r.returncode == 0, r.stderr
+    run_dir = only_run_dir(tmp_path)
+    rows = list(csv.reader((run_dir / "downloads" / "观看记录.csv").read_text(encoding="utf-8-sig").splitlines()))
+    assert [row[0] for row in rows[1:]] == [c[1] for c in CONTENT if c[0] == "history"]
+    favourites = json.loads((run_dir / "downloads" / "收藏.json").read_text(encoding="utf-8"))
+    assert [i["title"] for i in favourites["items"]] == [c[1] for c in CONTENT if c[0] == "favorite"]
+    manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
+    saved = [d for s in manifest["steps"] for d in s["events"]["downloads"]]
+    assert saved == ["downloads/观看记录.csv", "downloads/收藏.json", "downloads/未观看内容.csv"]
+    assert manifest["metrics"]["downloads"] == 3

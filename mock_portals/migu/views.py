@@ -26,6 +26,12 @@ def _inject() -> dict:
     return {"member": g.get("member"), "today": g.now.date() if "now" in g else None}
 
 
+@bp.app_template_filter("cn_time")
+def cn_time(value: str) -> str:
+    """'2026-10-14T06:20:30+08:00' → '2026-10-14 06:20' (stored ISO, shown the way the site's users read it)."""
+    return value[:16].replace("T", " ")
+
+
 def login_required(view: Callable) -> Callable:
     @wraps(view)
     def wrapped(*args, **kwargs):
