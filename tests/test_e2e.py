@@ -221,5 +221,6 @@ def test_backup_export_is_saved_into_the_run_folder_with_the_seeded_rows(tmp_pat
     assert [i["title"] for i in favourites["items"]] == [c[1] for c in CONTENT if c[0] == "favorite"]
     manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
     saved = [d for s in manifest["steps"] for d in s["events"]["downloads"]]
-    assert saved == ["downloads/观看记录.csv", "downloads/收藏.json", "downloads/未观看内容.csv"]
-    assert manifest["metrics"]["downloads"] == 3
+    assert saved == ["downloads/观看记录.csv", "downloads/收藏.json", "downloads/退订凭证.png", "downloads/未观看内容.csv"]
+    assert manifest["metrics"]["downloads"] == 4
+    assert (run_dir / "downloads" / "退订凭证.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

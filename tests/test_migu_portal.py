@@ -255,3 +255,22 @@ def test_member_center_shows_hidden_benefits_and_help_guide(client):
     help_page = client.get("/help/unsubscribe").text
     for text in ("退订前的准备", "会员管理", "95016", "常见问题", "违约金"):
         assert text in help_page
+
+
+def test_receipt_downloads_as_an_image_listed_in_history(client):
+    import io
+
+    from PIL import Image
+
+    login(client)
+    _, token = unsubscribe(client)
+    no = client.post("/member/unsubscribe/confirm", data={"token": token}).location.rsplit("/", 1)[1]
+    history = client.get("/member/history").text
+    assert f"/member/receipts/{no}.png" in history
+    r = client.get(f"/member/receipts/{no}.png")
+    assert r.status_code == 200 and r.mimetype == "image/png"
+    assert r.headers["Content-Disposition"].encode("latin-1")  # a real WSGI server needs latin-1 headers
+    assert Image.open(io.BytesIO(r.data)).size[0] == 900
+    client.post("/logout")
+    login(client, "13800000002", "migu-pass-002")
+    assert client.get(f"/member/receipts/{no}.png").status_code == 404

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 from functools import wraps
+from urllib.parse import quote
 from typing import Callable
 
 from flask import flash, g, redirect, render_template, request, session, url_for
@@ -24,6 +25,11 @@ def _load_member() -> None:
 @bp.app_context_processor
 def _inject() -> dict:
     return {"member": g.get("member"), "today": g.now.date() if "now" in g else None}
+
+
+def attachment(name: str, ascii_name: str) -> str:
+    """Content-Disposition for a download: headers must be latin-1, so the Chinese name goes in filename*."""
+    return f"attachment; filename={ascii_name}; filename*=UTF-8''{quote(name)}"
 
 
 @bp.app_template_filter("cn_time")
@@ -162,6 +168,20 @@ def receipt(receipt_no: str):
     if r is None:
         return render_template("migu/not_found.html"), 404
     return render_template("migu/receipt.html", receipt=r)
+
+
+@bp.get("/member/receipts/<receipt_no>.png")
+@login_required
+def receipt_image(receipt_no: str):
+    from flask import Response
+
+    from .receipt_image import render_png
+
+    r = store.get_receipt(get_db(), g.member.account, receipt_no)
+    if r is None:
+        return render_template("migu/not_found.html"), 404
+    return Response(render_png(r), mimetype="image/png",
+                    headers={"Content-Disposition": attachment(f"退订凭证-{r.receipt_no}.png", f"receipt-{r.receipt_no}.png")})
 
 
 @bp.get("/member/history")

@@ -9,7 +9,7 @@ from flask import Response, abort, flash, g, redirect, render_template, request,
 
 from ..db import get_db
 from . import bp, store
-from .views import login_required
+from .views import attachment, login_required
 
 EXPORTS = {"history": "观看记录", "favorite": "收藏", "watchlist": "未观看内容"}
 
@@ -46,7 +46,7 @@ def export(what: str, fmt: str):
         writer.writerows([i.title, i.category, i.at, i.detail] for i in items)
         body, mimetype = "\ufeff" + buf.getvalue(), "text/csv"
     return Response(body, mimetype=mimetype,
-                    headers={"Content-Disposition": f"attachment; filename={name}; filename*=UTF-8''{name}"})
+                    headers={"Content-Disposition": attachment(name, name)})
 
 
 @bp.get("/member/content")
