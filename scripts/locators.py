@@ -3,27 +3,42 @@ from __future__ import annotations
 
 import re
 
-from playwright.sync_api import Locator, Page
+from playwright.sync_api import Error as PlaywrightError, Locator, Page
 
 from .args import Target
 
 
-def locate(page: Page, spec: str | Target, timeout_ms: float = 0) -> Locator:
-    """A string means: a button or link with that accessible name, else an element with exactly that text.
+class TargetNotFound(AssertionError):
+    pass
 
-    The button/link wins even when a heading with the same words comes first in the page
-    (a "重置密码" title above a "重置密码" button), so we wait for either, then prefer the control.
+
+def locate(page: Page, spec: str | Target, timeout_ms: float = 0) -> Locator:
+    """A string means, in order of preference: a button or link with exactly that accessible name,
+    an element with exactly that text, then a button/link or element *containing* it.
+
+    A control wins even when a heading with the same words comes first in the page (a
+    "重置密码" title above a "重置密码" button), so we wait for any, then take the best kind.
     """
     if isinstance(spec, str):
         exact = re.compile(rf"^\s*{re.escape(spec)}\s*$")
-        by_role = page.get_by_role("button", name=exact).or_(page.get_by_role("link", name=exact))
-        by_text = page.get_by_text(spec, exact=True)
+        candidates = [
+            page.get_by_role("button", name=exact).or_(page.get_by_role("link", name=exact)),
+            page.get_by_text(spec, exact=True),
+            page.get_by_role("button", name=spec).or_(page.get_by_role("link", name=spec)),
+            page.get_by_text(spec),
+        ]
+        anything = candidates[0]
+        for c in candidates[1:]:
+            anything = anything.or_(c)
         if timeout_ms:
             try:
-                by_role.or_(by_text).first.wait_for(state="attached", timeout=timeout_ms)
-            except Exception:  # nothing matches: the action itself reports the timeout
-                return by_role.or_(by_text).first
-        return by_role.first if by_role.count() else by_text.first
+                anything.first.wait_for(state="attached", timeout=timeout_ms)
+            except PlaywrightError:
+                raise TargetNotFound(f"no button, link or text '{spec}' on the page after {timeout_ms / 1000:g}s") from None
+        for c in candidates:
+            if c.count():
+                return c.first
+        return anything.first
     loc = _locate_map(page, spec)
     if spec.nth is not None:
         return loc.nth(spec.nth)

@@ -274,3 +274,33 @@ def test_receipt_downloads_as_an_image_listed_in_history(client):
     client.post("/logout")
     login(client, "13800000002", "migu-pass-002")
     assert client.get(f"/member/receipts/{no}.png").status_code == 404
+
+
+PHONE = {"User-Agent": "Mozilla/5.0 (iPhone; CPU iPhone OS 15_0 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148"}
+
+
+def test_phones_are_sent_to_the_app_layout_desktops_are_not(client):
+    assert client.get("/", headers=PHONE).location == "/app/"
+    assert client.get("/login", headers=PHONE).location == "/app/login"
+    assert client.get("/").status_code == 200
+
+
+def test_app_unsubscribe_needs_the_agreement_and_its_receipt_shows_on_the_website(client, app):
+    client.post("/app/login", data={"account": "13800000001", "password": "migu-pass-001"})
+    page = client.get("/app/member/unsubscribe", headers=PHONE).text
+    token = re.search(r'name="token" value="([^"]+)"', page).group(1)
+    r = client.post("/app/member/unsubscribe", data={"token": token})
+    assert r.status_code == 400 and "请先阅读并勾选" in r.text
+    r = client.post("/app/member/unsubscribe", data={"token": token, "agree": "yes"})
+    no = r.location.rsplit("/", 1)[1]
+    assert client.post("/app/member/unsubscribe", data={"token": token, "agree": "yes"}).location == r.location
+    history = client.get("/member/history").text  # the website, same account
+    assert no in history and "APP" in history
+    assert db(app).execute("SELECT count(*) FROM migu_receipt WHERE account='13800000001'").fetchone()[0] == 1
+
+
+def test_app_pause_rejects_unknown_durations(client):
+    client.post("/app/login", data={"account": "13800000002", "password": "migu-pass-002"})
+    assert client.post("/app/member/pause", data={"months": "<script>"}).status_code == 400
+    assert client.post("/app/member/pause", data={"months": "1"}).status_code == 302
+    assert "已暂停" in client.get("/app/member").text

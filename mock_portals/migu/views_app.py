@@ -1,0 +1,130 @@
+"""The Migu mobile app journey (phone layout under /app/): 我的 → 我的会员 → 会员管理 → 立即退订 / 暂停会员."""
+from __future__ import annotations
+
+import re
+from functools import wraps
+from typing import Callable
+
+from flask import flash, g, redirect, render_template, request, session, url_for
+
+from ..db import get_db
+from . import bp, rules, store
+
+MOBILE_UA = re.compile(r"Mobile|iPhone|iPad|Android", re.I)
+
+
+def is_phone() -> bool:
+    return bool(MOBILE_UA.search(request.headers.get("User-Agent", "")))
+
+
+@bp.before_app_request
+def _phones_get_the_app():
+    # A phone opening the website's entry pages lands in the app layout, as the real site sends users to its app.
+    if request.method == "GET" and request.path in ("/", "/login") and is_phone():
+        return redirect(url_for("migu.app_home" if request.path == "/" else "migu.app_login"))
+    return None
+
+
+def app_login_required(view: Callable) -> Callable:
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        if g.member is None:
+            return redirect(url_for("migu.app_login"))
+        return view(*args, **kwargs)
+    return wrapped
+
+
+@bp.get("/app/")
+def app_home():
+    return render_template("migu/app/home.html", tab="home")
+
+
+@bp.route("/app/login", methods=["GET", "POST"])
+def app_login():
+    error, account = None, ""
+    if request.method == "POST":
+        account = request.form.get("account", "").strip()
+        password = request.form.get("password", "")
+        if not account or not password:
+            error = "请输入账号和密码"
+        else:
+            member, error = store.attempt_login(get_db(), account, password, g.now)
+            if member is not None:
+                session.clear()
+                session["account"] = member.account
+                return redirect(url_for("migu.app_me"))
+    return render_template("migu/app/login.html", error=error, account=account, tab="me"), (400 if error else 200)
+
+
+@bp.get("/app/me")
+@app_login_required
+def app_me():
+    return render_template("migu/app/me.html", tab="me")
+
+
+@bp.get("/app/member")
+@app_login_required
+def app_member():
+    return render_template("migu/app/member.html", tab="me")
+
+
+@bp.get("/app/member/manage")
+@app_login_required
+def app_manage():
+    return render_template("migu/app/manage.html", tab="me")
+
+
+@bp.route("/app/member/unsubscribe", methods=["GET", "POST"])
+@app_login_required
+def app_unsubscribe():
+    conn = get_db()
+    if g.member.status == "unsubscribed" and request.method == "GET":
+        return render_template("migu/app/already.html", receipts=store.receipts_for(conn, g.member.account), tab="me"), 409
+    error = None
+    if request.method == "POST":
+        if request.form.get("agree") != "yes":
+            error = "请先阅读并勾选同意《咪咕会员退订协议》"
+        else:
+            try:
+                receipt = store.unsubscribe(conn, g.member.account, request.form.get("token", ""), g.now, channel="APP")
+            except store.AlreadyUnsubscribed:
+                return render_template("migu/app/already.html", receipts=store.receipts_for(conn, g.member.account), tab="me"), 409
+            return redirect(url_for("migu.app_receipt", receipt_no=receipt.receipt_no))
+    return render_template("migu/app/unsubscribe.html", token=store.new_confirm_token(conn, g.member.account),
+                           error=error, tab="me"), (400 if error else 200)
+
+
+@bp.get("/app/receipts/<receipt_no>")
+@app_login_required
+def app_receipt(receipt_no: str):
+    r = store.get_receipt(get_db(), g.member.account, receipt_no)
+    if r is None:
+        return render_template("migu/not_found.html"), 404
+    return render_template("migu/app/receipt.html", receipt=r, tab="me")
+
+
+@bp.route("/app/member/pause", methods=["GET", "POST"])
+@app_login_required
+def app_pause():
+    error = None
+    if g.member.status != "active":
+        error = f"当前会员状态为「{g.member.status_label}」,无法暂停"
+    elif request.method == "POST":
+        raw = request.form.get("months", "")
+        if not raw.isdigit() or int(raw) not in rules.PAUSE_MONTHS:
+            error = "请选择暂停时长"
+        else:
+            p = store.pause_member(get_db(), g.member, int(raw), g.now)
+            flash(f"会员已暂停,将于 {p.resumes_on:%Y-%m-%d} 自动恢复")
+            return redirect(url_for("migu.app_member"))
+    return render_template("migu/app/pause.html", error=error, options=rules.PAUSE_MONTHS, tab="me"), \
+        (400 if error and request.method == "POST" else 200)
+
+
+@bp.post("/app/member/resume")
+@app_login_required
+def app_resume():
+    if g.member.status == "paused":
+        expires = store.resume_member(get_db(), g.member, g.now)
+        flash(f"会员已恢复,有效期至 {expires:%Y-%m-%d}")
+    return redirect(url_for("migu.app_member"))
