@@ -60,8 +60,8 @@ def file_sha256(path: Path) -> str:
 
 
 def safe_name(text: str, limit: int = 40) -> str:
-    """A file-name-safe version of a caption (keeps CJK, drops path and shell characters)."""
-    s = re.sub(r'[\\/:*?"<>|\s「」]+', "-", text).strip("-.")
+    """A file-name-safe version of a caption (keeps CJK; drops path, shell and URL-special characters)."""
+    s = re.sub(r'[\\/:*?"<>|#%&\s「」]+', "-", text).strip("-.")
     return s[:limit] or "step"
 
 

@@ -159,6 +159,8 @@ def _problems_from(exc: ValidationError, doc: Document, base: tuple) -> list[Pro
             msg = "expected a non-empty list"
         elif t.endswith("_type") or t in ("model_attributes_type", "dict_type", "model_type"):
             msg = f"{err['msg'].replace('Input should be', 'expected')}, got {_type_name(err['input'])}"
+            if err["input"] is None and _in_flow_mapping(doc, tuple(path)):
+                msg += " (a ',' inside {…} separates keys: quote text that contains commas)"
         else:
             msg = err["msg"].replace("Value error, ", "").replace("Input should be", "expected")
             if path and isinstance(path[-1], str) and path[-1] not in msg:
@@ -166,6 +168,12 @@ def _problems_from(exc: ValidationError, doc: Document, base: tuple) -> list[Pro
         pos = doc.pos(tuple(path), key=key_pos)
         out.setdefault((pos.line, pos.col), Problem(doc.file, pos.line, pos.col, msg))
     return list(out.values())
+
+
+def _in_flow_mapping(doc: Document, path: tuple) -> bool:
+    pos = doc.pos(path)
+    line = doc.lines[pos.line - 1] if 0 < pos.line <= len(doc.lines) else ""
+    return "{" in line[:pos.col]
 
 
 def _at(data: Any, path: tuple) -> Any:

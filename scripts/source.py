@@ -22,6 +22,7 @@ class Document:
     data: Any
     values: dict[Path_, Pos] = field(default_factory=dict)
     keys: dict[Path_, Pos] = field(default_factory=dict)
+    lines: list[str] = field(default_factory=list)
 
     def pos(self, path: Path_, *, key: bool = False) -> Pos:
         """Position of the value at `path` (or of its key); falls back to the nearest parent."""
@@ -59,7 +60,7 @@ def load(file: Path) -> Document:
         mark = exc.problem_mark or exc.context_mark
         pos = Pos(mark.line + 1, mark.column + 1) if mark else Pos(1, 1)
         raise SourceError(file, pos, f"invalid YAML: {exc.problem or exc.context}") from None
-    doc = Document(file, None)
+    doc = Document(file, None, lines=text.splitlines())
     if node is None:
         raise SourceError(file, Pos(1, 1), "empty file: expected a mapping with 'name' and 'steps'")
     doc.data = _convert(node, (), doc)

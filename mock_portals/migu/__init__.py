@@ -6,3 +6,4 @@ bp = Blueprint("migu", __name__, template_folder="templates", static_folder="sta
 from . import views  # noqa: E402,F401  (registers routes on bp)
 from . import views_account  # noqa: E402,F401
 from . import views_app  # noqa: E402,F401
+from . import views_service  # noqa: E402,F401

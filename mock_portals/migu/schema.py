@@ -45,6 +45,10 @@ CREATE TABLE IF NOT EXISTS migu_content (
     at TEXT NOT NULL,
     detail TEXT NOT NULL DEFAULT ''
 );
+CREATE TABLE IF NOT EXISTS migu_dialogue (
+    id TEXT PRIMARY KEY,
+    data TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS migu_confirm_token (
     token TEXT PRIMARY KEY,
     account TEXT NOT NULL,
