@@ -304,3 +304,50 @@ def test_app_pause_rejects_unknown_durations(client):
     assert client.post("/app/member/pause", data={"months": "<script>"}).status_code == 400
     assert client.post("/app/member/pause", data={"months": "1"}).status_code == 302
     assert "已暂停" in client.get("/app/member").text
+
+
+def test_hotline_unsubscribe_acts_on_the_website_account(client, app):
+    client.get("/service/hotline")
+    client.post("/service/hotline", data={"key": "2"})
+    client.post("/service/hotline", data={"keys": "13800000001", "key": "#"})
+    client.post("/service/hotline", data={"key": "1"})
+    code = client.get("/__mock__/sms/latest?phone=13800000001&purpose=service").json["code"]
+    client.post("/service/hotline", data={"keys": code, "key": "#"})
+    page = client.get("/service/hotline").text
+    assert "违约金 0.00 元" in page
+    client.post("/service/hotline", data={"key": "1"})
+    row = db(app).execute("SELECT receipt_no, channel FROM migu_receipt WHERE account='13800000001'").fetchone()
+    assert row["channel"] == "客服热线 95016"
+    assert " ".join(row["receipt_no"]) in client.get("/service/hotline").text
+    login(client)
+    assert row["receipt_no"] in client.get("/member/history").text and "已退订" in client.get("/member").text
+
+
+def test_hotline_rejects_garbage_keys_without_changing_state(client, app):
+    client.get("/service/hotline")
+    for bad in ("abc", "<script>", "2" * 50):
+        client.post("/service/hotline", data={"keys": bad})
+    page = client.get("/service/hotline").text
+    log = re.findall(r'<li class="desk">.*?</li>', page, re.S)
+    assert sum("无效按键" in line for line in log) == 3 and "<script>" not in page
+    assert db(app).execute("SELECT count(*) FROM migu_receipt WHERE account='13800000001'").fetchone()[0] == 0
+
+
+def test_chat_unsubscribe_masks_the_password_and_records_the_channel(client, app):
+    for message in ("我要退订会员", "13800000002", "2", "migu-pass-002", "确认"):
+        client.post("/service/chat", data={"message": message})
+    page = client.get("/service/chat").text
+    assert "退订成功" in page and "migu-pass-002" not in page and "••••••" in page
+    stored = db(app).execute("SELECT data FROM migu_dialogue").fetchall()
+    assert all("migu-pass-002" not in r[0] for r in stored)  # not even in the portal's own state
+    assert db(app).execute("SELECT channel FROM migu_receipt WHERE account='13800000002'").fetchone()[0] == "在线客服"
+
+
+def test_chat_bad_input_gets_an_answer_and_changes_nothing(client, app):
+    for message in ("", "x" * 201, "<script>alert('x')</script>", "DROP TABLE migu_account;"):
+        client.post("/service/chat", data={"message": message})
+    page = client.get("/service/chat").text
+    assert "请输入您的问题" in page and "消息过长" in page and "没有理解" in page
+    assert "<script>alert" not in page and "&lt;script&gt;" in page
+    assert db(app).execute("SELECT count(*) FROM migu_account").fetchone()[0] == 6
+    assert db(app).execute("SELECT count(*) FROM migu_receipt").fetchone()[0] == 1  # only the seeded one

@@ -12,7 +12,7 @@ from typing import Protocol
 from . import rules
 
 MAX_VERIFY_ATTEMPTS = 3
-SINGLE_KEY_STATES = {"menu", "method", "confirm", "done"}
+SINGLE_KEY_STATES = {"menu", "method", "confirm", "done", "ended"}
 
 
 class Desk(Protocol):
@@ -147,7 +147,8 @@ def ivr_event(d: Dialogue, keys: str) -> Event | None:
     if d.state in SINGLE_KEY_STATES:
         key = keys.strip()[:1]
         table = {"menu": {"1": "status", "2": "unsubscribe", "3": "pause", "0": "human"},
-                 "method": {"1": "sms", "2": "password"}, "confirm": {"1": "yes", "2": "no"}, "done": {"9": "repeat"}}[d.state]
+                 "method": {"1": "sms", "2": "password"}, "confirm": {"1": "yes", "2": "no"}, "done": {"9": "repeat"},
+                 "ended": {}}[d.state]
         return Event(table.get(key, "unknown"))
     d.buffer += keys
     if "#" not in d.buffer:
