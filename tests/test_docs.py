@@ -25,3 +25,13 @@ def test_readme_lists_the_seed_accounts():
 
     for a in ACCOUNTS:
         assert f"| {a.account} | {a.password} |" in README
+
+
+def test_every_migu_scenario_is_in_the_guide_coverage_table_and_vice_versa():
+    import re
+
+    table = README.split("which scenario covers each part of the guide")[1].split("### Test-control API")[0]
+    named = set(re.findall(r"`([a-z_]+)`", table.split("| --- |")[-1]))
+    on_disk = {p.stem for p in (ROOT / "scenarios" / "migu").glob("*.yaml")}
+    assert on_disk <= named, f"scenarios missing from the table: {on_disk - named}"
+    assert {n for n in named if not n.startswith(("member", "help"))} <= on_disk | {"favorite", "history"}

@@ -351,3 +351,37 @@ def test_chat_bad_input_gets_an_answer_and_changes_nothing(client, app):
     assert "<script>alert" not in page and "&lt;script&gt;" in page
     assert db(app).execute("SELECT count(*) FROM migu_account").fetchone()[0] == 6
     assert db(app).execute("SELECT count(*) FROM migu_receipt").fetchone()[0] == 1  # only the seeded one
+
+
+HOSTILE = ["", " ", "<script>alert(1)</script>", "' OR 1=1 --", "９９９", "x" * 5000, "\u0000", "${password}"]
+FORMS = [  # (path, field names) of every form that takes input
+    ("/login", ["account", "password"]),
+    ("/app/login", ["account", "password"]),
+    ("/forgot", ["phone"]),
+    ("/member/unsubscribe", ["agree"]),
+    ("/member/unsubscribe/confirm", ["token"]),
+    ("/member/pause", ["months"]),
+    ("/app/member/pause", ["months"]),
+    ("/app/member/unsubscribe", ["token", "agree"]),
+    ("/service/chat", ["message"]),
+    ("/service/hotline", ["keys", "key"]),
+]
+
+
+def snapshot(app):
+    conn = db(app)
+    return (conn.execute("SELECT account, status, auto_renew, expires_on, password_hash FROM migu_account ORDER BY account").fetchall(),
+            conn.execute("SELECT count(*) FROM migu_receipt").fetchone()[0],
+            conn.execute("SELECT count(*) FROM migu_payment").fetchone()[0])
+
+
+@pytest.mark.parametrize("path,fields", FORMS, ids=[p for p, _ in FORMS])
+def test_every_form_answers_hostile_input_without_500_or_changes(client, app, path, fields):
+    login(client, "13800000003", "migu-pass-003")  # unsubscribed: nothing legitimate left to change
+    before = snapshot(app)
+    for value in HOSTILE:
+        r = client.post(path, data={f: value for f in fields})
+        assert r.status_code < 500, (path, value)
+        if r.status_code == 200:
+            assert "<script>alert(1)</script>" not in r.text
+    assert snapshot(app) == before
