@@ -6,7 +6,7 @@ from functools import wraps
 from urllib.parse import quote
 from typing import Callable
 
-from flask import flash, g, redirect, render_template, request, session, url_for
+from flask import Response, abort, flash, g, redirect, render_template, request, session, url_for
 
 from .. import sms
 from ..db import get_clock, get_db
@@ -52,21 +52,38 @@ def home():
     return render_template("migu/home.html")
 
 
+def login_from_form() -> tuple[store.Member | None, str | None, str]:
+    """Check the posted account and password (lockout rules apply); on success start the member's session.
+
+    Returns (member or None, error or None, the account as typed) for the website and the app alike.
+    """
+    account = request.form.get("account", "").strip()
+    password = request.form.get("password", "")
+    if not account or not password:
+        return None, "请输入账号和密码", account
+    member, error = store.attempt_login(get_db(), account, password, g.now)
+    if member is not None:
+        session.clear()
+        session["account"] = member.account
+    return member, error or None, account
+
+
+def own_receipt(receipt_no: str) -> store.Receipt:
+    """The logged-in member's receipt, or a 404 page (never another account's receipt)."""
+    r = store.get_receipt(get_db(), g.member.account, receipt_no)
+    if r is None:
+        abort(Response(render_template("migu/not_found.html"), 404))
+    return r
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     error, account = None, ""
     if request.method == "POST":
-        account = request.form.get("account", "").strip()
-        password = request.form.get("password", "")
-        if not account or not password:
-            error = "请输入账号和密码"
-        else:
-            member, error = store.attempt_login(get_db(), account, password, g.now)
-            if member is not None:
-                session.clear()
-                session["account"] = member.account
-                nxt = request.args.get("next", "")
-                return redirect(nxt if nxt.startswith("/") and not nxt.startswith("//") else url_for("migu.home"))
+        member, error, account = login_from_form()
+        if member is not None:
+            nxt = request.args.get("next", "")
+            return redirect(nxt if nxt.startswith("/") and not nxt.startswith("//") else url_for("migu.home"))
     return render_template("migu/login.html", error=error, account=account), (400 if error else 200)
 
 
@@ -164,22 +181,15 @@ def unsubscribe_confirm():
 @bp.get("/member/receipts/<receipt_no>")
 @login_required
 def receipt(receipt_no: str):
-    r = store.get_receipt(get_db(), g.member.account, receipt_no)
-    if r is None:
-        return render_template("migu/not_found.html"), 404
-    return render_template("migu/receipt.html", receipt=r)
+    return render_template("migu/receipt.html", receipt=own_receipt(receipt_no))
 
 
 @bp.get("/member/receipts/<receipt_no>.png")
 @login_required
 def receipt_image(receipt_no: str):
-    from flask import Response
-
     from .receipt_image import render_png
 
-    r = store.get_receipt(get_db(), g.member.account, receipt_no)
-    if r is None:
-        return render_template("migu/not_found.html"), 404
+    r = own_receipt(receipt_no)
     return Response(render_png(r), mimetype="image/png",
                     headers={"Content-Disposition": attachment(f"退订凭证-{r.receipt_no}.png", f"receipt-{r.receipt_no}.png")})
 

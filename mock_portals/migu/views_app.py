@@ -5,10 +5,11 @@ import re
 from functools import wraps
 from typing import Callable
 
-from flask import flash, g, redirect, render_template, request, session, url_for
+from flask import flash, g, redirect, render_template, request, url_for
 
 from ..db import get_db
 from . import bp, rules, store
+from .views import login_from_form, own_receipt
 
 MOBILE_UA = re.compile(r"Mobile|iPhone|iPad|Android", re.I)
 
@@ -43,16 +44,9 @@ def app_home():
 def app_login():
     error, account = None, ""
     if request.method == "POST":
-        account = request.form.get("account", "").strip()
-        password = request.form.get("password", "")
-        if not account or not password:
-            error = "请输入账号和密码"
-        else:
-            member, error = store.attempt_login(get_db(), account, password, g.now)
-            if member is not None:
-                session.clear()
-                session["account"] = member.account
-                return redirect(url_for("migu.app_me"))
+        member, error, account = login_from_form()
+        if member is not None:
+            return redirect(url_for("migu.app_me"))
     return render_template("migu/app/login.html", error=error, account=account, tab="me"), (400 if error else 200)
 
 
@@ -97,10 +91,7 @@ def app_unsubscribe():
 @bp.get("/app/receipts/<receipt_no>")
 @app_login_required
 def app_receipt(receipt_no: str):
-    r = store.get_receipt(get_db(), g.member.account, receipt_no)
-    if r is None:
-        return render_template("migu/not_found.html"), 404
-    return render_template("migu/app/receipt.html", receipt=r, tab="me")
+    return render_template("migu/app/receipt.html", receipt=own_receipt(receipt_no), tab="me")
 
 
 @bp.route("/app/member/pause", methods=["GET", "POST"])
