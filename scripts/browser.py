@@ -1,6 +1,7 @@
 """Find or launch a browser (explicit path, Playwright-installed, system Chromium, remote ws://)."""
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from dataclasses import dataclass
@@ -17,6 +18,10 @@ FAKE_MEDIA_ARGS = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-medi
 
 class BrowserNotFound(RuntimeError):
     pass
+
+
+class BrowserStartFailed(RuntimeError):
+    """Launching or connecting failed; the message is one line a user can act on."""
 
 
 @dataclass(frozen=True)
@@ -65,6 +70,15 @@ def launch_options(info: BrowserInfo, *, headed: bool = False) -> dict[str, Any]
     return opts
 
 
+def _first_line(exc: BaseException) -> str:
+    """Playwright wraps errors in banners and call logs; keep the line that says what went wrong."""
+    for line in str(exc).splitlines():
+        text = line.strip(" ║╔╗╚╝═")
+        if text and not text.startswith(("Call log", "- ", "<")):
+            return text[:300]
+    return type(exc).__name__
+
+
 class BrowserSession:
     """One Playwright driver and one browser (launched, or connected with `connect=ws://…`).
 
@@ -81,20 +95,37 @@ class BrowserSession:
     def __enter__(self) -> "BrowserSession":
         from playwright.sync_api import sync_playwright
 
+        from playwright.sync_api import Error as PlaywrightError
+
         if self._connect is None:
             info = find_browser(self._browser_path)  # fail before starting anything
         self._pw = sync_playwright().start()
         try:
             if self._connect:
-                self.browser = self._pw.chromium.connect(self._connect)
+                self.browser = self._pw.chromium.connect(self._connect, headers={"x-playwright-launch-options": json.dumps(self._remote_launch_options())})
                 self.description = f"chromium {self.browser.version} via {self._connect}"
             else:
                 self.browser = self._pw.chromium.launch(**launch_options(info, headed=self._headed))
                 self.description = f"chromium {self.browser.version} ({info.executable or 'playwright-installed'})"
+        except PlaywrightError as exc:
+            self._pw.stop()
+            where = f"connect to {self._connect}" if self._connect else "start Chromium"
+            raise BrowserStartFailed(f"could not {where}: {_first_line(exc)}") from None
         except BaseException:
             self._pw.stop()
             raise
         return self
+
+    def _remote_launch_options(self) -> dict[str, Any]:
+        """What `playwright run-server` should launch: our flags, and an executable only if one was named
+        (--browser-path / TUIDING_BROWSER), since paths on the remote machine are its own."""
+        explicit = self._browser_path or os.environ.get("TUIDING_BROWSER")
+        if explicit and "/" not in explicit:
+            explicit = shutil.which(explicit) or explicit
+        opts: dict[str, Any] = {"headless": not self._headed, "args": QUIET_ARGS + FAKE_MEDIA_ARGS + ["--no-sandbox"]}
+        if explicit:
+            opts["executablePath"] = explicit
+        return opts
 
     @property
     def devices(self) -> dict[str, dict[str, Any]]:

@@ -121,7 +121,7 @@ def run(paths: tuple[Path, ...], headed: bool, browser_path: str | None, connect
       tuiding run scenarios/ --tag smoke --json
       tuiding run my_site.yaml --base-url https://staging.example.com
     """
-    from .browser import BrowserNotFound, BrowserSession
+    from .browser import BrowserNotFound, BrowserSession, BrowserStartFailed
     from .progress import make_progress
     from .runner import RunOptions, run_scenario
 
@@ -148,7 +148,8 @@ def run(paths: tuple[Path, ...], headed: bool, browser_path: str | None, connect
             opts = RunOptions(out_dir=out_dir, base_url=base_url, trace=trace, timeout=timeout, browser=session.description)
             for sc in scenarios:
                 results.append(run_scenario(sc, session, opts, progress.scenario(sc, len(results) + 1, len(scenarios))))
-    except BrowserNotFound as exc:
+    except (BrowserNotFound, BrowserStartFailed) as exc:
+        progress.close()
         click.echo(f"tuiding: {exc}", err=True)
         sys.exit(EXIT_INVALID)
     except KeyboardInterrupt:

@@ -224,3 +224,29 @@ def test_backup_export_is_saved_into_the_run_folder_with_the_seeded_rows(tmp_pat
     assert saved == ["downloads/观看记录.csv", "downloads/收藏.json", "downloads/退订凭证.png", "downloads/未观看内容.csv"]
     assert manifest["metrics"]["downloads"] == 4
     assert (run_dir / "downloads" / "退订凭证.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_remote_browser_via_playwright_run_server(tmp_path):
+    import os
+    import socket
+    import time
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    # --unsafe lets the client name the executable and flags (no Playwright-downloaded browser here).
+    server = subprocess.Popen([sys.executable, "-m", "playwright", "run-server", "--host", "127.0.0.1", "--port", str(port), "--unsafe"],
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        assert "Listening on" in server.stdout.readline()
+        env = {**os.environ, "TUIDING_BROWSER": "chromium"}
+        r = subprocess.run([sys.executable, "-m", "scripts.cli", "run", "scenarios/migu/web_pause.yaml", "--out", str(tmp_path),
+                            "--connect", f"ws://127.0.0.1:{port}/"], capture_output=True, text=True, cwd=ROOT, env=env, timeout=300)
+        assert r.returncode == 0, r.stderr
+        manifest = json.loads((only_run_dir(tmp_path) / "manifest.json").read_text(encoding="utf-8"))
+        assert manifest["status"] == "passed" and f"via ws://127.0.0.1:{port}/" in manifest["browser"]
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    r = tuiding("run", "scenarios/migu/web_pause.yaml", "--out", tmp_path / "x", "--connect", f"ws://127.0.0.1:{port}/")
+    assert r.returncode == 2 and r.stderr.startswith(f"tuiding: could not connect to ws://127.0.0.1:{port}/") and "Traceback" not in r.stderr
