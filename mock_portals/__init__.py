@@ -43,6 +43,7 @@ def create_app(
     if config:
         app.config.update(config)
     db.init_app(app, spec.schema, spec.seed)
+    app.extensions["tuiding.settings"] = spec.settings
     app.register_blueprint(spec.blueprint)
     if test_api:
         app.register_blueprint(testapi.bp)

@@ -10,6 +10,7 @@ from .clock import PortalClock
 
 COMMON_SQL = """
 CREATE TABLE IF NOT EXISTS mock_clock (id INTEGER PRIMARY KEY CHECK (id = 1), offset_seconds REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS mock_settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS sms_inbox (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     phone TEXT NOT NULL,
@@ -38,6 +39,12 @@ def get_db() -> sqlite3.Connection:
 
 def get_clock() -> PortalClock:
     return PortalClock(get_db())
+
+
+def get_setting(name: str) -> str:
+    """A portal setting (UX variant, delays): set through /__mock__/settings, else the portal's default."""
+    row = get_db().execute("SELECT value FROM mock_settings WHERE key = ?", (name,)).fetchone()
+    return row["value"] if row else str(current_app.extensions["tuiding.settings"][name].default)
 
 
 def _close_db(_exc: BaseException | None = None) -> None:

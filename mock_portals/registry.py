@@ -1,12 +1,26 @@
 """The table of portals: name → blueprint, schema and seed data."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from difflib import get_close_matches
 from typing import Callable
 import sqlite3
 
 from flask import Blueprint
+
+
+@dataclass(frozen=True)
+class Setting:
+    """A knob QA can turn through /__mock__/settings (e.g. a UX variant)."""
+    default: str
+    choices: tuple[str, ...] = ()       # empty: any value `check` accepts
+    check: Callable[[str], bool] = lambda v: True
+    help: str = ""
+
+    def problem(self, value: str) -> str | None:
+        if self.choices and value not in self.choices:
+            return f"expected one of {', '.join(self.choices)}"
+        return None if self.check(value) else self.help
 
 
 @dataclass(frozen=True)
@@ -16,6 +30,7 @@ class PortalSpec:
     blueprint: Blueprint
     schema: str
     seed: Callable[[sqlite3.Connection, "object"], None]
+    settings: dict[str, Setting] = field(default_factory=dict)
 
 
 def _migu() -> PortalSpec:
@@ -23,7 +38,16 @@ def _migu() -> PortalSpec:
     return PortalSpec("migu", "咪咕会员", bp, schema.SQL, seed.seed)
 
 
-_FACTORIES: dict[str, Callable[[], PortalSpec]] = {"migu": _migu}
+def _cloudpc() -> PortalSpec:
+    from .cloudpc import bp, schema, seed
+    return PortalSpec("cloudpc", "移动云电脑软件版", bp, schema.SQL, seed.seed, {
+        "variant": Setting("standard", ("standard", "one_click"), help="standard flow, or the 一键退订 variant"),
+        "processing_hours": Setting("24", check=lambda v: v.replace(".", "", 1).isdigit() and 0 <= float(v) <= 720,
+                                    help="expected a number of hours from 0 to 720"),
+    })
+
+
+_FACTORIES: dict[str, Callable[[], PortalSpec]] = {"migu": _migu, "cloudpc": _cloudpc}
 PORTALS: tuple[str, ...] = tuple(_FACTORIES)
 
 

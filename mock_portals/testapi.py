@@ -62,6 +62,32 @@ def clock_advance():
     return jsonify(now=now.isoformat())
 
 
+@bp.get("/settings")
+def settings_get():
+    specs = current_app.extensions["tuiding.settings"]
+    return jsonify({name: db.get_setting(name) for name in specs})
+
+
+@bp.post("/settings")
+def settings_set():
+    """Change portal settings, e.g. {"variant": "one_click"}; unknown names or bad values change nothing."""
+    specs = current_app.extensions["tuiding.settings"]
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict) or not body:
+        return jsonify(error=f"expected a JSON object with any of: {', '.join(specs) or '(this portal has no settings)'}"), 400
+    for name, value in body.items():
+        if name not in specs:
+            return jsonify(error=f"unknown setting '{name}' (expected one of: {', '.join(specs) or 'none'})"), 400
+        problem = specs[name].problem(str(value))
+        if problem:
+            return jsonify(error=f"{name}: {problem}"), 400
+    conn = db.get_db()
+    for name, value in body.items():
+        conn.execute("INSERT INTO mock_settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+                     (name, str(value)))
+    return jsonify({name: db.get_setting(name) for name in specs})
+
+
 @bp.before_request
 def _only_when_enabled():
     if not current_app.config.get("TEST_API"):

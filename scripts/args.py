@@ -252,6 +252,8 @@ class Header(Strict):
     device: str | None = None
     locale: str = "zh-CN"
     timezone: str = "Asia/Shanghai"
+    permissions: list[Literal["camera", "microphone", "geolocation", "notifications", "clipboard-read", "clipboard-write"]] = Field(
+        [], description="browser permissions granted to the site, e.g. [camera] for the fake camera")
     tags: list[str] = []
     vars: dict[str, Scalar] = {}
     secrets: list[str] = []

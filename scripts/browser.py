@@ -12,8 +12,9 @@ from typing import Any
 SYSTEM_CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome")
 # Quiet on closed networks (no background fetches) and usable as root in containers.
 QUIET_ARGS = ["--disable-background-networking", "--disable-component-update", "--no-first-run", "--disable-sync"]
-# A fake camera/microphone that grants getUserMedia without a prompt (face-recognition flows).
-FAKE_MEDIA_ARGS = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"]
+# A fake camera/microphone. Access still needs the permission (scenario key `permissions: [camera]`),
+# so a scenario without it sees the site's "camera denied" path.
+FAKE_MEDIA_ARGS = ["--use-fake-device-for-media-stream"]
 
 
 class BrowserNotFound(RuntimeError):

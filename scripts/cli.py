@@ -49,7 +49,8 @@ def _load_all(paths: tuple[Path, ...], *, include_flows: bool) -> tuple[list[Any
             problems += exc.problems
     if not files and not problems:
         problems.append(Problem(paths[0], 1, 1, "no scenario files (*.yaml) found"))
-    return loaded, problems
+    # A broken flow is reported once, not once per scenario that runs it.
+    return loaded, list(dict.fromkeys(problems))
 
 
 def _raise_interrupt(_signum: int, _frame: Any) -> None:

@@ -271,7 +271,7 @@ def run_scenario(scenario: Scenario, browser: ContextFactory, opts: RunOptions, 
     manifest: dict[str, Any] = {
         "tool": f"tuiding {__version__}", "run_id": run_id, "scenario": {"name": scenario.name, "file": str(scenario.file),
         "description": scenario.description, "tags": list(scenario.tags)}, "browser": opts.browser,
-        "device": scenario.device or "Desktop 1280x720", "locale": scenario.locale, "timezone": scenario.timezone,
+        "device": scenario.device or "Desktop 1280x720", "permissions": list(scenario.permissions), "locale": scenario.locale, "timezone": scenario.timezone,
         "host": platform.node(), "user": getpass.getuser(), "started_at": started.isoformat(timespec="milliseconds"),
         "status": "running", "uuid": str(uuid.uuid4()),
     }
@@ -290,7 +290,8 @@ def run_scenario(scenario: Scenario, browser: ContextFactory, opts: RunOptions, 
                 raise ValueError(f"{scenario.file}: no site to run against (add 'portal:' or 'base_url:', or pass --base-url)")
             manifest["base_url"] = base_url
             kwargs: dict[str, Any] = {"locale": scenario.locale, "timezone_id": scenario.timezone, "accept_downloads": True,
-                                      "base_url": base_url, "viewport": {"width": 1280, "height": 720}}
+                                      "base_url": base_url, "viewport": {"width": 1280, "height": 720},
+                                      "permissions": list(scenario.permissions)}
             if scenario.device:
                 kwargs.update(browser.devices[scenario.device])
                 kwargs.pop("default_browser_type", None)

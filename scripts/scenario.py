@@ -69,6 +69,7 @@ class Scenario:
     device: str | None
     locale: str
     timezone: str
+    permissions: tuple[str, ...]
     tags: tuple[str, ...]
     vars: dict[str, Any]
     secrets: tuple[str, ...]
@@ -343,7 +344,7 @@ class _Loader:
             self.check_refs(doc, getattr(h, key), (key,), set(row_keys))
         steps = self.steps(doc, doc.data["steps"], set(h.vars) | set(row_keys), (file.resolve(),))
         return Scenario(file, h.name, h.description, h.portal, h.base_url, h.device, h.locale, h.timezone,
-                        tuple(h.tags), dict(h.vars), tuple(h.secrets), h.budget, tuple(steps), tuple(h.matrix or ()))
+                        tuple(h.permissions), tuple(h.tags), dict(h.vars), tuple(h.secrets), h.budget, tuple(steps), tuple(h.matrix or ()))
 
     def check_matrix(self, doc: Document, rows: list[dict[str, Any]]) -> list[str]:
         """Every row has the same keys (besides 'id'); ids are unique. Returns the variable names rows define."""

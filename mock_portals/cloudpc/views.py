@@ -1,0 +1,94 @@
+"""Cloud PC: login, the three places the unsubscribe entry lives (设置 / 账户管理 / 帮助中心), help pages."""
+from __future__ import annotations
+
+import re
+from functools import wraps
+from typing import Callable
+
+from flask import flash, g, redirect, render_template, request, session, url_for
+
+from ..db import get_clock, get_db
+from . import bp, rules, store
+
+PHONE_RE = re.compile(r"^1\d{10}$")
+
+
+@bp.before_app_request
+def _load_account() -> None:
+    g.now = get_clock().now()
+    phone = session.get("phone")
+    acct = store.find_account(get_db(), phone) if phone else None
+    g.account = acct if acct and not acct.deleted else None
+
+
+@bp.app_context_processor
+def _inject() -> dict:
+    return {"account": g.get("account"), "today": g.now.date() if "now" in g else None}
+
+
+def login_required(view: Callable) -> Callable:
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        if g.account is None:
+            return redirect(url_for("cloudpc.login", next=request.path))
+        return view(*args, **kwargs)
+    return wrapped
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    error, phone = None, ""
+    if request.method == "POST":
+        phone = request.form.get("phone", "").strip()
+        password = request.form.get("password", "")
+        if not PHONE_RE.match(phone) or not password:
+            error = "请输入 11 位手机号和密码"
+        else:
+            acct, error = store.login(get_db(), phone, password)
+            if acct is not None:
+                session.clear()
+                session["phone"] = acct.phone
+                nxt = request.args.get("next", "")
+                return redirect(nxt if nxt.startswith("/") and not nxt.startswith("//") else url_for("cloudpc.home"))
+    return render_template("cloudpc/login.html", error=error, phone=phone), (400 if error else 200)
+
+
+@bp.post("/logout")
+def logout():
+    session.clear()
+    return redirect(url_for("cloudpc.login"))
+
+
+@bp.get("/")
+@login_required
+def home():
+    req = store.open_request(get_db(), g.account.phone)
+    return render_template("cloudpc/home.html", req=req, state=req.state(g.now) if req else None)
+
+
+@bp.get("/settings")
+@login_required
+def settings():
+    return render_template("cloudpc/settings.html")
+
+
+@bp.get("/account")
+@login_required
+def account_page():
+    req = store.open_request(get_db(), g.account.phone)
+    return render_template("cloudpc/account.html", req=req, state=req.state(g.now) if req else None)
+
+
+@bp.get("/help")
+def help_center():
+    return render_template("cloudpc/help.html")
+
+
+@bp.get("/help/terms")
+def terms():
+    return render_template("cloudpc/terms.html", rules=rules)
+
+
+@bp.get("/help/uninstall")
+def uninstall():
+    return render_template("cloudpc/uninstall.html")

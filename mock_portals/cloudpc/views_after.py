@@ -1,0 +1,82 @@
+"""After the unsubscribe: data backup (ZIP), 注销账户, 评价 / 建议."""
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from urllib.parse import quote
+
+from flask import Response, flash, g, redirect, render_template, request, session, url_for
+from werkzeug.security import check_password_hash
+
+from ..db import get_db
+from . import bp, store
+from .views import login_required
+
+FEEDBACK_MAX = 500
+DELETE_WORD = "注销"
+
+
+@bp.get("/account/backup")
+@login_required
+def backup():
+    return render_template("cloudpc/backup.html", documents=store.documents_for(get_db(), g.account.phone))
+
+
+@bp.get("/account/backup.zip")
+@login_required
+def backup_zip():
+    """A real ZIP: the document list and the account's settings as JSON, plus a readme."""
+    docs = store.documents_for(get_db(), g.account.phone)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("documents.json", json.dumps([d.__dict__ for d in docs], ensure_ascii=False, indent=2))
+        z.writestr("settings.json", json.dumps({"phone": g.account.masked, "plan": g.account.plan_name,
+                                                "resolution": "1920x1080", "input_method": "搜狗拼音", "auto_sleep_minutes": 30},
+                                               ensure_ascii=False, indent=2))
+        z.writestr("说明.txt", f"移动云电脑数据备份\n导出时间:{g.now:%Y-%m-%d %H:%M:%S}\n文件数:{len(docs)}\n")
+    name = f"云电脑备份-{g.account.phone[-4:]}-{g.now:%Y%m%d}.zip"
+    return Response(buf.getvalue(), mimetype="application/zip", headers={
+        "Content-Disposition": f"attachment; filename=cloudpc-backup-{g.account.phone[-4:]}.zip; filename*=UTF-8''{quote(name)}"})
+
+
+@bp.route("/account/delete", methods=["GET", "POST"])
+@login_required
+def delete_account():
+    error = None
+    if request.method == "POST":
+        password = request.form.get("password", "")
+        word = request.form.get("confirm_word", "").strip()
+        row = get_db().execute("SELECT password_hash FROM cloudpc_account WHERE phone=?", (g.account.phone,)).fetchone()
+        if store.open_request(get_db(), g.account.phone) is None:
+            error = "请先退订云电脑服务,再注销账户"
+        elif request.form.get("understand") != "yes":
+            error = "请勾选「我已了解注销后数据将无法恢复」"
+        elif word != DELETE_WORD:
+            error = f"请输入「{DELETE_WORD}」二字以确认"
+        elif not password or not check_password_hash(row["password_hash"], password):
+            error = "登录密码不正确"
+        else:
+            store.delete_account(get_db(), g.account.phone)
+            session.clear()
+            flash("账户已注销,感谢您使用移动云电脑")
+            return redirect(url_for("cloudpc.login"))
+    return render_template("cloudpc/delete.html", error=error, word=DELETE_WORD), (400 if error else 200)
+
+
+@bp.route("/feedback", methods=["GET", "POST"])
+@login_required
+def feedback():
+    error, text, rating = None, "", ""
+    if request.method == "POST":
+        rating, text = request.form.get("rating", ""), request.form.get("text", "").strip()
+        if rating not in ("1", "2", "3", "4", "5"):
+            error = "请选择 1–5 星评价"
+        elif len(text) > FEEDBACK_MAX:
+            error = f"建议最多 {FEEDBACK_MAX} 字(当前 {len(text)} 字)"
+        else:
+            store.add_feedback(get_db(), g.account.phone, int(rating), text, g.now)
+            flash("感谢您的评价与建议")
+            return redirect(url_for("cloudpc.feedback"))
+    return render_template("cloudpc/feedback.html", error=error, text=text, rating=rating, limit=FEEDBACK_MAX,
+                           items=store.feedback_for(get_db(), g.account.phone)), (400 if error else 200)
