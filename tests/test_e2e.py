@@ -250,3 +250,26 @@ def test_remote_browser_via_playwright_run_server(tmp_path):
         server.wait(timeout=10)
     r = tuiding("run", "scenarios/migu/web_pause.yaml", "--out", tmp_path / "x", "--connect", f"ws://127.0.0.1:{port}/")
     assert r.returncode == 2 and r.stderr.startswith(f"tuiding: could not connect to ws://127.0.0.1:{port}/") and "Traceback" not in r.stderr
+
+
+def test_cloudpc_delete_account_keeps_the_backup_zip_in_the_run_folder(tmp_path):
+    r = tuiding("run", "scenarios/cloudpc/delete_account.yaml", "--out", tmp_path)
+    assert r.returncode == 0, r.stderr
+    run_dir = only_run_dir(tmp_path)
+    with zipfile.ZipFile(run_dir / "downloads" / "云电脑备份.zip") as z:
+        docs = json.loads(z.read("documents.json"))
+        settings = json.loads(z.read("settings.json"))
+    assert len(docs) == 6 and "WPS Office 2026" in settings["installed_software"]
+    manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["steps"][-1]["name"] == "提示账号已注销,无法登录" and manifest["steps"][-1]["status"] == "passed"
+
+
+def test_face_scenario_gets_the_camera_only_when_it_asks(tmp_path):
+    r = tuiding("run", "scenarios/cloudpc/unsubscribe_face.yaml", "scenarios/cloudpc/face_denied_fallback.yaml", "--out", tmp_path, "--json")
+    assert r.returncode == 0, r.stderr
+    results = [json.loads(line) for line in r.stdout.splitlines()]
+    granted = json.loads((Path(results[0]["run_dir"]) / "manifest.json").read_text(encoding="utf-8"))
+    denied = json.loads((Path(results[1]["run_dir"]) / "manifest.json").read_text(encoding="utf-8"))
+    assert granted["permissions"] == ["camera"] and denied["permissions"] == []
+    assert any(s["name"] == "人脸识别通过" for s in granted["steps"])
+    assert any("无法使用摄像头" in s["name"] for s in denied["steps"])

@@ -39,7 +39,8 @@ ACCOUNTS = (
 )
 
 DOCUMENTS = (("我的文档/2026 年度预算.xlsx", 86), ("我的文档/项目汇报.pptx", 2450), ("桌面/会议纪要 11-18.docx", 42),
-             ("下载/云电脑使用手册.pdf", 1320))
+             ("图片/团建合影.jpg", 3860), ("视频/产品演示.mp4", 48200), ("下载/云电脑使用手册.pdf", 1320))
+INSTALLED_SOFTWARE = ("WPS Office 2026", "微信 4.1", "Visual Studio Code 1.106", "7-Zip 25.01")
 
 
 def seed(conn: sqlite3.Connection, clock: PortalClock) -> None:

@@ -11,6 +11,7 @@ from werkzeug.security import check_password_hash
 
 from ..db import get_db
 from . import bp, store
+from .seed import INSTALLED_SOFTWARE
 from .views import login_required
 
 FEEDBACK_MAX = 500
@@ -32,7 +33,8 @@ def backup_zip():
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
         z.writestr("documents.json", json.dumps([d.__dict__ for d in docs], ensure_ascii=False, indent=2))
         z.writestr("settings.json", json.dumps({"phone": g.account.masked, "plan": g.account.plan_name,
-                                                "resolution": "1920x1080", "input_method": "搜狗拼音", "auto_sleep_minutes": 30},
+                                                "resolution": "1920x1080", "input_method": "搜狗拼音", "auto_sleep_minutes": 30,
+                                                "installed_software": list(INSTALLED_SOFTWARE)},
                                                ensure_ascii=False, indent=2))
         z.writestr("说明.txt", f"移动云电脑数据备份\n导出时间:{g.now:%Y-%m-%d %H:%M:%S}\n文件数:{len(docs)}\n")
     name = f"云电脑备份-{g.account.phone[-4:]}-{g.now:%Y%m%d}.zip"
