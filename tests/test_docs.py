@@ -30,9 +30,24 @@ def test_readme_lists_the_seed_accounts():
 def test_every_migu_scenario_is_in_the_guide_coverage_table_and_vice_versa():
     import re
 
-    table = README.split("which scenario covers each part of the guide")[1].split("### Test-control API")[0]
+    table = README.split("which scenario covers each part of the guide")[1].split("## The cloud PC portal")[0]
     rows = [line for line in table.splitlines() if line.startswith("| ") and "---" not in line][1:]
     named = {m for row in rows for m in re.findall(r"`([a-z_]+)`", row.rsplit("|", 2)[-2])}  # the scenario column
     on_disk = {p.stem for p in (ROOT / "scenarios" / "migu").glob("*.yaml")}
     assert on_disk <= named, f"scenarios missing from the table: {on_disk - named}"
     assert named <= on_disk, f"table names scenarios that do not exist: {named - on_disk}"
+
+
+def test_cloudpc_accounts_and_scenarios_are_documented():
+    import re
+
+    from mock_portals.cloudpc.seed import ACCOUNTS
+
+    for a in ACCOUNTS:
+        assert f"| {a.phone} | {a.password} |" in README
+    table = README.split("| guide section | portal pages | scenario(s) in `scenarios/cloudpc/` |")[1].split("###")[0]
+    rows = [line for line in table.splitlines() if line.startswith("| ") and "---" not in line]
+    named = {m for row in rows for m in re.findall(r"`([a-z_]+)`", row.rsplit("|", 2)[-2])}
+    on_disk = {p.stem for p in (ROOT / "scenarios" / "cloudpc").glob("*.yaml")}
+    flows = {p.stem for p in (ROOT / "scenarios" / "flows").glob("*.yaml")}
+    assert named - flows == on_disk
