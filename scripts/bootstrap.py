@@ -2,14 +2,17 @@
 
 Order (DESIGN.md): a browser that is already there; else `playwright install chromium`
 where downloads work; else Debian's chromium + fonts-noto-cjk via apt (as root).
-Anything we cannot do ends with one line saying what to run.
+Anything we cannot do ends with one line saying what to run. pytest-playwright's --video
+also needs Playwright's ffmpeg: downloaded where possible, else Debian's ffmpeg is linked in.
 """
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 from .browser import BrowserNotFound, find_browser
 
@@ -47,6 +50,40 @@ def try_playwright_install() -> bool:
     return r.returncode == 0
 
 
+def playwright_ffmpeg_path() -> Path | None:
+    """Where Playwright looks for its video encoder (Linux), from the driver's browsers.json."""
+    import playwright
+
+    if not sys.platform.startswith("linux"):
+        return None
+    manifest = Path(playwright.__file__).parent / "driver" / "package" / "browsers.json"
+    try:
+        revision = next(b["revision"] for b in json.loads(manifest.read_text())["browsers"] if b["name"] == "ffmpeg")
+    except (OSError, StopIteration, KeyError, ValueError):
+        return None
+    root = Path(os.environ.get("PLAYWRIGHT_BROWSERS_PATH") or Path.home() / ".cache" / "ms-playwright")
+    return root / f"ffmpeg-{revision}" / "ffmpeg-linux"
+
+
+def ensure_video_encoder() -> str | None:
+    """pytest --video needs Playwright's ffmpeg: download it, or link Debian's ffmpeg in its place.
+
+    Returns a problem line, or None when video recording is available."""
+    target = playwright_ffmpeg_path()
+    if target is None or target.exists():
+        return None
+    r = subprocess.run([sys.executable, "-m", "playwright", "install", "ffmpeg"], capture_output=True, text=True, timeout=300)
+    if r.returncode == 0 and target.exists():
+        return None
+    if not shutil.which("ffmpeg"):
+        if not can_apt() or not apt_install(["ffmpeg"]):
+            return "no video encoder (pytest --video): run 'apt-get install ffmpeg' or '.venv/bin/playwright install ffmpeg'"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.symlink_to(shutil.which("ffmpeg"))  # type: ignore[arg-type]
+    say(f"video encoder: linked {shutil.which('ffmpeg')} for Playwright")
+    return None
+
+
 def main() -> int:
     try:
         info = find_browser()
@@ -72,7 +109,11 @@ def main() -> int:
     if not has_cjk_font():
         say("no CJK font after installing fonts-noto-cjk; Chinese text would render as boxes")
         return 1
-    say(f"browser ready ({info.source}: {info.executable or 'playwright-installed chromium'}); CJK fonts ready")
+    problem = ensure_video_encoder()
+    if problem:
+        say(problem)
+        return 1
+    say(f"browser ready ({info.source}: {info.executable or 'playwright-installed chromium'}); CJK fonts and video encoder ready")
     return 0
 
 

@@ -273,3 +273,16 @@ def test_face_scenario_gets_the_camera_only_when_it_asks(tmp_path):
     assert granted["permissions"] == ["camera"] and denied["permissions"] == []
     assert any(s["name"] == "人脸识别通过" for s in granted["steps"])
     assert any("无法使用摄像头" in s["name"] for s in denied["steps"])
+
+
+def test_pytest_video_and_tracing_options_work_and_the_trace_has_no_secret(tmp_path):
+    out = tmp_path / "pw"
+    r = subprocess.run([sys.executable, "-m", "pytest", "scenarios/migu/web_pause.yaml", "-q", "-p", "no:cacheprovider",
+                        "--video", "on", "--tracing", "on", "--output", str(out), f"--tuiding-out={tmp_path / 'runs'}"],
+                       capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert r.returncode == 0, r.stdout[-2000:]
+    video = next(out.rglob("video.webm"))
+    assert video.stat().st_size > 10_000
+    trace = next(out.rglob("trace.zip"))
+    with zipfile.ZipFile(trace) as z:
+        assert all(b"migu-pass-002" not in z.read(n) for n in z.namelist())
