@@ -105,7 +105,6 @@ class _PytestBrowser:
 def _scenario_test(request: pytest.FixtureRequest, playwright: Any, new_context: Any, browser: Any,
                    browser_context_args: dict, output_path: str) -> None:
     from .runner import RunOptions, run_scenario
-    from .secrets import SecretValues
 
     config = request.config
     item = request.node

@@ -172,7 +172,7 @@ class _Run:
                         assert action.run is not None
                         action.run(sc_ctx, arg)
                         break
-                    except (PlaywrightError, StepFailed, AssertionError) as exc:
+                    except (PlaywrightError, StepFailed, AssertionError):
                         if attempts > step.options.retry:
                             raise
                         self.page.wait_for_timeout(500)

@@ -10,7 +10,7 @@ from typing import Any, Iterable
 from pydantic import BaseModel, ValidationError
 
 from . import args as A
-from .source import Document, Pos, SourceError, load as load_source
+from .source import Document, SourceError, load as load_source
 from .steps import ACTIONS
 from .variables import RefError, refs_in
 

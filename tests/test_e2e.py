@@ -229,7 +229,6 @@ def test_backup_export_is_saved_into_the_run_folder_with_the_seeded_rows(tmp_pat
 def test_remote_browser_via_playwright_run_server(tmp_path):
     import os
     import socket
-    import time
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

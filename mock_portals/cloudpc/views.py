@@ -2,12 +2,11 @@
 from __future__ import annotations
 
 import re
-from functools import wraps
-from typing import Callable
 
-from flask import flash, g, redirect, render_template, request, session, url_for
+from flask import g, redirect, render_template, request, session, url_for
 
 from ..db import get_clock, get_db
+from ..guards import requires
 from . import bp, rules, store
 
 PHONE_RE = re.compile(r"^1\d{10}$")
@@ -26,13 +25,7 @@ def _inject() -> dict:
     return {"account": g.get("account"), "today": g.now.date() if "now" in g else None}
 
 
-def login_required(view: Callable) -> Callable:
-    @wraps(view)
-    def wrapped(*args, **kwargs):
-        if g.account is None:
-            return redirect(url_for("cloudpc.login", next=request.path))
-        return view(*args, **kwargs)
-    return wrapped
+login_required = requires("account", "cloudpc.login")
 
 
 @bp.route("/login", methods=["GET", "POST"])

@@ -2,13 +2,12 @@
 from __future__ import annotations
 
 import re
-from functools import wraps
 from urllib.parse import quote
-from typing import Callable
 
 from flask import Response, abort, flash, g, redirect, render_template, request, session, url_for
 
 from .. import sms
+from ..guards import requires
 from ..db import get_clock, get_db
 from . import bp, rules, store
 
@@ -38,13 +37,7 @@ def cn_time(value: str) -> str:
     return value[:16].replace("T", " ")
 
 
-def login_required(view: Callable) -> Callable:
-    @wraps(view)
-    def wrapped(*args, **kwargs):
-        if g.member is None:
-            return redirect(url_for("migu.login", next=request.path))
-        return view(*args, **kwargs)
-    return wrapped
+login_required = requires("member", "migu.login")
 
 
 @bp.get("/")

@@ -2,12 +2,11 @@
 from __future__ import annotations
 
 import re
-from functools import wraps
-from typing import Callable
 
 from flask import flash, g, redirect, render_template, request, url_for
 
 from ..db import get_db
+from ..guards import requires
 from . import bp, rules, store
 from .views import login_from_form, own_receipt
 
@@ -26,13 +25,7 @@ def _phones_get_the_app():
     return None
 
 
-def app_login_required(view: Callable) -> Callable:
-    @wraps(view)
-    def wrapped(*args, **kwargs):
-        if g.member is None:
-            return redirect(url_for("migu.app_login"))
-        return view(*args, **kwargs)
-    return wrapped
+app_login_required = requires("member", "migu.app_login", remember_next=False)
 
 
 @bp.get("/app/")
