@@ -52,11 +52,16 @@ def logout():
     return redirect(url_for("cloudpc.login"))
 
 
+def _with_status(template: str) -> str:
+    """Pages that show the account's status card (_status.html): its open request, if any."""
+    req = store.open_request(get_db(), g.account.phone)
+    return render_template(template, req=req, state=req.state(g.now) if req else None)
+
+
 @bp.get("/")
 @login_required
 def home():
-    req = store.open_request(get_db(), g.account.phone)
-    return render_template("cloudpc/home.html", req=req, state=req.state(g.now) if req else None)
+    return _with_status("cloudpc/home.html")
 
 
 @bp.get("/settings")
@@ -68,8 +73,7 @@ def settings():
 @bp.get("/account")
 @login_required
 def account_page():
-    req = store.open_request(get_db(), g.account.phone)
-    return render_template("cloudpc/account.html", req=req, state=req.state(g.now) if req else None)
+    return _with_status("cloudpc/account.html")
 
 
 @bp.get("/help")
