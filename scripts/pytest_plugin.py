@@ -44,10 +44,6 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
     return ScenarioFile.from_parent(parent, path=file_path)
 
 
-class ScenarioInvalidError(Exception):
-    pass
-
-
 class ScenarioFile(pytest.File):
     def collect(self):
         try:

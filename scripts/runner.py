@@ -103,9 +103,10 @@ def capture(page: Page, path: Path, how: Any, masks: list[Locator], timeout_ms: 
 
 class _Run:
     def __init__(self, scenario: Scenario, page: Page, folder: RunFolder, opts: RunOptions, secrets: SecretValues,
-                 run_vars: dict[str, Any], builtins: dict[str, str], progress: Progress) -> None:
+                 builtins: dict[str, str], progress: Progress) -> None:
         self.sc, self.page, self.folder, self.opts = scenario, page, folder, opts
-        self.secrets, self.saved, self.builtins, self.progress = secrets, run_vars, builtins, progress
+        self.secrets, self.builtins, self.progress = secrets, builtins, progress
+        self.saved: dict[str, Any] = {}  # values stored by `save` / `request`, visible to every later step
         self.masks: list[Locator] = []
         self.index = 0
         self.totals = {"clicks": 0, "inputs": 0, "dialogs": 0, "requests": 0, "pages": 0, "downloads": 0}
@@ -302,7 +303,7 @@ def run_scenario(scenario: Scenario, browser: ContextFactory, opts: RunOptions, 
                 # No screenshots/sources in the trace: DOM snapshots are text we can scrub of secrets.
                 context.tracing.start(snapshots=True, screenshots=False, sources=False, title=scenario.name)
             page = context.new_page()
-            run = _Run(scenario, page, folder, opts, secrets, {}, builtins, progress)
+            run = _Run(scenario, page, folder, opts, secrets, builtins, progress)
             failure = run.run_steps(scenario.steps, run_vars, None)
             budget = _budget_problems(scenario, run.totals)
             if failure is None and budget:

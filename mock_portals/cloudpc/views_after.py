@@ -4,12 +4,12 @@ from __future__ import annotations
 import io
 import json
 import zipfile
-from urllib.parse import quote
 
-from flask import Response, flash, g, redirect, render_template, request, session, url_for
+from flask import flash, g, redirect, render_template, request, session, url_for
 from werkzeug.security import check_password_hash
 
 from ..db import get_db
+from ..downloads import download
 from . import bp, store
 from .seed import INSTALLED_SOFTWARE
 from .views import login_required
@@ -38,8 +38,7 @@ def backup_zip():
                                                ensure_ascii=False, indent=2))
         z.writestr("说明.txt", f"移动云电脑数据备份\n导出时间:{g.now:%Y-%m-%d %H:%M:%S}\n文件数:{len(docs)}\n")
     name = f"云电脑备份-{g.account.phone[-4:]}-{g.now:%Y%m%d}.zip"
-    return Response(buf.getvalue(), mimetype="application/zip", headers={
-        "Content-Disposition": f"attachment; filename=cloudpc-backup-{g.account.phone[-4:]}.zip; filename*=UTF-8''{quote(name)}"})
+    return download(buf.getvalue(), "application/zip", name, f"cloudpc-backup-{g.account.phone[-4:]}.zip")
 
 
 @bp.route("/account/delete", methods=["GET", "POST"])

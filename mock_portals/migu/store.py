@@ -240,9 +240,8 @@ def resubscribe(conn: sqlite3.Connection, m: Member, today: date) -> date:
     """Re-open the membership (same type and plan) once the waiting period is over; returns the new expiry."""
     if m.status != "unsubscribed":
         raise ValueError("only an unsubscribed membership can be re-opened")
-    allowed = m.resubscribe_on()
-    if allowed and today < allowed:
-        raise TooEarly(allowed)
+    if m.unsubscribed_on and not rules.can_resubscribe(m.member_type, m.unsubscribed_on, today):
+        raise TooEarly(rules.resubscribe_date(m.member_type, m.unsubscribed_on))
     expires = rules.add_months(today, 1 if m.plan == "monthly" else 12)
     conn.execute(
         "UPDATE migu_account SET status='active', auto_renew=1, period_start=?, expires_on=?, unsubscribed_on=NULL"

@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 import re
-from urllib.parse import quote
 
 from flask import Response, abort, flash, g, redirect, render_template, request, session, url_for
 
 from .. import sms
+from ..downloads import download
 from ..guards import requires
 from ..db import get_clock, get_db
 from . import bp, rules, store
@@ -24,11 +24,6 @@ def _load_member() -> None:
 @bp.app_context_processor
 def _inject() -> dict:
     return {"member": g.get("member"), "today": g.now.date() if "now" in g else None}
-
-
-def attachment(name: str, ascii_name: str) -> str:
-    """Content-Disposition for a download: headers must be latin-1, so the Chinese name goes in filename*."""
-    return f"attachment; filename={ascii_name}; filename*=UTF-8''{quote(name)}"
 
 
 @bp.app_template_filter("cn_time")
@@ -183,8 +178,7 @@ def receipt_image(receipt_no: str):
     from .receipt_image import render_png
 
     r = own_receipt(receipt_no)
-    return Response(render_png(r), mimetype="image/png",
-                    headers={"Content-Disposition": attachment(f"退订凭证-{r.receipt_no}.png", f"receipt-{r.receipt_no}.png")})
+    return download(render_png(r), "image/png", f"退订凭证-{r.receipt_no}.png", f"receipt-{r.receipt_no}.png")
 
 
 @bp.get("/member/history")

@@ -5,11 +5,12 @@ import csv
 import io
 import json
 
-from flask import Response, abort, flash, g, redirect, render_template, request, url_for
+from flask import abort, flash, g, redirect, render_template, request, url_for
 
 from ..db import get_db
 from . import bp, store
-from .views import attachment, login_required
+from ..downloads import download
+from .views import login_required
 
 EXPORTS = {"history": "观看记录", "favorite": "收藏", "watchlist": "未观看内容"}
 
@@ -45,8 +46,7 @@ def export(what: str, fmt: str):
         writer.writerow(["标题", "类别", "时间", "说明"])
         writer.writerows([i.title, i.category, i.at, i.detail] for i in items)
         body, mimetype = "\ufeff" + buf.getvalue(), "text/csv"
-    return Response(body, mimetype=mimetype,
-                    headers={"Content-Disposition": attachment(name, name)})
+    return download(body, mimetype, name)
 
 
 @bp.get("/member/content")
