@@ -15,9 +15,9 @@ import statistics
 import tempfile
 from pathlib import Path
 
-from scripts.browser import BrowserSession
-from scripts.runner import RunOptions, run_scenario
-from scripts.scenario import load_scenario
+from tuiding.browser import BrowserSession
+from tuiding.runner import RunOptions, run_scenario
+from tuiding.scenario import load_scenario
 
 ROOT = Path(__file__).parents[1]
 BASELINE = "name: 基线\nportal: migu\nsteps:\n  - goto: /login\n  - see: 登录咪咕账号\n"

@@ -1,7 +1,13 @@
-"""Serve a portal app with waitress: in the foreground (`tuiding serve`) or embedded in a thread."""
+"""Serve a portal app with waitress: in the foreground (`tuiding serve`) or embedded in a thread.
+
+`migu` and `cloudpc` are the providers the runner finds through the `tuiding.portals` entry points:
+each starts a fresh portal (own SQLite file, own free port) and yields its base URL."""
+
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from types import TracebackType
 
 from waitress.server import create_server
@@ -9,21 +15,32 @@ from waitress.server import create_server
 from . import create_app
 
 
+class ServeError(RuntimeError):
+    """The server cannot start (address in use, no permission); the message is one line."""
+
+
+def _server(app: object, host: str, port: int, threads: int) -> object:
+    try:
+        return create_server(app, host=host, port=port, threads=threads, ident="tuiding-mock")
+    except OSError as exc:
+        raise ServeError(f"cannot listen on {host}:{port} ({exc.strerror or exc})") from None
+
+
 class EmbeddedPortal:
     """A fresh portal (own SQLite file, own free port) for one scenario run.
 
-        with EmbeddedPortal("migu") as portal:
-            print(portal.url)
+    with EmbeddedPortal("migu") as portal:
+        print(portal.url)
     """
 
     def __init__(self, portal: str, *, host: str = "127.0.0.1", port: int = 0) -> None:
         self.portal = portal
         self.app = create_app(portal, test_api=True)
-        self._server = create_server(self.app, host=host, port=port, threads=4, ident="tuiding-mock")
-        self.url = f"http://{host}:{self._server.effective_port}"
-        self._thread = threading.Thread(target=self._server.run, name=f"portal-{portal}", daemon=True)
+        self._server = _server(self.app, host, port, threads=4)
+        self.url = f"http://{host}:{self._server.effective_port}"  # type: ignore[attr-defined]
+        self._thread = threading.Thread(target=self._server.run, name=f"portal-{portal}", daemon=True)  # type: ignore[attr-defined]
 
-    def __enter__(self) -> "EmbeddedPortal":
+    def __enter__(self) -> EmbeddedPortal:
         self._thread.start()
         return self
 
@@ -31,12 +48,32 @@ class EmbeddedPortal:
         self.close()
 
     def close(self) -> None:
-        self._server.close()
+        self._server.close()  # type: ignore[attr-defined]
         self._thread.join(timeout=5)
 
 
-def serve_forever(portal: str, host: str, port: int, *, dev: bool, database: str | None) -> None:
-    from waitress import serve
+@contextmanager
+def _provide(name: str) -> Iterator[str]:
+    with EmbeddedPortal(name) as portal:
+        yield portal.url
 
+
+def migu() -> AbstractContextManager[str]:
+    """The 咪咕会员 portal, embedded (entry point tuiding.portals: migu)."""
+    return _provide("migu")
+
+
+def cloudpc() -> AbstractContextManager[str]:
+    """The 移动云电脑软件版 portal, embedded (entry point tuiding.portals: cloudpc)."""
+    return _provide("cloudpc")
+
+
+def serve_forever(portal: str, host: str, port: int, *, dev: bool, database: str | None, ready: Callable[[str], None] = print) -> None:
+    """`tuiding serve`: bind first (a busy port is one line), say where, then serve until Ctrl-C."""
     app = create_app(portal, test_api=dev, database=database)
-    serve(app, host=host, port=port, threads=8, ident="tuiding-mock")
+    server = _server(app, host, port, threads=8)
+    ready(f"http://{host}:{server.effective_port}/")  # type: ignore[attr-defined]
+    try:
+        server.run()  # type: ignore[attr-defined]
+    finally:
+        server.close()  # type: ignore[attr-defined]

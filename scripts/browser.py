@@ -90,32 +90,39 @@ class BrowserSession:
     def __init__(self, *, browser_path: str | None = None, headed: bool = False, connect: str | None = None) -> None:
         self._browser_path, self._headed, self._connect = browser_path, headed, connect
         self._pw: Any = None
+        self._info: BrowserInfo | None = None
         self.browser: Any = None
         self.description = ""
 
-    def __enter__(self) -> "BrowserSession":
+    def __enter__(self) -> BrowserSession:
         from playwright.sync_api import sync_playwright
 
-        from playwright.sync_api import Error as PlaywrightError
-
         if self._connect is None:
-            info = find_browser(self._browser_path)  # fail before starting anything
+            self._info = find_browser(self._browser_path)  # fail before starting anything
         self._pw = sync_playwright().start()
         try:
-            if self._connect:
-                self.browser = self._pw.chromium.connect(self._connect, headers={"x-playwright-launch-options": json.dumps(self._remote_launch_options())})
-                self.description = f"chromium {self.browser.version} via {self._connect}"
-            else:
-                self.browser = self._pw.chromium.launch(**launch_options(info, headed=self._headed))
-                self.description = f"chromium {self.browser.version} ({info.executable or 'playwright-installed'})"
-        except PlaywrightError as exc:
-            self._pw.stop()
-            where = f"connect to {self._connect}" if self._connect else "start Chromium"
-            raise BrowserStartFailed(f"could not {where}: {_first_line(exc)}") from None
+            self._start_browser()
         except BaseException:
             self._pw.stop()
             raise
         return self
+
+    def _start_browser(self) -> None:
+        from playwright.sync_api import Error as PlaywrightError
+
+        try:
+            if self._connect:
+                self.browser = self._pw.chromium.connect(
+                    self._connect, headers={"x-playwright-launch-options": json.dumps(self._remote_launch_options())}
+                )
+                self.description = f"chromium {self.browser.version} via {self._connect}"
+            else:
+                assert self._info is not None
+                self.browser = self._pw.chromium.launch(**launch_options(self._info, headed=self._headed))
+                self.description = f"chromium {self.browser.version} ({self._info.executable or 'playwright-installed'})"
+        except PlaywrightError as exc:
+            where = f"connect to {self._connect}" if self._connect else "start Chromium"
+            raise BrowserStartFailed(f"could not {where}: {_first_line(exc)}") from None
 
     def _remote_launch_options(self) -> dict[str, Any]:
         """What `playwright run-server` should launch: our flags, and an executable only if one was named
@@ -127,6 +134,12 @@ class BrowserSession:
         if explicit:
             opts["executablePath"] = explicit
         return opts
+
+    def ensure_connected(self) -> None:
+        """Start a new browser if the last one died (killed, crashed, connection lost): the suite goes on."""
+        if self.browser is not None and self.browser.is_connected():
+            return
+        self._start_browser()
 
     @property
     def devices(self) -> dict[str, dict[str, Any]]:

@@ -1,38 +1,57 @@
-"""`tuiding` command line: a thin layer over scenario, runner, receipts and portals."""
+"""`tuiding` command line: a thin layer over scenario, runner, run folder readers and portals.
+
+Imports are local to each command so `tuiding --help` and `tuiding validate` load neither
+Playwright nor Flask."""
+
 from __future__ import annotations
 
 import json
 import logging
 import signal
 import sys
+import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, NoReturn
 
 import click
 
 from . import __version__
-from .scenario import Problem, ScenarioInvalid, discover, expand, is_flow_file, load_flow, load_scenario
+from .scenario import Flow, Problem, Scenario, ScenarioInvalid, discover, expand, is_flow_file, load_flow, load_scenario
 
-EXIT_FAILED, EXIT_INVALID = 1, 2
+EXIT_FAILED, EXIT_INVALID, EXIT_INTERRUPTED = 1, 2, 130
 
 
-def paths_argument(fn: Callable) -> Callable:
+def paths_argument(fn: Callable[..., Any]) -> Callable[..., Any]:
     return click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))(fn)
 
 
-def browser_options(fn: Callable) -> Callable:
+def browser_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     """Options shared by every command that starts a browser."""
-    for opt in reversed([
-        click.option("--headed", is_flag=True, help="Show the browser window (needs a display)."),
-        click.option("--browser-path", metavar="PATH", envvar="TUIDING_BROWSER", help="Chromium/Chrome executable (default: found automatically; env TUIDING_BROWSER)."),
-        click.option("--connect", metavar="WS_URL", help="Use a remote browser started with 'playwright run-server' (ws://host:port/)."),
-    ]):
+    for opt in reversed(
+        [
+            click.option("--headed", is_flag=True, help="Show the browser window (needs a display)."),
+            click.option(
+                "--browser-path",
+                metavar="PATH",
+                envvar="TUIDING_BROWSER",
+                help="Chromium/Chrome executable (default: found automatically; env TUIDING_BROWSER).",
+            ),
+            click.option("--connect", metavar="WS_URL", help="Use a remote browser started with 'playwright run-server' (ws://host:port/)."),
+        ]
+    ):
         fn = opt(fn)
     return fn
 
 
-def _load_all(paths: tuple[Path, ...], *, include_flows: bool) -> tuple[list[Any], list[Problem]]:
-    loaded, problems = [], []
+def fail(message: str, code: int = EXIT_INVALID) -> NoReturn:
+    click.echo(f"tuiding: {message}", err=True)
+    sys.exit(code)
+
+
+def _load_all(paths: tuple[Path, ...], *, include_flows: bool) -> tuple[list[Scenario | Flow], list[Problem]]:
+    loaded: list[Scenario | Flow] = []
+    problems: list[Problem] = []
     files = discover(paths, include_flows=include_flows)
     for p in paths:
         if not p.exists():
@@ -53,6 +72,14 @@ def _load_all(paths: tuple[Path, ...], *, include_flows: bool) -> tuple[list[Any
     return loaded, list(dict.fromkeys(problems))
 
 
+def _scenarios(paths: tuple[Path, ...]) -> list[Scenario]:
+    loaded, problems = _load_all(paths, include_flows=False)
+    if problems:
+        _report_problems(problems)
+        sys.exit(EXIT_INVALID)
+    return [s for s in loaded if isinstance(s, Scenario)]
+
+
 def _raise_interrupt(_signum: int, _frame: Any) -> None:
     raise KeyboardInterrupt
 
@@ -60,6 +87,29 @@ def _raise_interrupt(_signum: int, _frame: Any) -> None:
 def _report_problems(problems: list[Problem]) -> None:
     for p in problems:
         click.echo(str(p), err=True)
+
+
+def check_out_dir(out: Path) -> None:
+    """Before anything starts: the output folder exists or can be made, and takes a file."""
+    if out.exists() and not out.is_dir():
+        fail(f"--out {out}: exists and is not a folder")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=out, prefix=".tuiding-probe-"):
+            pass
+    except OSError as exc:
+        fail(f"--out {out}: cannot write there ({exc.strerror or exc})")
+
+
+def _signing_key(path: str | None) -> object | None:
+    if not path:
+        return None
+    from .signing import KeyError_, load_private
+
+    try:
+        return load_private(Path(path))
+    except KeyError_ as exc:
+        fail(str(exc))
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -90,7 +140,7 @@ def validate(paths: tuple[Path, ...]) -> None:
       tuiding validate scenarios/
       tuiding validate scenarios/migu/web_unsubscribe.yaml
     """
-    loaded, problems = _load_all(paths, include_flows=True)
+    _, problems = _load_all(paths, include_flows=True)
     if problems:
         _report_problems(problems)
         click.echo(f"{len(problems)} problem(s) in {len({p.file for p in problems})} file(s)", err=True)
@@ -104,16 +154,44 @@ def validate(paths: tuple[Path, ...]) -> None:
 @click.option("--base-url", metavar="URL", help="Run against this site instead of the scenario's portal/base_url.")
 @click.option("--out", "out_dir", default="runs", show_default=True, type=click.Path(path_type=Path), help="Folder for run folders.")
 @click.option("--tag", "tags", multiple=True, metavar="TAG", help="Only scenarios with this tag (repeatable: any of them).")
-@click.option("--trace", type=click.Choice(["on-failure", "on", "off"]), default="on-failure", show_default=True, help="Keep a Playwright trace.zip.")
-@click.option("--timeout", default=10.0, show_default=True, metavar="SECONDS", help="Default timeout of each step.")
+@click.option(
+    "--trace", type=click.Choice(["on-failure", "on", "off"]), default="on-failure", show_default=True, help="Keep a Playwright trace.zip."
+)
+@click.option(
+    "--timeout",
+    default=10.0,
+    show_default=True,
+    metavar="SECONDS",
+    type=click.FloatRange(0.05, 600),
+    help="Default timeout of each step (0.05 to 600; a step's own `timeout:` wins).",
+)
+@click.option(
+    "--sign",
+    "sign_key",
+    metavar="KEYFILE",
+    envvar="TUIDING_SIGNING_KEY",
+    help="Sign each run's seal with this Ed25519 private key (tuiding keygen; env TUIDING_SIGNING_KEY).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object per scenario (JSON Lines) instead of progress.")
-def run(paths: tuple[Path, ...], headed: bool, browser_path: str | None, connect: str | None, base_url: str | None,
-        out_dir: Path, tags: tuple[str, ...], trace: str, timeout: float, as_json: bool) -> None:
+def run(
+    paths: tuple[Path, ...],
+    headed: bool,
+    browser_path: str | None,
+    connect: str | None,
+    base_url: str | None,
+    out_dir: Path,
+    tags: tuple[str, ...],
+    trace: str,
+    timeout: float,
+    sign_key: str | None,
+    as_json: bool,
+) -> None:
     """Run scenario files (or folders, recursively; flows/ folders are skipped).
 
     Each run writes OUT/<time>-<scenario>/ with one PNG receipt per step,
     steps.jsonl, manifest.json, report.html and, on failure, trace.zip.
-    Exit status: 0 all passed, 1 a scenario failed, 2 invalid input.
+    Exit status: 0 all passed, 1 a scenario failed, 2 invalid input,
+    130 interrupted (Ctrl-C or SIGTERM).
 
     \b
     Examples:
@@ -122,24 +200,24 @@ def run(paths: tuple[Path, ...], headed: bool, browser_path: str | None, connect
       tuiding run scenarios/ --tag smoke --json
       tuiding run my_site.yaml --base-url https://staging.example.com
     """
-    from .browser import BrowserNotFound, BrowserSession, BrowserStartFailed
-    from .progress import make_progress
-    from .runner import RunOptions, run_scenario
-
-    scenarios, problems = _load_all(paths, include_flows=False)
-    if problems:
-        _report_problems(problems)
-        sys.exit(EXIT_INVALID)
+    scenarios = _scenarios(paths)
     if tags:
         scenarios = [s for s in scenarios if set(tags) & set(s.tags)]
         if not scenarios:
-            click.echo(f"no scenario has any of the tags: {', '.join(tags)}", err=True)
-            sys.exit(EXIT_INVALID)
+            fail(f"no scenario has any of the tags: {', '.join(tags)}")
     homeless = [s for s in scenarios if not (base_url or s.base_url or s.portal)]
     if homeless:
         for s in homeless:
             click.echo(f"{s.file}:1:1: no site to run against: add 'portal: migu' or 'base_url: https://…', or pass --base-url", err=True)
         sys.exit(EXIT_INVALID)
+    key = _signing_key(sign_key)
+    check_out_dir(out_dir)
+
+    from .browser import BrowserNotFound, BrowserSession, BrowserStartFailed
+    from .outputs import finish
+    from .progress import make_progress
+    from .runner import RunInterrupted, RunOptions, run_scenario
+
     progress = make_progress(as_json=as_json)
     results = []
     # A CI cancellation (SIGTERM) ends the run like Ctrl-C: finished steps and the manifest stay valid.
@@ -148,48 +226,97 @@ def run(paths: tuple[Path, ...], headed: bool, browser_path: str | None, connect
         with BrowserSession(browser_path=browser_path, headed=headed, connect=connect) as session:
             opts = RunOptions(out_dir=out_dir, base_url=base_url, trace=trace, timeout=timeout, browser=session.description)
             for sc in scenarios:
-                results.append(run_scenario(sc, session, opts, progress.scenario(sc, len(results) + 1, len(scenarios))))
+                session.ensure_connected()
+                result = run_scenario(sc, session, opts, progress.scenario(sc, len(results) + 1, len(scenarios)))
+                finish(result.run_dir, key=key)
+                results.append(result)
     except (BrowserNotFound, BrowserStartFailed) as exc:
         progress.close()
-        click.echo(f"tuiding: {exc}", err=True)
-        sys.exit(EXIT_INVALID)
-    except KeyboardInterrupt:
+        fail(str(exc))
+    except KeyboardInterrupt as exc:
         progress.close()
         # Ctrl-C also reached Playwright's driver; its dying pipe is not news to the user.
         logging.getLogger("asyncio").setLevel(logging.CRITICAL)
-        click.echo("interrupted: finished steps and the manifest are on disk", err=True)
-        sys.exit(130)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not tear the report in half
+        where = ""
+        if isinstance(exc, RunInterrupted):
+            finish(exc.result.run_dir, key=key)
+            where = f" in {exc.result.run_dir}"
+        click.echo(f"interrupted: finished steps, the manifest and the report are on disk{where}", err=True)
+        sys.exit(EXIT_INTERRUPTED)
     progress.summary(results, out_dir)
     sys.exit(0 if all(r.passed for r in results) else EXIT_FAILED)
 
 
 @main.command()
-@click.argument("run_dir", type=click.Path(path_type=Path, exists=True, file_okay=False))
-def verify(run_dir: Path) -> None:
-    """Recompute every receipt's SHA-256 and the hash chain of a run folder.
+@click.argument("run_dirs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--key", "key_path", metavar="PUBKEY", help="Also check the seal's Ed25519 signature against this public key (.pub).")
+def verify(run_dirs: tuple[Path, ...], key_path: str | None) -> None:
+    """Check that run folders hold exactly what their runs wrote.
 
-    Exit status 1 if a receipt or record was altered, removed or reordered.
+    Recomputes each step record's hash chain and receipt SHA-256, the seal over
+    the run's metadata and every file, and (with --key) the signature. Exit
+    status 1 if anything was altered, removed, added or reordered; 2 if a folder
+    or key cannot be read.
+
+    \b
+    Examples:
+      tuiding verify runs/20261122-101500-web_unsubscribe
+      tuiding verify runs/* --key release.key.pub
+    """
+    from .verify import verify as verify_run
+
+    public = None
+    if key_path:
+        from .signing import KeyError_, load_public
+
+        try:
+            public = load_public(Path(key_path))
+        except KeyError_ as exc:
+            fail(str(exc))
+    bad = False
+    for run_dir in run_dirs:
+        if not run_dir.is_dir():
+            fail(f"{run_dir}: not a folder")
+        v = verify_run(run_dir, public_key=public)
+        for p in v.problems:
+            click.echo(f"{run_dir}: {p}", err=True)
+        for n in v.notes:
+            click.echo(f"{run_dir}: note: {n}", err=True)
+        if v.problems:
+            bad = True
+        else:
+            signed = " and its signature" if public is not None else ""
+            click.echo(f"ok: {run_dir}: {v.steps} step records, their receipts, the run's metadata and files{signed} are intact")
+    sys.exit(EXIT_FAILED if bad else 0)
+
+
+@main.command()
+@click.argument("keyfile", type=click.Path(path_type=Path))
+def keygen(keyfile: Path) -> None:
+    """Make an Ed25519 key pair for signing runs: KEYFILE (private, mode 0600) and KEYFILE.pub.
 
     \b
     Example:
-      tuiding verify runs/20261122-101500-web_unsubscribe
+      tuiding keygen release.key && tuiding run scenarios/ --sign release.key
+      tuiding verify runs/<run> --key release.key.pub
     """
-    from .receipts import verify as verify_run
+    from .signing import generate
 
-    problems = verify_run(run_dir)
-    if problems:
-        for p in problems:
-            click.echo(f"{run_dir}: {p}", err=True)
-        sys.exit(EXIT_FAILED)
-    n = len(json.loads((run_dir / "manifest.json").read_text(encoding="utf-8")).get("steps", []))
-    click.echo(f"ok: {n} step records and their receipts are intact")
+    if keyfile.exists():
+        fail(f"{keyfile}: exists; not overwriting a key")
+    try:
+        pub = generate(keyfile)
+    except OSError as exc:
+        fail(f"{keyfile}: cannot write ({exc.strerror})")
+    click.echo(f"private key: {keyfile} (keep it secret)\npublic key:  {pub} (give it to whoever verifies)")
 
 
 @main.command()
 @click.argument("portal", default="migu")
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, show_default=True, type=int)
-@click.option("--dev", is_flag=True, help="Enable the test-control API under /__mock__/ (reset, SMS inbox, clock).")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--dev", is_flag=True, help="Enable the test-control API under /__mock__/ (reset, SMS inbox, clock, settings).")
 @click.option("--db", metavar="FILE", help="SQLite state file (default: a fresh temporary one).")
 def serve(portal: str, host: str, port: int, dev: bool, db: str | None) -> None:
     """Serve a mock portal with a production WSGI server (waitress).
@@ -199,16 +326,28 @@ def serve(portal: str, host: str, port: int, dev: bool, db: str | None) -> None:
       tuiding serve migu --port 8000
       tuiding serve migu --dev --db migu.db
     """
-    from mock_portals.registry import UnknownPortal, get_portal
-    from mock_portals.server import serve_forever
-
+    try:
+        from tuiding_portals.registry import UnknownPortal, get_portal
+        from tuiding_portals.server import ServeError, serve_forever
+    except ImportError as exc:
+        fail(f"the mock portals cannot be loaded ({exc}); install them: pip install 'tuiding[portals]'")
     try:
         spec = get_portal(portal)
     except UnknownPortal as exc:
-        click.echo(f"tuiding: {exc}", err=True)
-        sys.exit(EXIT_INVALID)
-    click.echo(f"{spec.title} ({portal}) on http://{host}:{port}/" + ("  test API: /__mock__/" if dev else "") + "  (Ctrl-C stops)")
-    serve_forever(portal, host, port, dev=dev, database=db)
+        fail(str(exc))
+    try:
+        serve_forever(
+            portal,
+            host,
+            port,
+            dev=dev,
+            database=db,
+            ready=lambda url: click.echo(f"{spec.title} ({portal}) on {url}" + ("  test API: /__mock__/" if dev else "") + "  (Ctrl-C stops)"),
+        )
+    except ServeError as exc:
+        fail(str(exc))
+    except KeyboardInterrupt:
+        sys.exit(0)
 
 
 @main.command("list")
@@ -220,25 +359,24 @@ def list_(paths: tuple[Path, ...]) -> None:
     Example:
       tuiding list scenarios/
     """
-    scenarios, problems = _load_all(paths, include_flows=False)
-    if problems:
-        _report_problems(problems)
-        sys.exit(EXIT_INVALID)
-    for s in scenarios:
+    for s in _scenarios(paths):
         click.echo(f"{s.file}\t{s.name}\t{s.step_count} steps\t{s.portal or s.base_url}\t{','.join(s.tags)}")
 
 
 @main.command()
-def schema() -> None:
-    """Print the JSON Schema of scenario files (for editor validation and completion).
+@click.argument("name", default="scenario", type=click.Choice(["scenario", "flow", "run", "step", "result"]))
+def schema(name: str) -> None:
+    """Print a JSON Schema: of scenario or flow files (for editors), or of the run record
+    (run = manifest.json, step = a steps.jsonl line, result = a `run --json` line).
 
     \b
-    Example:
+    Examples:
       tuiding schema > tuiding.schema.json
+      tuiding schema run > tuiding-run.schema.json
     """
-    from .schema import scenario_schema
+    from .schema import schema as make
 
-    click.echo(json.dumps(scenario_schema(), ensure_ascii=False, indent=2))
+    click.echo(json.dumps(make(name), ensure_ascii=False, indent=2))
 
 
 if __name__ == "__main__":

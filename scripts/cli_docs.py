@@ -1,16 +1,19 @@
-"""Write docs/cli.md from the CLI's own --help texts, so the docs never drift (checked by a test)."""
+"""Write docs/cli.md from the CLI's own --help texts and docs/schema/*.json from the models,
+so the docs never drift (checked by tests): `python -m tuiding.cli_docs`."""
+
 from __future__ import annotations
 
-import sys
+import json
 from pathlib import Path
 
 import click
 
 from .cli import main
+from .schema import NAMES, schema
 
 
 def render() -> str:
-    parts = ["# tuiding command line\n", "Generated from `tuiding --help` by `python -m scripts.cli_docs`; do not edit by hand.\n"]
+    parts = ["# tuiding command line\n", "Generated from `tuiding --help` by `python -m tuiding.cli_docs`; do not edit by hand.\n"]
     ctx = click.Context(main, info_name="tuiding", max_content_width=100, terminal_width=100)
     parts.append(f"## tuiding\n\n```\n{main.get_help(ctx)}\n```\n")
     for name, cmd in main.commands.items():
@@ -19,8 +22,15 @@ def render() -> str:
     return "\n".join(parts)
 
 
+def write(docs: Path = Path("docs")) -> None:
+    docs.mkdir(parents=True, exist_ok=True)
+    (docs / "cli.md").write_text(render(), encoding="utf-8")
+    (docs / "schema").mkdir(exist_ok=True)
+    for name in NAMES:
+        text = json.dumps(schema(name), ensure_ascii=False, indent=2) + "\n"
+        (docs / "schema" / f"{name}.schema.json").write_text(text, encoding="utf-8")
+    print(f"wrote {docs}/cli.md and {docs}/schema/*.schema.json")
+
+
 if __name__ == "__main__":
-    out = Path(sys.argv[1] if len(sys.argv) > 1 else "docs/cli.md")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(render(), encoding="utf-8")
-    print(f"wrote {out}")
+    write()

@@ -5,7 +5,7 @@ import re
 
 from playwright.sync_api import Error as PlaywrightError, Locator, Page
 
-from .args import Target
+from .model import Target
 
 
 class TargetNotFound(AssertionError):

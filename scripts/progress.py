@@ -1,14 +1,13 @@
 """Progress output of `tuiding run`: rich on a terminal, plain lines otherwise, JSON Lines with --json."""
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Any, Callable
 
 import click
 
-from .receipts import StepRecord
+from .record import ResultLine, StepRecord
 
 MARK = {"passed": "✓", "failed": "✗", "skipped": "↷", "optional-failed": "!"}
 
@@ -67,7 +66,7 @@ class Progress:
         self._stop_status()
         line = f"{MARK.get(r.status, '?')} {r.index:02d}/{self.total:02d} {r.name}  ({r.duration_ms / 1000:.1f}s)"
         if self.tty:
-            color = {"passed": "green", "failed": "red", "skipped": "dim", "optional-failed": "yellow"}[r.status]
+            color = {"passed": "green", "failed": "red", "skipped": "dim", "optional-failed": "yellow"}.get(r.status, "red")
             self.console.print(f"  [{color}]{line}[/]", soft_wrap=True)
         else:
             click.echo(f"  {line}")
@@ -77,19 +76,23 @@ class Progress:
     def _end(self, result: Any) -> None:
         self._stop_status()
         if self.as_json:
-            click.echo(json.dumps({
-                "scenario": result.scenario.name, "file": str(result.scenario.file), "status": result.status,
-                "run_dir": str(result.run_dir), "duration_s": round(result.duration_s, 2), "metrics": result.metrics,
-                "failure": None if not result.failure else {"step": result.failure.step.index, "name": result.failure.step.name,
-                "source": result.failure.step.source, "message": result.failure.message,
-                "screenshot": str(result.run_dir / result.failure.step.screenshot) if result.failure.step.screenshot else None},
-            }, ensure_ascii=False))
+            line = ResultLine(
+                scenario=result.scenario.name,
+                file=str(result.scenario.file),
+                row=result.scenario.row,
+                status=result.status,
+                run_dir=str(result.run_dir),
+                duration_s=round(result.duration_s, 2),
+                metrics=result.metrics,
+                failure=result.failure,
+            )
+            click.echo(line.model_dump_json())
             return
         if result.failure:
             f = result.failure
-            shot = result.run_dir / f.step.screenshot if f.step.screenshot else "(none)"
-            self._err(f"FAILED {result.scenario.name}: step {f.step.index} 「{f.step.name}」 at {f.step.source}\n"
-                      f"  {f.message}\n  screenshot: {shot}")
+            where = f"step {f.step} 「{result.records[f.step - 1].name}」 at {f.source}" if f.step else "the run"
+            shot = result.run_dir / f.screenshot if f.screenshot else "(none)"
+            self._err(f"FAILED {result.scenario.name}: {where}\n  {f.message}\n  screenshot: {shot}")
         click.echo(f"  → {result.status} in {result.duration_s:.1f}s; report: {result.run_dir / 'report.html'}")
 
     def _err(self, text: str) -> None:

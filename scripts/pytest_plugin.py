@@ -1,29 +1,54 @@
-"""pytest plugin: every scenario YAML file is one test, run on pytest-playwright's fixtures.
+"""pytest plugin: scenario YAML files as pytest items, run on pytest-playwright's fixtures.
+
+Inert unless the project opts in: `tuiding_scenarios = scenarios` in its pytest configuration,
+or `--tuiding-scenarios PATH` on the command line. Without that, installing tuiding[pytest]
+changes nothing in a project's pytest runs (no collection, no fixture overrides, no markers).
 
 Collection (this module's File/Item) is kept apart from execution (runner.run_scenario).
 """
+
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from .scenario import ScenarioInvalid, expand, is_flow_file, load_scenario
+from .scenario import Scenario, ScenarioInvalid, expand, is_flow_file, load_scenario
 
 _TOP_LEVEL_STEPS = re.compile(r"^steps\s*:", re.M)
-_SECRETS_KEY = pytest.StashKey[list]()
+_ROOTS = pytest.StashKey[list[Path]]()
+_SECRETS = pytest.StashKey[list[tuple[Path, Any]]]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("tuiding", "tuiding scenarios")
+    group.addoption(
+        "--tuiding-scenarios",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="Collect scenario files under PATH as tests (repeatable; or set tuiding_scenarios in the ini file).",
+    )
     group.addoption("--tuiding-out", default="runs", metavar="DIR", help="Folder for scenario run folders (default: runs).")
-    group.addoption("--tuiding-timeout", default=10.0, type=float, metavar="SECONDS", help="Default step timeout.")
+    group.addoption("--tuiding-timeout", default=10.0, type=float, metavar="SECONDS", help="Default step timeout (default: 10).")
+    group.addoption("--tuiding-sign", default=None, metavar="KEYFILE", help="Sign each run's seal with this Ed25519 private key.")
+    parser.addini("tuiding_scenarios", type="paths", default=[], help="Folders (or files) whose scenario YAML files are tests.")
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.stash[_SECRETS_KEY] = []
+    roots = [Path(p).resolve() for p in config.getini("tuiding_scenarios")]
+    roots += [Path(p).resolve() for p in config.getoption("--tuiding-scenarios")]
+    config.stash[_ROOTS] = roots
+    config.stash[_SECRETS] = []
+    if not roots:
+        return  # not opted in: no side effects
+    try:
+        import pytest_playwright  # noqa: F401
+    except ImportError:
+        raise pytest.UsageError("tuiding: scenarios as pytest tests need pytest-playwright: pip install 'tuiding[pytest]'") from None
     # Registered now, after every entry-point plugin, so this override of pytest-playwright's
     # launch-args fixture is the one used: it adds our browser discovery and Chromium flags.
     from . import pytest_launch
@@ -32,8 +57,13 @@ def pytest_configure(config: pytest.Config) -> None:
         config.pluginmanager.register(pytest_launch, "tuiding-launch-args")
 
 
+def _opted_in(config: pytest.Config, path: Path) -> bool:
+    resolved = path.resolve()
+    return any(resolved == root or root in resolved.parents for root in config.stash.get(_ROOTS, []))
+
+
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
-    if file_path.suffix not in (".yaml", ".yml") or is_flow_file(file_path):
+    if file_path.suffix not in (".yaml", ".yml") or is_flow_file(file_path) or not _opted_in(parent.config, file_path):
         return None
     try:
         text = file_path.read_text(encoding="utf-8")
@@ -45,13 +75,13 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
 
 
 class ScenarioFile(pytest.File):
-    def collect(self):
+    def collect(self) -> Iterator[pytest.Item]:
         try:
             scenario = load_scenario(self.path)
         except ScenarioInvalid as exc:
             raise self.CollectError(str(exc)) from None
         for variant in expand(scenario):
-            name = self.path.stem + (f"[{variant.variant}]" if variant.variant else "")
+            name = self.path.stem + (f"[{variant.row}]" if variant.row else "")
             item = ScenarioItem.from_parent(self, name=name, callobj=_scenario_test)
             item.scenario = variant
             for tag in variant.tags:
@@ -67,16 +97,18 @@ class ScenarioFailed(AssertionError):
 
 
 class ScenarioItem(pytest.Function):
-    scenario: Any = None
+    scenario: Scenario | None = None
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
         if isinstance(excinfo.value, ScenarioFailed):
             r = excinfo.value.result
             f = r.failure
-            shot = r.run_dir / f.step.screenshot if f and f.step.screenshot else "(none)"
-            lines = [f"scenario {r.scenario.name!r} failed"]
-            if f:
-                lines += [f"step {f.step.index} 「{f.step.name}」 at {f.step.source}", f"  {f.message}", f"  screenshot: {shot}"]
+            lines = [f"scenario {r.scenario.name!r} {r.status}"]
+            if f and f.step:
+                shot = r.run_dir / f.screenshot if f.screenshot else "(none)"
+                lines += [f"step {f.step} 「{r.records[f.step - 1].name}」 at {f.source}", f"  {f.message}", f"  screenshot: {shot}"]
+            elif f:
+                lines.append(f"  {f.message}")
             lines.append(f"  report: {r.run_dir / 'report.html'}")
             return "\n".join(lines)
         return super().repr_failure(excinfo)
@@ -85,26 +117,34 @@ class ScenarioItem(pytest.Function):
         return self.path, 0, f"scenario: {self.scenario.name if self.scenario else self.name}"
 
 
-class _PytestBrowser:
-    """The runner's ContextFactory over pytest-playwright's `new_context` fixture.
+class PytestBrowser:
+    """The runner's ContextFactory over pytest-playwright's fixtures (`new_context`, or `browser.new_context`).
 
     Options given on pytest's command line (--base-url, --device) win over the scenario's.
     """
 
-    def __init__(self, new_context: Any, devices: dict, fixed: dict) -> None:
-        self._new_context, self.devices, self._fixed = new_context, devices, fixed
+    def __init__(self, new_context: Any, devices: dict[str, Any], fixed: dict[str, Any], *, description: str = "") -> None:
+        self._new_context, self.devices, self._fixed, self.description = new_context, devices, fixed, description
 
     def new_context(self, **kwargs: Any) -> Any:
         return self._new_context(**{k: v for k, v in kwargs.items() if k not in self._fixed})
 
 
-def _scenario_test(request: pytest.FixtureRequest, playwright: Any, new_context: Any, browser: Any,
-                   browser_context_args: dict, output_path: str) -> None:
-    from .runner import RunOptions, run_scenario
+def _scenario_test(
+    request: pytest.FixtureRequest, playwright: Any, new_context: Any, browser: Any, browser_context_args: dict[str, Any], output_path: str
+) -> None:
+    from .outputs import finish
+    from .runner import RunInterrupted, RunOptions, run_scenario
 
     config = request.config
     item = request.node
+    assert isinstance(item, ScenarioItem) and item.scenario is not None
     tracing_by_pytest = config.getoption("--tracing", default="off") != "off"
+    key = None
+    if config.getoption("--tuiding-sign"):
+        from .signing import load_private
+
+        key = load_private(Path(config.getoption("--tuiding-sign")))
     opts = RunOptions(
         out_dir=Path(config.getoption("--tuiding-out")),
         base_url=browser_context_args.get("base_url"),
@@ -112,16 +152,21 @@ def _scenario_test(request: pytest.FixtureRequest, playwright: Any, new_context:
         timeout=config.getoption("--tuiding-timeout"),
         browser=f"{browser.browser_type.name} {browser.version}",
     )
-    result = run_scenario(item.scenario, _PytestBrowser(new_context, playwright.devices, browser_context_args), opts)
+    try:
+        result = run_scenario(item.scenario, PytestBrowser(new_context, playwright.devices, browser_context_args), opts)
+    except RunInterrupted as exc:
+        finish(exc.result.run_dir, key=key)
+        raise
+    finish(result.run_dir, key=key)
     if tracing_by_pytest:
         # pytest-playwright writes its trace into output_path after the test; scrub it at session end.
-        config.stash[_SECRETS_KEY].append((Path(output_path), result.secrets))
+        config.stash[_SECRETS].append((Path(output_path), result.secrets))
     if not result.passed:
         raise ScenarioFailed(result)
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
-    for folder, secrets in session.config.stash.get(_SECRETS_KEY, []):
+    for folder, secrets in session.config.stash.get(_SECRETS, []):
         if folder.is_dir():
             for trace in folder.rglob("*.zip"):
                 secrets.scrub_zip(trace)

@@ -1,7 +1,9 @@
-"""The run folder on disk: step records (hash-chained, appended as they finish), screenshots, downloads, manifest.
+"""The run folder on disk: step records (hash-chained, appended as they finish), screenshots, downloads,
+the manifest (a header at the start, completed at the end), and the seal over every file.
 
-Only this module writes into a run folder (reports read it afterwards).
+Only this module writes into a run folder's records; reports read it afterwards through record.py.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -9,46 +11,13 @@ import json
 import os
 import re
 import tempfile
-from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import IO
 
-GENESIS = "0" * 64
+from .record import GENESIS, FileEntry, Manifest, StepRecord, canonical, record_hash
 
-
-@dataclass
-class StepRecord:
-    index: int
-    name: str
-    action: str
-    target: str
-    source: str                       # file:line of the step
-    flow: str | None
-    started_at: str
-    duration_ms: int
-    status: str                       # passed | failed | skipped | optional-failed
-    url: str = ""
-    title: str = ""
-    error: str | None = None
-    note: str | None = None
-    attempts: int = 1
-    screenshot: str | None = None     # relative to the run folder
-    sha256: str | None = None         # of the screenshot file
-    bbox: dict[str, float] | None = None
-    events: dict[str, Any] = field(default_factory=dict)
-    ended_at: str = ""
-    prev_hash: str = GENESIS
-    hash: str = ""
-
-    def seal(self, prev_hash: str) -> None:
-        self.prev_hash = prev_hash
-        self.hash = record_hash(asdict(self))
-
-
-def record_hash(record: dict[str, Any]) -> str:
-    body = {k: v for k, v in record.items() if k != "hash"}
-    return hashlib.sha256(json.dumps(body, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
+MANIFEST, STEPS = "manifest.json", "steps.jsonl"
 
 
 def file_sha256(path: Path) -> str:
@@ -61,21 +30,42 @@ def file_sha256(path: Path) -> str:
 
 def safe_name(text: str, limit: int = 40) -> str:
     """A file-name-safe version of a caption (keeps CJK; drops path, shell and URL-special characters)."""
-    s = re.sub(r'[\\/:*?"<>|#%&\s「」]+', "-", text).strip("-.")
+    s = re.sub(r'[\\/:*?"<>|#%&\s「」\x00-\x1f]+', "-", text).strip("-.")
     return s[:limit] or "step"
 
 
-def atomic_write(path: Path, data: str) -> None:
+def atomic_write(path: Path, data: str | bytes) -> None:
+    """Write to a temporary file beside `path`, fsync, then rename: readers never see half a file."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(data)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data.encode("utf-8") if isinstance(data, str) else data)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def manifest_json(manifest: Manifest) -> str:
+    return manifest.model_dump_json(indent=2)
+
+
+def seal_hash(manifest: Manifest) -> str:
+    body = manifest.model_dump(mode="json", exclude={"seal", "signature", "public_key"})
+    return hashlib.sha256(canonical(body)).hexdigest()
+
+
+def run_files(run_dir: Path) -> list[FileEntry]:
+    """Every file of the run folder but the manifest itself (and no half-written temporaries)."""
+    out = []
+    for p in sorted(run_dir.rglob("*")):
+        rel = p.relative_to(run_dir).as_posix()
+        if rel == MANIFEST or p.is_dir() or (p.name.startswith(".") and p.name.endswith(".tmp")):
+            continue
+        out.append(FileEntry(path=rel, sha256=file_sha256(p), size=p.stat().st_size))
+    return out
 
 
 class RunFolder:
@@ -96,7 +86,7 @@ class RunFolder:
         self.receipts = path / "receipts"
         self.receipts.mkdir()
         self.records: list[StepRecord] = []
-        self._jsonl = (path / "steps.jsonl").open("a", encoding="utf-8")
+        self._jsonl: IO[str] | None = (path / STEPS).open("a", encoding="utf-8")
 
     def screenshot_path(self, index: int, caption: str) -> Path:
         return self.receipts / f"{index:02d}-{safe_name(caption)}.png"
@@ -112,53 +102,37 @@ class RunFolder:
         return target
 
     def append(self, record: StepRecord) -> StepRecord:
+        """Seal the record into the chain and append it to steps.jsonl (flushed and fsynced)."""
         if record.screenshot:
             record.sha256 = file_sha256(self.path / record.screenshot)
-        record.seal(self.records[-1].hash if self.records else GENESIS)
+        record.prev_hash = self.records[-1].hash if self.records else GENESIS
+        record.hash = record_hash(record)
         self.records.append(record)
-        self._jsonl.write(json.dumps(asdict(record), ensure_ascii=False) + "\n")
+        assert self._jsonl is not None, "the run folder is closed"
+        self._jsonl.write(json.dumps(record.model_dump(mode="json"), ensure_ascii=False) + "\n")
         self._jsonl.flush()
         os.fsync(self._jsonl.fileno())
         return record
 
-    def write_manifest(self, manifest: dict[str, Any]) -> Path:
-        manifest = {**manifest, "steps": [asdict(r) for r in self.records],
-                    "chain_head": self.records[-1].hash if self.records else GENESIS}
-        path = self.path / "manifest.json"
-        atomic_write(path, json.dumps(manifest, ensure_ascii=False, indent=2))
-        return path
+    def write_manifest(self, manifest: Manifest) -> Manifest:
+        """The manifest with every step record so far (atomic: never seen half-written)."""
+        manifest = manifest.model_copy(update={"steps": list(self.records), "chain_head": self.records[-1].hash if self.records else GENESIS})
+        atomic_write(self.path / MANIFEST, manifest_json(manifest))
+        return manifest
 
     def close(self) -> None:
-        self._jsonl.close()
+        if self._jsonl is not None:
+            self._jsonl.close()
+            self._jsonl = None
 
 
-def verify(run_dir: Path) -> list[str]:
-    """Every problem found in a run folder's receipts; empty means intact."""
-    problems: list[str] = []
-    manifest_path, jsonl = run_dir / "manifest.json", run_dir / "steps.jsonl"
-    if not manifest_path.is_file():
-        return [f"{manifest_path}: missing (not a tuiding run folder?)"]
-    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    records = manifest.get("steps", [])
-    prev = GENESIS
-    for r in records:
-        label = f"step {r.get('index')} ({r.get('name')})"
-        if r.get("prev_hash") != prev:
-            problems.append(f"{label}: chain broken (prev_hash does not match the previous record)")
-        if record_hash(r) != r.get("hash"):
-            problems.append(f"{label}: record altered (its hash does not match its content)")
-        shot = r.get("screenshot")
-        if shot:
-            p = run_dir / shot
-            if not p.is_file():
-                problems.append(f"{shot}: receipt missing")
-            elif file_sha256(p) != r.get("sha256"):
-                problems.append(f"{shot}: receipt altered (SHA-256 differs from the record)")
-        prev = r.get("hash", "")
-    if manifest.get("chain_head", GENESIS) != prev:
-        problems.append("manifest: chain head does not match the last record")
-    if jsonl.is_file():
-        lines = [json.loads(l) for l in jsonl.read_text(encoding="utf-8").splitlines() if l.strip()]
-        if [l.get("hash") for l in lines] != [r.get("hash") for r in records]:
-            problems.append("steps.jsonl and manifest.json disagree")
-    return problems
+def seal(run_dir: Path, manifest: Manifest, *, key: object | None = None) -> Manifest:
+    """Cover the finished run: every file's SHA-256 and a seal over the whole manifest (signed with `key`)."""
+    sealed = manifest.model_copy(update={"files": run_files(run_dir), "seal": None, "signature": None, "public_key": None})
+    sealed.seal = seal_hash(sealed)
+    if key is not None:
+        from . import signing
+
+        sealed.signature, sealed.public_key = signing.sign(key, sealed.seal)
+    atomic_write(run_dir / MANIFEST, manifest_json(sealed))
+    return sealed

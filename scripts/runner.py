@@ -1,35 +1,46 @@
-"""Run one scenario: step loop, waits/retries, one receipt per step, failure artefacts, manifest."""
+"""Run one scenario: the site, a fresh browser context, the step loop (waits, retries, one receipt per step),
+failure artefacts and the manifest. Reports are written by the caller (CLI, pytest plugin) afterwards.
+"""
+
 from __future__ import annotations
 
 import getpass
 import platform
+import struct
 import time
 import uuid
+from collections.abc import Callable, Mapping
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Callable, Protocol
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from playwright.sync_api import Error as PlaywrightError, Locator, Page
+from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import Locator, Page
+from pydantic import ValidationError
 
 from . import __version__
-from .args import Target
+from . import model as M
 from .locators import locate
-from .receipts import RunFolder, StepRecord
+from .portals import PortalProvider, PortalUnavailable, get_provider
+from .receipts import RunFolder
+from .record import Failure, Manifest, ScenarioInfo, Shot, Site, StepEvents, StepRecord
 from .scenario import Flow, Scenario, Step
 from .secrets import SecretValues
-from .steps import ACTIONS, Events, StepContext, StepFailed, condition_holds
+from .steps import RUNNERS, Events, StepContext, StepFailed, condition_holds
 from .variables import Context, UnresolvedVariable
 
 DEFAULT_TIMEOUT_S = 10.0
 SCREENSHOT_ATTEMPTS = 5
 MASK_COLOR = "#3d4450"  # secrets are painted over in receipts
+DESKTOP = {"width": 1280, "height": 720}
 
 
 class ContextFactory(Protocol):
     """What the runner needs from a browser: BrowserSession, or pytest-playwright's fixtures."""
+
     devices: dict[str, dict[str, Any]]
 
     def new_context(self, **kwargs: Any) -> Any: ...
@@ -38,24 +49,19 @@ class ContextFactory(Protocol):
 @dataclass
 class RunOptions:
     out_dir: Path = Path("runs")
-    base_url: str | None = None        # --base-url: overrides the scenario's base_url and portal
-    trace: str = "on-failure"          # on | on-failure | off (pytest-playwright's --tracing may own it)
+    base_url: str | None = None  # --base-url: overrides the scenario's base_url and portal
+    trace: str = "on-failure"  # on | on-failure | off (pytest-playwright's --tracing may own it)
     timeout: float = DEFAULT_TIMEOUT_S
     browser: str = ""
-
-
-@dataclass
-class Failure:
-    step: StepRecord
-    message: str
+    portals: Mapping[str, PortalProvider] | None = None  # extra portals by name (besides the installed ones)
 
 
 @dataclass
 class RunResult:
     scenario: Scenario
     run_dir: Path
-    status: str                        # passed | failed | interrupted
-    records: list[StepRecord]
+    status: str  # passed | failed | interrupted | error
+    manifest: Manifest
     failure: Failure | None = None
     duration_s: float = 0.0
     metrics: dict[str, Any] = field(default_factory=dict)
@@ -64,6 +70,18 @@ class RunResult:
     @property
     def passed(self) -> bool:
         return self.status == "passed"
+
+    @property
+    def records(self) -> list[StepRecord]:
+        return self.manifest.steps
+
+
+class RunInterrupted(KeyboardInterrupt):
+    """Ctrl-C or SIGTERM during a run; the run folder is complete (status interrupted) and named here."""
+
+    def __init__(self, result: RunResult) -> None:
+        super().__init__()
+        self.result = result
 
 
 # ("start", Scenario) / ("begin", (index, caption)) / ("step", StepRecord) / ("end", RunResult)
@@ -75,13 +93,23 @@ def short_error(exc: BaseException) -> str:
     lines = [l.strip() for l in str(exc).splitlines() if l.strip() and not set(l.strip()) <= {"=", " "}]
     lines = [l for l in lines if not l.startswith(("Call log:", "logs"))]
     text = " — ".join(lines[:2]) or type(exc).__name__
-    for prefix in ("Locator.", "Page.", "LocatorAssertions.", "PageAssertions."):
+    for prefix in ("Locator.", "Page.", "LocatorAssertions.", "PageAssertions.", "BrowserContext.", "Tracing."):
         if text.startswith(prefix):
             text = text.split(": ", 1)[-1]
     return text[:400]
 
 
-def capture(page: Page, path: Path, how: Any, masks: list[Locator], timeout_ms: float) -> None:
+def _png_size(path: Path) -> tuple[int, int]:
+    with path.open("rb") as f:
+        head = f.read(24)
+    return struct.unpack(">II", head[16:24]) if head[:8] == b"\x89PNG\r\n\x1a\n" else (0, 0)
+
+
+_SCROLL_JS = "() => [scrollX, scrollY]"
+_ELEMENT_JS = "e => { const r = e.getBoundingClientRect(); return [r.x + scrollX, r.y + scrollY]; }"
+
+
+def capture(page: Page, path: Path, how: Any, masks: list[Locator], timeout_ms: float, scale: float) -> Shot:
     """Wait for the page to settle, then screenshot; retry Chromium's transient capture failure."""
     for attempt in range(SCREENSHOT_ATTEMPTS):
         try:
@@ -90,29 +118,61 @@ def capture(page: Page, path: Path, how: Any, masks: list[Locator], timeout_ms: 
             pass
         try:
             mask = [page.locator("input[type=password]"), *masks]
-            if isinstance(how, Target):
-                locate(page, how).screenshot(path=path, mask=mask, mask_color=MASK_COLOR, timeout=timeout_ms, animations="disabled")
+            if isinstance(how, M.Target):
+                element = locate(page, how)
+                element.screenshot(path=path, mask=mask, mask_color=MASK_COLOR, timeout=timeout_ms, animations="disabled")
+                kind, (x, y) = "element", element.evaluate(_ELEMENT_JS)
+            elif how == "full":
+                page.screenshot(path=path, full_page=True, mask=mask, mask_color=MASK_COLOR, animations="disabled", timeout=timeout_ms)
+                kind, (x, y) = "full", (0.0, 0.0)
             else:
-                page.screenshot(path=path, full_page=how == "full", mask=mask, mask_color=MASK_COLOR, animations="disabled", timeout=timeout_ms)
-            return
+                page.screenshot(path=path, mask=mask, mask_color=MASK_COLOR, animations="disabled", timeout=timeout_ms)
+                kind, (x, y) = "viewport", page.evaluate(_SCROLL_JS)
+            w, h = _png_size(path)
+            return Shot(kind=kind, width=w, height=h, scale=scale, x=x, y=y)
         except PlaywrightError as exc:
             if "Unable to capture screenshot" not in str(exc) or attempt == SCREENSHOT_ATTEMPTS - 1:
                 raise
             page.wait_for_timeout(150 * (attempt + 1))
+    raise AssertionError("unreachable")
 
 
-class _Run:
-    def __init__(self, scenario: Scenario, page: Page, folder: RunFolder, opts: RunOptions, secrets: SecretValues,
-                 builtins: dict[str, str], progress: Progress) -> None:
-        self.sc, self.page, self.folder, self.opts = scenario, page, folder, opts
-        self.secrets, self.builtins, self.progress = secrets, builtins, progress
+def _describe(arg: Any) -> str:
+    if isinstance(arg, str):
+        return arg
+    if isinstance(arg, dict):
+        return ", ".join(f"{k}={v}" for k, v in arg.items())
+    if isinstance(arg, M.Target):
+        return arg.describe()
+    if hasattr(arg, "model_dump"):
+        return ", ".join(f"{k}={v}" for k, v in arg.model_dump(by_alias=True, exclude_none=True).items())
+    return str(arg)
+
+
+def _jsonable(arg: Any) -> Any:
+    return arg.model_dump(mode="json", by_alias=True, exclude_none=True, exclude_defaults=True) if hasattr(arg, "model_dump") else arg
+
+
+def _safe(fn: Callable[[], str]) -> str:
+    try:
+        return fn()
+    except PlaywrightError:
+        return ""
+
+
+class StepLoop:
+    """The steps of one run on one page: substitute, check `if`, act (with retries), screenshot, record."""
+
+    def __init__(self, run: ScenarioRun, page: Page) -> None:
+        self.run, self.page = run, page
+        self.sc, self.folder, self.secrets = run.scenario, run.folder, run.secrets
         self.saved: dict[str, Any] = {}  # values stored by `save` / `request`, visible to every later step
         self.masks: list[Locator] = []
         self.index = 0
         self.totals = {"clicks": 0, "inputs": 0, "dialogs": 0, "requests": 0, "pages": 0, "downloads": 0}
         self.events = Events()  # the running step's events (dialogs arrive through the page)
-        page.on("framenavigated", lambda frame: self._navigated(frame))
         self.dialog_answers: list[str] = []
+        page.on("framenavigated", self._navigated)
         page.on("dialog", self._dialog)
 
     def _dialog(self, dialog: Any) -> None:
@@ -125,13 +185,18 @@ class _Run:
         if frame == self.page.main_frame:
             self.totals["pages"] += 1
 
+    def _save_download(self, download: Any, name: str) -> Path:
+        target = self.folder.download_path(name)
+        download.save_as(target)
+        return target
+
+    def context(self, scope: dict[str, Any]) -> Context:
+        return Context(vars={**scope, **self.saved}, builtins=self.run.builtins, tz=self.sc.timezone)
+
     def run_steps(self, steps: tuple[Step, ...], scope: dict[str, Any], flow: Flow | None) -> Failure | None:
         for step in steps:
-            ctx = Context(vars={**scope, **self.saved}, builtins=self.builtins, tz=self.sc.timezone)
-            if step.flow is not None:
-                fail = self.run_flow(step, ctx)
-            else:
-                fail = self.run_step(step, ctx, flow)
+            ctx = self.context(scope)
+            fail = self.run_flow(step, ctx) if step.flow is not None else self.run_step(step, ctx, flow)
             if fail is not None:
                 return fail
         return None
@@ -139,58 +204,81 @@ class _Run:
     def run_flow(self, step: Step, ctx: Context) -> Failure | None:
         flow = step.flow
         assert flow is not None
-        if step.options.if_ is not None and not condition_holds(self.page, _resolve_condition(ctx, step.options.if_)):
+        if step.model.if_ is not None and not condition_holds(self.page, _resolve(ctx, step.model.if_)):
             return None
-        values = {**{k: ctx.substitute(v) for k, v in flow.vars.items() if v is not None},
-                  **{k: ctx.substitute(v) for k, v in (step.options.vars or {}).items()}}
+        call_vars = step.model.vars if isinstance(step.model, M.Run) else None
+        values = {
+            **{k: ctx.substitute(v) for k, v in flow.vars.items() if v is not None},
+            **{k: ctx.substitute(v) for k, v in (call_vars or {}).items()},
+        }
         for name in flow.secrets:
             if name in values:
                 self.secrets.add(values[name])
         return self.run_steps(flow.steps, values, flow)
 
+    def _prepare(self, step: Step, ctx: Context) -> M.StepBase:
+        """The step with its variables substituted, validated again (a substituted value may be wrong)."""
+        try:
+            return M.step_adapter(step.action).validate_python(ctx.substitute(step.raw))
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            raise StepFailed(f"after substituting variables: {err['msg']}") from None
+
+    def _act(self, model: M.StepBase, timeout_ms: float) -> tuple[Events, int]:
+        fn = RUNNERS[model.ACTION]
+        for attempt in range(1, model.retry + 2):
+            events = self.events = Events()
+            ctx = StepContext(
+                page=self.page,
+                timeout_ms=timeout_ms,
+                vars=self.saved,
+                events=events,
+                base_dir=self.run.scenario.file.parent,
+                save_download=self._save_download,
+                is_secret=self.secrets.__contains__,
+                mask=self.masks.append,
+                arm_dialog=self.dialog_answers.append,
+            )
+            try:
+                fn(ctx, model.arg)
+                return events, attempt
+            except (PlaywrightError, StepFailed, AssertionError):
+                if attempt > model.retry:
+                    raise
+                self.page.wait_for_timeout(500)
+        raise AssertionError("unreachable")
+
     def run_step(self, step: Step, ctx: Context, flow: Flow | None) -> Failure | None:
         self.index += 1
         started, t0 = datetime.now(ZoneInfo(self.sc.timezone)), time.monotonic()
-        action = ACTIONS[step.action]
-        events = Events()
-        timeout_ms = (step.options.timeout or self.opts.timeout) * 1000
-        caption, target = step.options.name or action.name, ""
-        status, error, attempts = "passed", None, 0
+        model = step.model
+        timeout_ms = (model.timeout or self.run.opts.timeout) * 1000
+        caption, named, target, arg = model.name or model.ACTION, model.name is not None, "", None
+        status, error, attempts, events = "passed", None, 1, Events()
         try:
-            arg = action.adapter.validate_python(ctx.substitute(step.raw))
-            caption = ctx.substitute(step.options.name) if step.options.name else action.caption(arg)
-            target = _describe(arg)
-            if step.options.if_ is not None and not condition_holds(self.page, _resolve_condition(ctx, step.options.if_)):
+            model = self._prepare(step, ctx)
+            caption = model.name if model.name is not None else model.caption("zh")
+            target, arg = _describe(model.arg), _jsonable(model.arg)
+            if model.if_ is not None and not condition_holds(self.page, _resolve(ctx, model.if_)):
                 status = "skipped"
             else:
-                self.progress("begin", (self.index, self.secrets.mask(caption)))
-                for attempts in range(1, step.options.retry + 2):
-                    events = self.events = Events()
-                    sc_ctx = StepContext(self.page, timeout_ms, self.saved, events, step.file.parent,
-                                         self._save_download, lambda t: t in self.secrets, self.masks.append,
-                                         self.dialog_answers.append)
-                    try:
-                        assert action.run is not None
-                        action.run(sc_ctx, arg)
-                        break
-                    except (PlaywrightError, StepFailed, AssertionError):
-                        if attempts > step.options.retry:
-                            raise
-                        self.page.wait_for_timeout(500)
+                self.run.progress("begin", (self.index, self.secrets.mask(caption)))
+                events, attempts = self._act(model, timeout_ms)
         except UnresolvedVariable as exc:
             status, error = "failed", str(exc)
         except (PlaywrightError, StepFailed, AssertionError, ValueError) as exc:
             status, error = "failed", short_error(exc)
-        if status == "failed" and step.options.optional:
+            events = self.events
+        if status == "failed" and model.optional:
             status = "optional-failed"
         caption = self.secrets.mask(caption) or caption
-        shot = None
-        want = step.options.screenshot if status != "failed" else True  # a failure always gets its screenshot
+        screenshot, shot = None, None
+        want = model.screenshot if status != "failed" else True  # a failure always gets its screenshot
         if status != "skipped" and want is not False:
             path = self.folder.screenshot_path(self.index, caption)
             try:
-                capture(self.page, path, want, self.masks, timeout_ms)
-                shot = str(path.relative_to(self.folder.path))
+                shot = capture(self.page, path, want, self.masks, timeout_ms, self.run.scale)
+                screenshot = path.relative_to(self.folder.path).as_posix()
             except PlaywrightError as exc:
                 if status == "passed":
                     status, error = "failed", f"screenshot failed: {short_error(exc)}"
@@ -198,142 +286,191 @@ class _Run:
             self.totals[k] += getattr(events, k)
         self.totals["downloads"] += len(events.downloads)
         record = StepRecord(
-            index=self.index, name=caption, action=step.action, target=self.secrets.mask(target) or "",
-            source=step.where, flow=flow.file.name if flow else None, started_at=started.isoformat(timespec="milliseconds"),
-            duration_ms=int((time.monotonic() - t0) * 1000), status=status, url=self.secrets.mask(_safe(lambda: self.page.url)) or "",
-            title=_safe(lambda: self.page.title()), error=self.secrets.mask(error),
-            note=self.secrets.mask(ctx.substitute(step.options.note)) if step.options.note else None, attempts=max(attempts, 1), screenshot=shot,
-            bbox=events.bbox, ended_at=datetime.now(ZoneInfo(self.sc.timezone)).isoformat(timespec="milliseconds"),
-            events={"clicks": events.clicks, "inputs": events.inputs, "dialogs": events.dialogs,
-                    "requests": events.requests, "downloads": [str(Path(d).relative_to(self.folder.path)) for d in events.downloads]},
+            index=self.index,
+            name=caption,
+            named=named,
+            action=step.action,
+            arg=self.secrets.mask_data(arg),
+            target=self.secrets.mask(target) or "",
+            source=step.where,
+            flow=flow.file.name if flow else None,
+            note=self.secrets.mask(ctx.substitute(model.note)) if model.note else None,
+            started_at=started.isoformat(timespec="milliseconds"),
+            ended_at=datetime.now(ZoneInfo(self.sc.timezone)).isoformat(timespec="milliseconds"),
+            duration_ms=int((time.monotonic() - t0) * 1000),
+            status=status,
+            error=self.secrets.mask(error),
+            attempts=attempts,
+            url=self.secrets.mask(_safe(lambda: self.page.url)) or "",
+            title=self.secrets.mask(_safe(self.page.title)) or "",
+            screenshot=screenshot,
+            shot=shot,
+            bbox=events.bbox,
+            events=StepEvents(
+                clicks=events.clicks,
+                inputs=events.inputs,
+                dialogs=events.dialogs,
+                requests=events.requests,
+                downloads=[Path(d).relative_to(self.folder.path).as_posix() for d in events.downloads],
+            ),
         )
         self.folder.append(record)
-        self.progress("step", record)
+        self.run.progress("step", record)
         if status == "failed":
-            return Failure(record, record.error or "failed")
+            return Failure(step=record.index, source=record.source, message=record.error or "failed", screenshot=record.screenshot)
         return None
 
-    def _save_download(self, download: Any, name: str) -> Path:
-        target = self.folder.download_path(name)
-        download.save_as(target)
-        return target
+
+def _resolve(ctx: Context, cond: M.Condition) -> M.Condition:
+    return M.Condition.model_validate(ctx.substitute(cond.model_dump(by_alias=True, exclude_none=True)))
 
 
-def _close_quietly(context: Any) -> None:
-    """Closing must not replace the run's real outcome (after Ctrl-C the browser may already be gone)."""
+def budget_problems(scenario: Scenario, totals: dict[str, int]) -> list[str]:
+    if scenario.budget is None:
+        return []
+    return [f"{k} {totals[k]} > {limit}" for k, limit in scenario.budget.model_dump().items() if limit is not None and totals[k] > limit]
+
+
+def _close_quietly(closable: Any) -> None:
+    """Closing must not replace the run's real outcome (after Ctrl-C or a crash the browser may be gone)."""
     try:
-        context.close()
+        closable.close()
     except PlaywrightError:
         pass
 
 
-def _safe(fn: Callable[[], str]) -> str:
-    try:
-        return fn()
-    except PlaywrightError:
-        return ""
+class ScenarioRun:
+    """One scenario run = one run folder, one embedded portal (when named), one browser context."""
 
+    def __init__(self, scenario: Scenario, browser: ContextFactory, opts: RunOptions, progress: Progress) -> None:
+        self.scenario, self.browser, self.opts, self.progress = scenario, browser, opts, progress
+        self.tz = ZoneInfo(scenario.timezone)
+        self.t0 = time.monotonic()
+        self.folder = RunFolder(opts.out_dir, scenario.slug, datetime.now())  # folder name in the machine's local time
+        self.builtins = {"run.id": self.folder.path.name, "run.dir": str(self.folder.path)}
+        self.secrets = SecretValues()
+        self.scale = 1.0
+        self.loop: StepLoop | None = None
+        self.manifest = self.folder.write_manifest(
+            Manifest(
+                tool=f"tuiding {__version__}",
+                run_id=self.folder.path.name,
+                uuid=str(uuid.uuid4()),
+                scenario=ScenarioInfo(
+                    name=scenario.name,
+                    file=str(scenario.file),
+                    description=scenario.description,
+                    tags=list(scenario.tags),
+                    row=scenario.row,
+                ),
+                browser=opts.browser,
+                device=scenario.device or "Desktop 1280x720",
+                locale=scenario.locale,
+                timezone=scenario.timezone,
+                permissions=list(scenario.permissions),
+                host=platform.node(),
+                user=getpass.getuser(),
+                started_at=datetime.now(self.tz).isoformat(timespec="milliseconds"),
+            )
+        )
 
-def _describe(arg: Any) -> str:
-    if isinstance(arg, str):
-        return arg
-    if isinstance(arg, dict):
-        return ", ".join(f"{k}={v}" for k, v in arg.items())
-    if hasattr(arg, "describe"):
-        return arg.describe()
-    if hasattr(arg, "model_dump"):
-        return ", ".join(f"{k}={v}" for k, v in arg.model_dump(by_alias=True, exclude_none=True).items())
-    return str(arg)
+    # -- seams -------------------------------------------------------------------------------
 
+    def resolve_vars(self) -> dict[str, Any]:
+        ctx = Context(vars={}, builtins=self.builtins, tz=self.scenario.timezone)
+        values = {k: ctx.substitute(v) for k, v in self.scenario.vars.items()}
+        for name in self.scenario.secrets:
+            self.secrets.add(values[name])
+        return values
 
-def _resolve_condition(ctx: Context, cond: Any) -> Any:
-    return type(cond).model_validate(ctx.substitute(cond.model_dump(by_alias=True, exclude_none=True)))
+    def open_site(self, stack: ExitStack) -> str:
+        sc, opts = self.scenario, self.opts
+        ctx = Context(vars={}, builtins=self.builtins, tz=sc.timezone)
+        base_url = opts.base_url or (ctx.substitute(sc.base_url) if sc.base_url else None)
+        if base_url is None and sc.portal:
+            base_url = stack.enter_context(get_provider(sc.portal, opts.portals)())
+            self.manifest.site = Site(base_url=base_url, portal=sc.portal)
+        if base_url is None:
+            raise PortalUnavailable(f"{sc.file}: no site to run against (add 'portal:' or 'base_url:', or pass --base-url)")
+        self.manifest.site.base_url = base_url
+        return base_url
 
+    def context_options(self, base_url: str) -> dict[str, Any]:
+        sc = self.scenario
+        kwargs: dict[str, Any] = {
+            "locale": sc.locale,
+            "timezone_id": sc.timezone,
+            "accept_downloads": True,
+            "base_url": base_url,
+            "viewport": dict(DESKTOP),
+            "permissions": list(sc.permissions),
+        }
+        if sc.device:
+            if sc.device not in self.browser.devices:
+                raise PortalUnavailable(f"this Playwright has no device named '{sc.device}'")
+            kwargs.update(self.browser.devices[sc.device])
+            kwargs.pop("default_browser_type", None)
+        self.scale = float(kwargs.get("device_scale_factor") or 1.0)
+        return kwargs
 
-def _budget_problems(scenario: Scenario, totals: dict[str, int]) -> list[str]:
-    if scenario.budget is None:
-        return []
-    return [f"{k} {totals[k]} > {limit}" for k, limit in scenario.budget.model_dump().items()
-            if limit is not None and totals[k] > limit]
+    def execute(self) -> RunResult:
+        result = RunResult(self.scenario, self.folder.path, "failed", self.manifest, secrets=self.secrets)
+        self.progress("start", self.scenario)
+        interrupted = False
+        try:
+            with ExitStack() as stack:
+                run_vars = self.resolve_vars()
+                context = self.browser.new_context(**self.context_options(self.open_site(stack)))
+                stack.callback(_close_quietly, context)
+                tracing = self.opts.trace != "off"
+                if tracing:
+                    # No screenshots/sources in the trace: DOM snapshots are text we can scrub of secrets.
+                    context.tracing.start(snapshots=True, screenshots=False, sources=False, title=self.scenario.name)
+                self.loop = StepLoop(self, context.new_page())
+                failure = self.loop.run_steps(self.scenario.steps, run_vars, None)
+                exceeded = budget_problems(self.scenario, self.loop.totals)
+                self.manifest.budget_exceeded = exceeded
+                if failure is None and exceeded:
+                    failure = Failure(step=None, message="UX budget exceeded: " + ", ".join(exceeded))
+                result.failure = failure
+                result.status = "passed" if failure is None else "failed"
+                if tracing:
+                    keep = self.opts.trace == "on" or failure is not None
+                    trace_path = self.folder.path / "trace.zip" if keep else None
+                    context.tracing.stop(path=trace_path)
+                    if trace_path:
+                        self.secrets.scrub_zip(trace_path)
+                        self.manifest.trace = "trace.zip"
+        except KeyboardInterrupt:
+            result.status, interrupted = "interrupted", True
+        except PortalUnavailable as exc:
+            result.status, result.failure = "error", Failure(step=None, message=str(exc))
+        except PlaywrightError as exc:  # the browser or its connection died outside a step
+            result.status = "error"
+            result.failure = Failure(step=None, message=f"browser: {short_error(exc)}")
+        finally:
+            self.finish(result)
+        if interrupted:
+            raise RunInterrupted(result)
+        self.progress("end", result)
+        return result
+
+    def finish(self, result: RunResult) -> None:
+        result.duration_s = time.monotonic() - self.t0
+        result.metrics = {**(self.loop.totals if self.loop else {}), "steps": len(self.folder.records)}
+        m = self.manifest
+        m.status = result.status  # type: ignore[assignment]
+        m.ended_at = datetime.now(self.tz).isoformat(timespec="milliseconds")
+        m.duration_ms = int(result.duration_s * 1000)
+        m.metrics = result.metrics
+        m.failure = result.failure
+        result.manifest = self.folder.write_manifest(m)
+        self.folder.close()
 
 
 def run_scenario(scenario: Scenario, browser: ContextFactory, opts: RunOptions, progress: Progress = lambda *_: None) -> RunResult:
-    """Run one scenario in a fresh context (and a fresh embedded portal when it names one)."""
-    from mock_portals.server import EmbeddedPortal
+    """Run one scenario in a fresh context (and a fresh embedded portal when it names one).
 
-    tz = ZoneInfo(scenario.timezone)
-    started = datetime.now(tz)
-    t0 = time.monotonic()
-    folder = RunFolder(opts.out_dir, scenario.slug, datetime.now())  # folder name in the machine's local time
-    run_id = folder.path.name
-    builtins = {"run.id": run_id, "run.dir": str(folder.path)}
-    secrets = SecretValues()
-    result = RunResult(scenario, folder.path, "failed", folder.records, secrets=secrets)
-    manifest: dict[str, Any] = {
-        "tool": f"tuiding {__version__}", "run_id": run_id, "scenario": {"name": scenario.name, "file": str(scenario.file),
-        "description": scenario.description, "tags": list(scenario.tags)}, "browser": opts.browser,
-        "device": scenario.device or "Desktop 1280x720", "permissions": list(scenario.permissions), "locale": scenario.locale, "timezone": scenario.timezone,
-        "host": platform.node(), "user": getpass.getuser(), "started_at": started.isoformat(timespec="milliseconds"),
-        "status": "running", "uuid": str(uuid.uuid4()),
-    }
-    progress("start", scenario)
-    with ExitStack() as stack:
-        try:
-            ctx0 = Context(vars={}, builtins=builtins, tz=scenario.timezone)
-            run_vars = {k: ctx0.substitute(v) for k, v in scenario.vars.items()}
-            for name in scenario.secrets:
-                secrets.add(run_vars[name])
-            base_url = opts.base_url or (ctx0.substitute(scenario.base_url) if scenario.base_url else None)
-            if base_url is None and scenario.portal:
-                base_url = stack.enter_context(EmbeddedPortal(scenario.portal)).url
-                manifest["portal"] = {"name": scenario.portal, "url": base_url, "embedded": True}
-            if base_url is None:
-                raise ValueError(f"{scenario.file}: no site to run against (add 'portal:' or 'base_url:', or pass --base-url)")
-            manifest["base_url"] = base_url
-            kwargs: dict[str, Any] = {"locale": scenario.locale, "timezone_id": scenario.timezone, "accept_downloads": True,
-                                      "base_url": base_url, "viewport": {"width": 1280, "height": 720},
-                                      "permissions": list(scenario.permissions)}
-            if scenario.device:
-                kwargs.update(browser.devices[scenario.device])
-                kwargs.pop("default_browser_type", None)
-            context = browser.new_context(**kwargs)
-            stack.callback(_close_quietly, context)
-            tracing = opts.trace != "off"
-            if tracing:
-                # No screenshots/sources in the trace: DOM snapshots are text we can scrub of secrets.
-                context.tracing.start(snapshots=True, screenshots=False, sources=False, title=scenario.name)
-            page = context.new_page()
-            run = _Run(scenario, page, folder, opts, secrets, builtins, progress)
-            failure = run.run_steps(scenario.steps, run_vars, None)
-            budget = _budget_problems(scenario, run.totals)
-            if failure is None and budget:
-                msg = "UX budget exceeded: " + ", ".join(budget)
-                failure = Failure(folder.records[-1], msg) if folder.records else None
-            result.failure = failure
-            result.status = "passed" if failure is None else "failed"
-            manifest["budget_exceeded"] = budget
-            result.metrics = {**run.totals, "steps": len(folder.records)}
-            if tracing:
-                keep = opts.trace == "on" or failure is not None
-                trace_path = folder.path / "trace.zip" if keep else None
-                context.tracing.stop(path=trace_path)
-                if trace_path:
-                    secrets.scrub_zip(trace_path)
-                    manifest["trace"] = "trace.zip"
-        except KeyboardInterrupt:
-            result.status = "interrupted"
-            raise
-        finally:
-            result.duration_s = time.monotonic() - t0
-            ended = datetime.now(tz)
-            manifest.update(status=result.status, ended_at=ended.isoformat(timespec="milliseconds"),
-                            duration_ms=int(result.duration_s * 1000), metrics=result.metrics,
-                            failure={"step": result.failure.step.index, "source": result.failure.step.source,
-                                     "message": result.failure.message, "screenshot": result.failure.step.screenshot}
-                            if result.failure else None)
-            folder.write_manifest(manifest)
-            folder.close()
-            from .report.html import write_report
-            write_report(folder.path)
-    progress("end", result)
-    return result
+    The run folder holds the steps and a complete manifest when this returns (or raises
+    RunInterrupted); `outputs.finish` then writes the report and seals the folder."""
+    return ScenarioRun(scenario, browser, opts, progress).execute()

@@ -1,20 +1,24 @@
-"""Load scenario and flow files into a typed model, reporting every problem as file:line:col."""
+"""Load scenario and flow files into typed models, reporting every problem as file:line:col.
+
+YAML (source.py, with positions) → pydantic (model.py, one discriminated union of steps) →
+the checks types cannot express (variables, flows, matrix rows). Every message is ours.
+"""
+
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
-from . import args as A
-from .source import Document, SourceError, load as load_source
-from .steps import ACTIONS
+from . import model as M
+from .source import Document, SourceError
+from .source import load as load_source
 from .variables import RefError, refs_in
 
-COMMON_KEYS = tuple(f.alias or n for n, f in A.StepOptions.model_fields.items())
 FLOW_DIR_NAME = "flows"
 
 
@@ -37,13 +41,18 @@ class ScenarioInvalid(Exception):
 
 @dataclass(frozen=True)
 class Step:
-    action: str
-    raw: Any                       # the argument as written (variables not yet substituted)
-    options: A.StepOptions
+    """One step as validated (variables not yet substituted), where it was written, and its flow for `run:`."""
+
+    model: M.StepBase
+    raw: dict[str, Any]  # the mapping as written: substituted and re-validated at run time
     file: Path
     line: int
     col: int
-    flow: "Flow | None" = None     # for `run:`
+    flow: Flow | None = None
+
+    @property
+    def action(self) -> str:
+        return self.model.ACTION
 
     @property
     def where(self) -> str:
@@ -62,25 +71,60 @@ class Flow:
 @dataclass(frozen=True)
 class Scenario:
     file: Path
-    name: str
-    description: str | None
-    portal: str | None
-    base_url: str | None
-    device: str | None
-    locale: str
-    timezone: str
-    permissions: tuple[str, ...]
-    tags: tuple[str, ...]
-    vars: dict[str, Any]
-    secrets: tuple[str, ...]
-    budget: A.Budget | None
+    header: M.ScenarioFile
     steps: tuple[Step, ...]
-    matrix: tuple[dict[str, Any], ...] = ()
-    variant: str | None = None          # the matrix row this copy runs
+    vars: dict[str, Any]
+    name: str
+    row: str | None = None  # the matrix row this copy runs
+
+    # Header values the runner reads often.
+    @property
+    def description(self) -> str | None:
+        return self.header.description
+
+    @property
+    def portal(self) -> str | None:
+        return self.header.portal
+
+    @property
+    def base_url(self) -> str | None:
+        return self.header.base_url
+
+    @property
+    def device(self) -> str | None:
+        return self.header.device
+
+    @property
+    def locale(self) -> str:
+        return self.header.locale
+
+    @property
+    def timezone(self) -> str:
+        return self.header.timezone
+
+    @property
+    def tags(self) -> tuple[str, ...]:
+        return tuple(self.header.tags)
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        return tuple(self.header.secrets)
+
+    @property
+    def permissions(self) -> tuple[str, ...]:
+        return tuple(self.header.permissions)
+
+    @property
+    def budget(self) -> M.Budget | None:
+        return self.header.budget
+
+    @property
+    def matrix(self) -> list[dict[str, Any]]:
+        return list(self.header.matrix or [])
 
     @property
     def slug(self) -> str:
-        return slugify(self.file.stem + (f"-{self.variant}" if self.variant else ""))
+        return slugify(self.file.stem + (f"-{self.row}" if self.row else ""))
 
     @property
     def step_count(self) -> int:
@@ -99,7 +143,7 @@ def display_path(path: Path) -> str:
     """Relative to the working directory when inside it (shorter, and the same on every machine)."""
     try:
         return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
+    except (ValueError, OSError):
         return str(path)
 
 
@@ -108,123 +152,219 @@ def slugify(text: str) -> str:
     return s[:80] or "step"
 
 
-@lru_cache(maxsize=1)
-def device_names() -> tuple[str, ...]:
-    """Playwright's device names, read from its bundled type declarations (no browser, no driver process)."""
-    import playwright
-    types = Path(playwright.__file__).parent / "driver" / "package" / "types" / "types.d.ts"
-    try:
-        text = types.read_text(encoding="utf-8")
-    except OSError:
-        return ()
-    return tuple(re.findall(r'^\s*"([^"]+)": DeviceDescriptor;', text, re.M))
-
-
-def _portals() -> tuple[str, ...]:
-    from mock_portals.registry import PORTALS
-    return PORTALS
-
-
 # ---------------------------------------------------------------- pydantic errors → problems
 
-def _type_name(v: Any) -> str:
-    return {dict: "a mapping", list: "a list", str: "a string", bool: "true/false", int: "a number",
-            float: "a number", type(None): "nothing (null)"}.get(type(v), type(v).__name__)
+TYPE_WORDS = {
+    "string_type": "text",
+    "int_type": "a whole number",
+    "int_parsing": "a whole number",
+    "int_from_float": "a whole number",
+    "float_type": "a number",
+    "float_parsing": "a number",
+    "bool_type": "true or false",
+    "bool_parsing": "true or false",
+    "dict_type": "a mapping",
+    "model_type": "a mapping",
+    "model_attributes_type": "a mapping",
+    "list_type": "a list",
+    "target_type": "a target (text, or a mapping like {role: button, name: 登录})",
+    "fill_type": "{label: value, …} or {target…, value}",
+    "wait_type": "a duration (2s), {for: target} or {until: condition}",
+    "screenshot_type": "true, false, full, viewport or a target",
+}
+OWN_MESSAGES = {
+    "one_of", "duration", "duration_range", "quote_number", "target_kind", "condition", "var_name", "regex", "timezone",
+}  # fmt: skip
 
 
-def _problems_from(exc: ValidationError, doc: Document, base: tuple) -> list[Problem]:
-    out: dict[tuple, Problem] = {}
-    for err in exc.errors():
-        path, node = list(base), _at(doc.data, base)
-        loc = list(err["loc"])
-        for i, part in enumerate(loc):
-            inside = (isinstance(node, dict) and part in node) or (isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node))
-            if inside:
-                path.append(part)
-                node = node[part]
-            elif i == len(loc) - 1 and err["type"] == "missing":
-                pass
-            # else: a union tag ('map', 'str', …) or a model name: not part of the data
-        t = err["type"]
-        key_pos = False
-        if t == "unknown_key":
-            path.append(err["ctx"]["key"])
-            key_pos, msg = True, err["msg"]
-        elif t == "missing":
-            msg = f"missing required key '{loc[-1]}'"
-        elif t == "literal_error":
-            expected = re.findall(r"'([^']*)'", err["ctx"]["expected"])
-            hint = A.closest(str(err["input"]), expected)
-            msg = f"expected one of {', '.join(expected)}, got '{err['input']}'" + (f"; did you mean '{hint}'?" if hint else "")
-        elif t in ("too_short",) and isinstance(err["input"], list):
-            msg = "expected a non-empty list"
-        elif t.endswith("_type") or t in ("model_attributes_type", "dict_type", "model_type"):
-            msg = f"{err['msg'].replace('Input should be', 'expected')}, got {_type_name(err['input'])}"
-            if err["input"] is None and _in_flow_mapping(doc, tuple(path)):
-                msg += " (a ',' inside {…} separates keys: quote text that contains commas)"
-        else:
-            msg = err["msg"].replace("Value error, ", "").replace("Input should be", "expected")
-            if path and isinstance(path[-1], str) and path[-1] not in msg:
-                msg = f"{path[-1]}: {msg}"
-        pos = doc.pos(tuple(path), key=key_pos)
-        out.setdefault((pos.line, pos.col), Problem(doc.file, pos.line, pos.col, msg))
-    return list(out.values())
+FIELD_KEYS = M.field_keys()
 
 
-def _in_flow_mapping(doc: Document, path: tuple) -> bool:
-    pos = doc.pos(path)
-    line = doc.lines[pos.line - 1] if 0 < pos.line <= len(doc.lines) else ""
-    return "{" in line[:pos.col]
+def type_name(v: Any) -> str:
+    return {
+        dict: "a mapping", list: "a list", str: "a string", bool: "true/false", int: "a number", float: "a number",
+        type(None): "nothing (null)",
+    }.get(type(v), type(v).__name__)  # fmt: skip
 
 
-def _at(data: Any, path: tuple) -> Any:
+def _at(data: Any, path: tuple[Any, ...]) -> Any:
     for p in path:
         data = data[p]
     return data
 
 
+def _data_path(doc: Document, base: tuple[Any, ...], loc: tuple[Any, ...]) -> list[Any]:
+    """pydantic's loc mixes data keys with union tags and model names; keep the parts that are in the data.
+
+    A step's tag is its action name, which is also a key of the step: the loc element right after a
+    step's index is that tag, not the key."""
+    path, node = list(base), _at(doc.data, base)
+    skip_tag = False
+    for part in loc:
+        if skip_tag:
+            skip_tag = False
+            if isinstance(node, dict) and part == M._action_of(node):
+                continue
+        inside = (isinstance(node, dict) and part in node) or (
+            isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+        )
+        if inside:
+            skip_tag = isinstance(node, list) and len(path) >= 1 and path[-1] == "steps"
+            path.append(part)
+            node = node[part]
+    return path
+
+
+def _step_problems(doc: Document, path: list[Any]) -> list[tuple[tuple[Any, ...], bool, str]]:
+    """Why a step has no single action: (path, at the key?, message) for each thing wrong."""
+    raw = _at(doc.data, tuple(path))
+    actions = list(M.ACTIONS)
+    if not isinstance(raw, dict):
+        guess = M.closest(str(raw).split()[0], actions) if isinstance(raw, str) and raw.split() else None
+        return [
+            (
+                tuple(path),
+                False,
+                f"expected a step mapping like '- click: 登录', got {type_name(raw)}" + (f"; did you mean '{guess}: …'?" if guess else ""),
+            )
+        ]
+    found = [k for k in raw if k in M.ACTIONS]
+    if len(found) > 1:
+        return [
+            (
+                (*path, found[1]),
+                True,
+                f"a step takes one action, got '{found[0]}' and '{found[1]}': put each in its own step",
+            )
+        ]
+    unknown = [k for k in raw if k not in M.common_keys()]
+    if unknown:
+        return [(tuple([*path, k]), True, _unknown_step_key(k)) for k in unknown]
+    return [(tuple(path), False, f"step has no action (expected one of: {', '.join(actions)})")]
+
+
+def _unknown_step_key(key: str) -> str:
+    if key == "vars":
+        return "'vars' goes with 'run:' (values for a flow's variables)"
+    h = M.closest(key, list(M.ACTIONS) + M.common_keys())
+    return f"unknown action or key '{key}'" + (f"; did you mean '{h}'?" if h else f" (actions: {', '.join(M.ACTIONS)})")
+
+
+def problems_from(exc: ValidationError, doc: Document, base: tuple[Any, ...] = ()) -> list[Problem]:
+    out: dict[tuple[int, int], Problem] = {}
+
+    def add(path: tuple[Any, ...], key: bool, message: str) -> None:
+        pos = doc.pos(path, key=key)
+        out.setdefault((pos.line, pos.col), Problem(doc.file, pos.line, pos.col, message))
+
+    for err in exc.errors():
+        t, loc, ctx = err["type"], tuple(err["loc"]), err.get("ctx") or {}
+        path = _data_path(doc, base, loc)
+        if t == "step_action":
+            for p, key, msg in _step_problems(doc, path):
+                add(p, key, msg)
+            continue
+        if t == "unknown_key":
+            for k in ctx["keys"].split(M.SEP):
+                if ctx["scope"] == "step":
+                    add((*path, k), True, _unknown_step_key(k))
+                else:
+                    allowed = ctx["allowed"].split(M.SEP)
+                    add((*path, k), True, f"unknown key '{k}' (expected one of: {', '.join(allowed)}){M.hint(k, allowed)}")
+            continue
+        if t == "missing":
+            add(tuple(path), False, f"missing required key '{loc[-1]}'")
+            continue
+        key = path[-1] if path and isinstance(path[-1], str) and not (len(path) >= 2 and path[-2] == "vars") else None
+        if t in TYPE_WORDS:
+            msg = f"expected {TYPE_WORDS[t]}, got {type_name(err['input'])}"
+            if err["input"] is None and _in_flow_mapping(doc, tuple(path)):
+                msg += " (a ',' inside {…} separates keys: quote text that contains commas)"
+        elif t == "too_short":
+            msg = "expected a non-empty list"
+        elif t == "greater_than_equal":
+            msg = f"must be at least {ctx['ge']}, got {err['input']}"
+        elif t == "less_than_equal":
+            msg = f"must be at most {ctx['le']}, got {err['input']}"
+        elif t == "quote_number":  # show the number as written (YAML already turned 289.60 into 289.6)
+            written = _token(doc, tuple(path)) or ctx["value"]
+            msg = f'{written} is a number to YAML: write it in quotes ("{written}") so it is matched as text exactly as written'
+        elif t in OWN_MESSAGES:
+            msg = err["msg"]
+        else:  # a pydantic error this table does not know yet: still one line, with its type
+            msg = f"invalid value ({t})"
+        if key is not None and key not in msg and key in FIELD_KEYS and key not in M.ACTIONS:
+            msg = f"{key}: {msg}"
+        add(tuple(path), False, msg)
+    return sorted(out.values(), key=lambda p: (p.line, p.col))
+
+
+def _token(doc: Document, path: tuple[Any, ...]) -> str:
+    pos = doc.pos(path)
+    line = doc.lines[pos.line - 1] if 0 < pos.line <= len(doc.lines) else ""
+    m = re.match(r"[^,}\]\s#]+", line[pos.col - 1 :])
+    return m.group(0) if m else ""
+
+
+def _in_flow_mapping(doc: Document, path: tuple[Any, ...]) -> bool:
+    pos = doc.pos(path)
+    line = doc.lines[pos.line - 1] if 0 < pos.line <= len(doc.lines) else ""
+    return "{" in line[: pos.col]
+
+
 # ---------------------------------------------------------------- loading
+
 
 @dataclass
 class _Loader:
+    portals: tuple[str, ...] | None = None
     problems: list[Problem] = field(default_factory=list)
 
-    def problem(self, doc: Document, path: tuple, message: str, *, key: bool = False) -> None:
+    def problem(self, doc: Document, path: tuple[Any, ...], message: str, *, key: bool = False) -> None:
         pos = doc.pos(path, key=key)
         self.problems.append(Problem(doc.file, pos.line, pos.col, message))
 
-    def header(self, doc: Document, model: type[BaseModel]) -> BaseModel | None:
+    def document(self, file: Path, adapter: Any) -> tuple[Document, Any] | None:
+        """The file's YAML and validated model, or None (problems recorded)."""
+        try:
+            doc = load_source(file)
+        except SourceError as exc:
+            self.problems.append(Problem(exc.file, exc.pos.line, exc.pos.col, exc.message))
+            return None
         if not isinstance(doc.data, dict):
-            self.problem(doc, (), f"expected a mapping with 'name' and 'steps' at the top, got {_type_name(doc.data)}")
+            self.problem(doc, (), f"expected a mapping with 'name' and 'steps' at the top, got {type_name(doc.data)}")
             return None
         try:
-            return model.model_validate(doc.data)
+            return doc, adapter.validate_python(doc.data, context={"portals": self.portals} if self.portals else None)
         except ValidationError as exc:
-            self.problems += _problems_from(exc, doc, ())
+            self.problems += problems_from(exc, doc)
             return None
 
     def check_vars_block(self, doc: Document, vars_: dict[str, Any], secrets: list[str]) -> None:
         for name, value in vars_.items():
-            if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", name):
+            if not M.VAR_NAME.match(name):
                 self.problem(doc, ("vars", name), f"'{name}' is not a valid variable name (letters, digits, _)", key=True)
             try:
                 for ref in refs_in(value):
                     if ref.kind == "var":
-                        self.problem(doc, ("vars", name), f"vars may use ${{env:…}}, ${{now:…}} and ${{run.id}}, not other variables ('${{{ref.raw}}}')")
+                        self.problem(
+                            doc,
+                            ("vars", name),
+                            f"vars may use ${{env:…}}, ${{now:…}} and ${{run.id}}, not other variables ('${{{ref.raw}}}')",
+                        )
             except RefError as exc:
                 self.problem(doc, ("vars", name), str(exc))
         for i, s in enumerate(secrets):
             if s not in vars_:
-                hint = A.closest(s, list(vars_))
-                self.problem(doc, ("secrets", i), f"secret '{s}' is not a variable in vars" + (f"; did you mean '{hint}'?" if hint else ""))
+                self.problem(doc, ("secrets", i), f"secret '{s}' is not a variable in vars{M.hint(s, list(vars_))}")
 
-    def check_refs(self, doc: Document, value: Any, path: tuple, known: set[str]) -> None:
+    def check_refs(self, doc: Document, value: Any, path: tuple[Any, ...], known: set[str]) -> None:
         if isinstance(value, dict):
             for k, v in value.items():
-                self.check_refs(doc, v, path + (k,), known)
+                self.check_refs(doc, v, (*path, k), known)
         elif isinstance(value, list):
             for i, v in enumerate(value):
-                self.check_refs(doc, v, path + (i,), known)
+                self.check_refs(doc, v, (*path, i), known)
         elif isinstance(value, str):
             try:
                 refs = refs_in(value)
@@ -233,118 +373,79 @@ class _Loader:
                 return
             for ref in refs:
                 if ref.kind == "var" and ref.name not in known:
-                    hint = A.closest(ref.name, sorted(known))
-                    self.problem(doc, path, f"unknown variable '${{{ref.name}}}'" + (f"; did you mean '{hint}'?" if hint else " (define it under vars, or save it in an earlier step)"))
+                    h = M.hint(ref.name, sorted(known))
+                    self.problem(
+                        doc,
+                        path,
+                        f"unknown variable '${{{ref.name}}}'" + (h or " (define it under vars, or save it in an earlier step)"),
+                    )
 
-    def steps(self, doc: Document, raw_steps: list[Any], known: set[str], stack: tuple[Path, ...]) -> list[Step]:
+    def steps(self, doc: Document, models: list[M.StepBase], known: set[str], stack: tuple[Path, ...]) -> list[Step]:
         out: list[Step] = []
-        for i, raw in enumerate(raw_steps):
+        for i, model in enumerate(models):
             path = ("steps", i)
-            if not isinstance(raw, dict):
-                hint = A.closest(str(raw), list(ACTIONS)) if isinstance(raw, str) else None
-                self.problem(doc, path, f"expected a step mapping like '- click: 登录', got {_type_name(raw)}" + (f"; did you mean '{hint}: …'?" if hint else ""))
-                continue
-            actions = [k for k in raw if k in ACTIONS]
-            unknown = [k for k in raw if k not in ACTIONS and k not in COMMON_KEYS]
-            for k in unknown:
-                hint = A.closest(k, list(ACTIONS) + list(COMMON_KEYS))
-                self.problem(doc, path + (k,), f"unknown action or key '{k}'" + (f"; did you mean '{hint}'?" if hint else f" (actions: {', '.join(ACTIONS)})"), key=True)
-            if not actions:
-                if not unknown:
-                    self.problem(doc, path, f"step has no action (expected one of: {', '.join(ACTIONS)})")
-                continue
-            if len(actions) > 1:
-                self.problem(doc, path + (actions[1],), f"a step takes one action, got '{actions[0]}' and '{actions[1]}': put each in its own step", key=True)
-                continue
-            name = actions[0]
-            opts_raw = {k: v for k, v in raw.items() if k in COMMON_KEYS}
-            try:
-                options = A.StepOptions.model_validate(opts_raw)
-            except ValidationError as exc:
-                self.problems += _problems_from(exc, doc, path)
-                continue
-            if options.vars is not None and name != "run":
-                self.problem(doc, path + ("vars",), "'vars' goes with 'run:' (values for a flow's variables)", key=True)
-            try:
-                ACTIONS[name].adapter.validate_python(raw[name])
-            except ValidationError as exc:
-                self.problems += _problems_from(exc, doc, path + (name,))
-                continue
+            raw: dict[str, Any] = doc.data["steps"][i]
             self.check_refs(doc, {k: v for k, v in raw.items() if k != "vars"}, path, known)
-            pos = doc.pos(path + (name,), key=True)
+            pos = doc.pos((*path, model.ACTION), key=True)
             flow = None
-            if name == "run":
-                flow = self.flow_call(doc, path, raw, options, known, stack)
+            if isinstance(model, M.Run):
+                flow = self.flow_call(doc, path, model, known, stack)
                 if flow is None:
                     continue
-            for var in _saved_names(name, raw[name]):
-                known.add(var)
-            out.append(Step(name, raw[name], options, doc.file, pos.line, pos.col, flow))
+            known.update(saved_names(model))
+            out.append(Step(model, raw, doc.file, pos.line, pos.col, flow))
         return out
 
-    def flow_call(self, doc: Document, path: tuple, raw: dict, options: A.StepOptions, known: set[str], stack: tuple[Path, ...]) -> Flow | None:
-        target = (doc.file.parent / str(raw["run"])).resolve()
+    def flow_call(self, doc: Document, path: tuple[Any, ...], step: M.Run, known: set[str], stack: tuple[Path, ...]) -> Flow | None:
+        target = (doc.file.parent / step.run).resolve()
         if target in stack:
-            chain = " → ".join(p.name for p in stack[stack.index(target):] + (target,))
-            self.problem(doc, path + ("run",), f"flow includes itself ({chain})")
+            chain = " → ".join(p.name for p in (*stack[stack.index(target) :], target))
+            self.problem(doc, (*path, "run"), f"flow includes itself ({chain})")
             return None
         if not target.is_file():
-            self.problem(doc, path + ("run",), f"flow file not found: {raw['run']} (looked for {display_path(target)})")
+            self.problem(doc, (*path, "run"), f"flow file not found: {step.run} (looked for {display_path(target)})")
             return None
-        call_vars = options.vars or {}
-        self.check_refs(doc, call_vars, path + ("vars",), known)
-        flow = self.flow(target, stack + (target,), known)
+        call_vars = step.vars or {}
+        self.check_refs(doc, call_vars, (*path, "vars"), known)
+        flow = self.flow(target, (*stack, target), known)
         if flow is None:
             return None
         unknown = [k for k in call_vars if k not in flow.vars]
         for k in unknown:
-            hint = A.closest(k, list(flow.vars))
-            self.problem(doc, path + ("vars", k), f"flow {target.name} has no variable '{k}'" + (f"; did you mean '{hint}'?" if hint else f" (it takes: {', '.join(flow.vars) or 'none'})"), key=True)
+            self.problem(
+                doc,
+                (*path, "vars", k),
+                f"flow {target.name} has no variable '{k}'" + (M.hint(k, list(flow.vars)) or f" (it takes: {', '.join(flow.vars) or 'none'})"),
+                key=True,
+            )
         for k, default in flow.vars.items():
             if default is None and k not in call_vars and not unknown:  # a misspelt name is the one problem
-                self.problem(doc, path + ("run",), f"flow {target.name} needs a value for '{k}' (pass it under vars)")
+                self.problem(doc, (*path, "run"), f"flow {target.name} needs a value for '{k}' (pass it under vars)")
         return flow
 
-    def document(self, file: Path, model: type[BaseModel]) -> tuple[Document, Any] | None:
-        """The file's YAML and validated top-level keys, or None (problems recorded)."""
-        try:
-            doc = load_source(file)
-        except SourceError as exc:
-            self.problems.append(Problem(exc.file, exc.pos.line, exc.pos.col, exc.message))
-            return None
-        header = self.header(doc, model)
-        return None if header is None else (doc, header)
-
     def flow(self, file: Path, stack: tuple[Path, ...], known: set[str]) -> Flow | None:
-        loaded = self.document(file, A.FlowHeader)
+        loaded = self.document(file, M.FLOW_ADAPTER)
         if loaded is None:
             return None
         doc, header = loaded
         self.check_vars_block(doc, header.vars, header.secrets)
         # A flow sees its own variables plus everything saved earlier in the run; what it saves is seen after it.
         scope = set(header.vars) | known
-        steps = self.steps(doc, doc.data["steps"], scope, stack)
+        steps = self.steps(doc, header.steps, scope, stack)
         known |= scope - set(header.vars)
         return Flow(file, header.name, dict(header.vars), tuple(header.secrets), tuple(steps))
 
     def scenario(self, file: Path) -> Scenario | None:
-        loaded = self.document(file, A.Header)
+        loaded = self.document(file, M.SCENARIO_ADAPTER)
         if loaded is None:
             return None
         doc, h = loaded
-        if h.portal is not None and h.portal not in _portals():
-            hint = A.closest(h.portal, _portals())
-            self.problem(doc, ("portal",), f"unknown portal '{h.portal}' (expected one of: {', '.join(_portals())})" + (f"; did you mean '{hint}'?" if hint else ""))
-        if h.device is not None and device_names() and h.device not in device_names():
-            hint = A.closest(h.device, device_names())
-            self.problem(doc, ("device",), f"unknown device '{h.device}'" + (f"; did you mean '{hint}'?" if hint else " (see Playwright's device list)"))
         row_keys = self.check_matrix(doc, h.matrix or [])
-        self.check_vars_block(doc, {**h.vars, **{k: "" for k in row_keys}}, h.secrets)
+        self.check_vars_block(doc, {**h.vars, **dict.fromkeys(row_keys, "")}, h.secrets)
         for key in ("base_url", "name", "description"):
             self.check_refs(doc, getattr(h, key), (key,), set(row_keys))
-        steps = self.steps(doc, doc.data["steps"], set(h.vars) | set(row_keys), (file.resolve(),))
-        return Scenario(file, h.name, h.description, h.portal, h.base_url, h.device, h.locale, h.timezone,
-                        tuple(h.permissions), tuple(h.tags), dict(h.vars), tuple(h.secrets), h.budget, tuple(steps), tuple(h.matrix or ()))
+        steps = self.steps(doc, h.steps, set(h.vars) | set(row_keys), (file.resolve(),))
+        return Scenario(file, h, tuple(steps), dict(h.vars), h.name)
 
     def check_matrix(self, doc: Document, rows: list[dict[str, Any]]) -> list[str]:
         """Every row has the same keys (besides 'id'); ids are unique. Returns the variable names rows define."""
@@ -355,8 +456,7 @@ class _Loader:
         for i, row in enumerate(rows):
             extra = [k for k in row if k != "id" and k not in keys]
             for k in extra:
-                hint = A.closest(k, keys)
-                self.problem(doc, ("matrix", i, k), f"matrix row {i + 1} has '{k}' but the first row does not" + (f"; did you mean '{hint}'?" if hint else ""), key=True)
+                self.problem(doc, ("matrix", i, k), f"matrix row {i + 1} has '{k}' but the first row does not{M.hint(k, keys)}", key=True)
             for k in keys:
                 if k not in row and not extra:  # a misspelt key is the one problem
                     self.problem(doc, ("matrix", i), f"matrix row {i + 1} is missing '{k}' (every row needs: {', '.join(keys)})")
@@ -379,21 +479,23 @@ def expand(scenario: Scenario) -> list[Scenario]:
     for i, row in enumerate(scenario.matrix):
         rid = row_id(row, i)
         values = {k: v for k, v in row.items() if k != "id"}
-        out.append(replace(scenario, name=f"{scenario.name} [{rid}]", vars={**scenario.vars, **values}, variant=rid))
+        out.append(replace(scenario, name=f"{scenario.name} [{rid}]", vars={**scenario.vars, **values}, row=rid))
     return out
 
 
-def _saved_names(action: str, arg: Any) -> list[str]:
-    if action == "save" and isinstance(arg, dict) and isinstance(arg.get("var"), str):
-        return [arg["var"]]
-    if action == "request" and isinstance(arg, dict) and isinstance(arg.get("save"), dict):
-        return [k for k in arg["save"] if isinstance(k, str)]
+def saved_names(step: M.StepBase) -> list[str]:
+    if isinstance(step, M.Save):
+        return [step.save.var]
+    if isinstance(step, M.Request) and step.request.save:
+        return list(step.request.save)
     return []
 
 
-def load_scenario(file: Path | str) -> Scenario:
-    """Load and validate one scenario file; raises ScenarioInvalid listing every problem."""
-    loader = _Loader()
+def load_scenario(file: Path | str, *, portals: Iterable[str] | None = None) -> Scenario:
+    """Load and validate one scenario file; raises ScenarioInvalid listing every problem.
+
+    `portals`: the portal names `portal:` may use (default: the installed ones)."""
+    loader = _Loader(tuple(portals) if portals is not None else None)
     sc = loader.scenario(Path(file))
     if loader.problems or sc is None:
         raise ScenarioInvalid(loader.problems)

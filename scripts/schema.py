@@ -1,30 +1,38 @@
-"""The JSON Schema of scenario files (for editors: validation and completion), built from the same types as validation."""
+"""JSON Schemas: scenario and flow files (for editors), and the run record (for tools reading run folders).
+
+Built from the same pydantic types that validate and write them (model.py, record.py), so they cannot drift."""
+
 from __future__ import annotations
 
 from typing import Any
 
-from pydantic import TypeAdapter
+from . import model as M
+from .portals import portal_names
 
-from . import args as A
-from .steps import ACTIONS
+DRAFT = "https://json-schema.org/draft/2020-12/schema"
+NAMES = ("scenario", "flow", "run", "step", "result")
 
 
-def _schema(tp: Any, defs: dict[str, Any]) -> dict[str, Any]:
-    s = TypeAdapter(tp).json_schema(ref_template="#/$defs/{model}", by_alias=True)
-    defs.update(s.pop("$defs", {}))
-    return s
+def _file_schema(adapter: Any, title: str) -> dict[str, Any]:
+    schema: dict[str, Any] = adapter.json_schema(by_alias=True)
+    if "portal" in schema.get("properties", {}):
+        # Installed portals are the closed set here (editors complete them); validation names them too.
+        schema["properties"]["portal"] = {
+            "anyOf": [{"enum": list(portal_names())}, {"type": "null"}],
+            "description": "embedded mock portal to start for this run",
+        }
+    return {**schema, "$schema": DRAFT, "title": title}
+
+
+def schema(name: str = "scenario") -> dict[str, Any]:
+    if name == "scenario":
+        return _file_schema(M.SCENARIO_ADAPTER, "tuiding scenario")
+    if name == "flow":
+        return _file_schema(M.FLOW_ADAPTER, "tuiding flow")
+    from .record import schemas
+
+    return {"$schema": DRAFT, **schemas()[name]}
 
 
 def scenario_schema() -> dict[str, Any]:
-    defs: dict[str, Any] = {}
-    options = _schema(A.StepOptions, defs)
-    steps = []
-    for name, action in ACTIONS.items():
-        props = {name: {**_schema(action.arg, defs), "description": action.summary}, **options["properties"]}
-        steps.append({"type": "object", "title": name, "properties": props, "required": [name], "additionalProperties": False})
-    header = _schema(A.Header, defs)
-    header["properties"]["steps"] = {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/Step"}}
-    header["properties"]["device"]["description"] = "a Playwright device name, e.g. 'iPhone 13'"
-    defs["Step"] = {"oneOf": steps}
-    return {"$schema": "https://json-schema.org/draft/2020-12/schema", **header,
-            "title": "tuiding scenario", "$defs": defs}
+    return schema("scenario")

@@ -33,6 +33,16 @@ class SecretValues:
             text = text.replace(v, MASK)
         return text
 
+    def mask_data(self, data: Any) -> Any:
+        """Mask every string inside JSON-like data (a step's argument)."""
+        if isinstance(data, str):
+            return self.mask(data)
+        if isinstance(data, dict):
+            return {self.mask_data(k): self.mask_data(v) for k, v in data.items()}
+        if isinstance(data, list):
+            return [self.mask_data(v) for v in data]
+        return data
+
     def scrub_zip(self, path: Path) -> None:
         """Rewrite a Playwright trace.zip with every secret (plain and JSON-escaped) replaced."""
         if not self._values or not path.is_file():

@@ -8,17 +8,10 @@ from datetime import datetime
 
 import pytest
 
-from mock_portals import create_app
+from tuiding_portals import create_app
 
 
-@pytest.fixture
-def app(tmp_path):
-    return create_app("cloudpc", database=tmp_path / "state.db", test_api=True)
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
+PORTAL = "cloudpc"  # the `app` and `client` fixtures (tests/conftest.py) serve this portal
 
 
 def db(app):
@@ -201,7 +194,7 @@ def test_one_click_variant(client, app):
 
 
 def test_backup_is_a_real_zip_of_the_documents(client):
-    from mock_portals.cloudpc.seed import DOCUMENTS
+    from tuiding_portals.cloudpc.seed import DOCUMENTS
 
     login(client)
     r = client.get("/account/backup.zip")

@@ -3,8 +3,8 @@ from decimal import Decimal as D
 
 import pytest
 
-from mock_portals.clock import CHINA_TZ
-from mock_portals.cloudpc import rules
+from tuiding_portals.clock import CHINA_TZ
+from tuiding_portals.cloudpc import rules
 
 Y_START, Y_END = date(2026, 8, 14), date(2027, 8, 14)  # 365-day annual period
 M_START, M_END = date(2026, 11, 2), date(2026, 12, 2)  # 30-day monthly period

@@ -1,27 +1,26 @@
 """The README and docs/cli.md describe what the code does."""
 from pathlib import Path
 
-from scripts.cli_docs import render
-from scripts.steps import ACTIONS
-from scripts.args import StepOptions, Header
+from tuiding.cli_docs import render
+from tuiding.model import ACTIONS, ScenarioFile, StepBase
 
 ROOT = Path(__file__).parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 
 def test_cli_docs_are_generated_from_help():
-    assert (ROOT / "docs" / "cli.md").read_text(encoding="utf-8") == render(), "run: python -m scripts.cli_docs"
+    assert (ROOT / "docs" / "cli.md").read_text(encoding="utf-8") == render(), "run: python -m tuiding.cli_docs"
 
 
 def test_readme_documents_every_action_and_key():
     for name in ACTIONS:
         assert f"| `{name}` |" in README, name
-    for key in [f.alias or n for n, f in StepOptions.model_fields.items()] + [f.alias or n for n, f in Header.model_fields.items()]:
+    for key in StepBase.keys() + ScenarioFile.keys() + ["vars"]:
         assert f"`{key}`" in README, key
 
 
 def test_readme_lists_the_seed_accounts():
-    from mock_portals.migu.seed import ACCOUNTS
+    from tuiding_portals.migu.seed import ACCOUNTS
 
     for a in ACCOUNTS:
         assert f"| {a.account} | {a.password} |" in README
@@ -41,7 +40,7 @@ def test_every_migu_scenario_is_in_the_guide_coverage_table_and_vice_versa():
 def test_cloudpc_accounts_and_scenarios_are_documented():
     import re
 
-    from mock_portals.cloudpc.seed import ACCOUNTS
+    from tuiding_portals.cloudpc.seed import ACCOUNTS
 
     for a in ACCOUNTS:
         assert f"| {a.phone} | {a.password} |" in README

@@ -8,22 +8,17 @@ from pathlib import Path
 
 import pytest
 
-from mock_portals.server import EmbeddedPortal
-from scripts.receipts import file_sha256
+from conftest import DATA, ROOT, free_port, only_run_dir
 
-ROOT = Path(__file__).parents[1]
-DATA = Path(__file__).parent / "data"
+from tuiding.receipts import file_sha256
+from tuiding_portals.server import EmbeddedPortal
+
+pytestmark = pytest.mark.browser
 SECRET = "migu-pass-001"
 
 
-def tuiding(*args, cwd=ROOT):
-    return subprocess.run([sys.executable, "-m", "scripts.cli", *map(str, args)], capture_output=True, text=True, cwd=cwd, timeout=300)
-
-
-def only_run_dir(out: Path) -> Path:
-    dirs = [d for d in out.iterdir() if d.is_dir()]
-    assert len(dirs) == 1, dirs
-    return dirs[0]
+def tuiding(*args, cwd=ROOT, env=None):
+    return subprocess.run([sys.executable, "-m", "tuiding", *map(str, args)], capture_output=True, text=True, cwd=cwd, env=env, timeout=300)
 
 
 @pytest.fixture(scope="module")
@@ -52,6 +47,7 @@ def test_portal_state_after_the_run(unsubscribed):
     # the receipt number the portal issued is the one the receipt page showed (element screenshot step)
     manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
     receipt_step = next(s for s in manifest["steps"] if s["action"] == "save")
+    assert manifest["site"]["base_url"] and manifest["format"] == 1 and manifest["seal"]
     assert receipt_step["screenshot"] and receipt_step["bbox"]
 
 
@@ -91,7 +87,7 @@ def test_verify_passes_then_catches_a_modified_receipt(unsubscribed, tmp_path):
     copy = tmp_path / run_dir.name
     shutil.copytree(run_dir, copy)
     ok = tuiding("verify", copy)
-    assert ok.returncode == 0 and "intact" in ok.stdout
+    assert ok.returncode == 0 and "intact" in ok.stdout, ok.stderr
     victim = sorted((copy / "receipts").glob("*.png"))[3]
     victim.write_bytes(victim.read_bytes() + b"\x00")
     bad = tuiding("verify", copy)
@@ -110,6 +106,7 @@ def test_failure_names_step_line_and_screenshot_and_keeps_a_scrubbed_trace(tmp_p
     assert "Traceback" not in r.stderr
     manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["status"] == "failed" and manifest["failure"]["step"] == 4
+    assert tuiding("verify", run_dir).returncode == 0  # the trace and the report are covered by the seal
     trace = run_dir / "trace.zip"
     assert trace.is_file()
     with zipfile.ZipFile(trace) as z:
@@ -125,7 +122,7 @@ def test_pytest_plugin_reports_a_failing_scenario_with_its_step(tmp_path):
     scen.write_text((DATA / "failing_secret.yaml").read_text(encoding="utf-8"), encoding="utf-8")
     junit = tmp_path / "junit.xml"
     r = subprocess.run([sys.executable, "-m", "pytest", str(scen), "-p", "no:cacheprovider", f"--junitxml={junit}",
-                        f"--tuiding-out={tmp_path / 'runs'}", "--rootdir", str(tmp_path)],
+                        f"--tuiding-out={tmp_path / 'runs'}", "--rootdir", str(tmp_path), f"--tuiding-scenarios={tmp_path}"],
                        capture_output=True, text=True, cwd=tmp_path, timeout=300)
     assert r.returncode == 1, r.stdout
     assert "step 4 「等待一段不存在的文字」 at failing.yaml:10" in r.stdout
@@ -151,10 +148,8 @@ def test_serve_uses_waitress_and_gates_the_test_api(tmp_path):
     import urllib.error
     import urllib.request
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    proc = subprocess.Popen([sys.executable, "-m", "scripts.cli", "serve", "migu", "--port", str(port)],
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "tuiding", "serve", "migu", "--port", str(port)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         for _ in range(50):
@@ -181,7 +176,7 @@ def test_ctrl_c_leaves_finished_steps_and_an_interrupted_manifest(tmp_path):
     scen.write_text("name: 慢场景\nportal: migu\nsteps:\n  - goto: /login\n  - see: 登录咪咕账号\n  - wait: 60s\n  - goto: /\n", encoding="utf-8")
     out = tmp_path / "runs"
     # Own process group, SIGINT to all of it: what a terminal's Ctrl-C does.
-    proc = subprocess.Popen([sys.executable, "-m", "scripts.cli", "run", str(scen), "--out", str(out)], cwd=ROOT,
+    proc = subprocess.Popen([sys.executable, "-m", "tuiding", "run", str(scen), "--out", str(out)], cwd=ROOT,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -195,7 +190,7 @@ def test_ctrl_c_leaves_finished_steps_and_an_interrupted_manifest(tmp_path):
     assert "interrupted" in err and "Traceback" not in err and "Future exception" not in err
     run_dir = only_run_dir(out)
     manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
-    assert manifest["status"] == "interrupted" and len(manifest["steps"]) == 2
+    assert manifest["status"] == "interrupted" and len(manifest["steps"]) == 2 and manifest["seal"]
     assert tuiding("verify", run_dir).returncode == 0
     assert (run_dir / "report.html").is_file()
 
@@ -210,7 +205,7 @@ def test_run_with_unknown_tag_or_missing_path_is_invalid_input(tmp_path):
 
 def test_backup_export_is_saved_into_the_run_folder_with_the_seeded_rows(tmp_path):
     import csv
-    from mock_portals.migu.seed import CONTENT
+    from tuiding_portals.migu.seed import CONTENT
 
     r = tuiding("run", "scenarios/migu/backup_then_unsubscribe.yaml", "--out", tmp_path)
     assert r.returncode == 0, r.stderr
@@ -228,24 +223,23 @@ def test_backup_export_is_saved_into_the_run_folder_with_the_seeded_rows(tmp_pat
 
 def test_remote_browser_via_playwright_run_server(tmp_path):
     import os
-    import socket
+    import signal
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     # --unsafe lets the client name the executable and flags (no Playwright-downloaded browser here).
+    # Own process group: `python -m playwright run-server` leaves its node child running after SIGTERM.
     server = subprocess.Popen([sys.executable, "-m", "playwright", "run-server", "--host", "127.0.0.1", "--port", str(port), "--unsafe"],
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
     try:
         assert "Listening on" in server.stdout.readline()
         env = {**os.environ, "TUIDING_BROWSER": "chromium"}
-        r = subprocess.run([sys.executable, "-m", "scripts.cli", "run", "scenarios/migu/web_pause.yaml", "--out", str(tmp_path),
+        r = subprocess.run([sys.executable, "-m", "tuiding", "run", "scenarios/migu/web_pause.yaml", "--out", str(tmp_path),
                             "--connect", f"ws://127.0.0.1:{port}/"], capture_output=True, text=True, cwd=ROOT, env=env, timeout=300)
         assert r.returncode == 0, r.stderr
         manifest = json.loads((only_run_dir(tmp_path) / "manifest.json").read_text(encoding="utf-8"))
         assert manifest["status"] == "passed" and f"via ws://127.0.0.1:{port}/" in manifest["browser"]
     finally:
-        server.terminate()
+        os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=10)
     r = tuiding("run", "scenarios/migu/web_pause.yaml", "--out", tmp_path / "x", "--connect", f"ws://127.0.0.1:{port}/")
     assert r.returncode == 2 and r.stderr.startswith(f"tuiding: could not connect to ws://127.0.0.1:{port}/") and "Traceback" not in r.stderr

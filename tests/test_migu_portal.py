@@ -5,17 +5,10 @@ from datetime import datetime
 
 import pytest
 
-from mock_portals import create_app
+from tuiding_portals import create_app
 
 
-@pytest.fixture
-def app(tmp_path):
-    return create_app("migu", database=tmp_path / "state.db", test_api=True)
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
+PORTAL = "migu"  # the `app` and `client` fixtures (tests/conftest.py) serve this portal
 
 
 def login(client, account="13800000001", password="migu-pass-001"):
@@ -138,7 +131,7 @@ def test_paused_member_resumes_by_itself_when_the_date_passes(client):
     login(client, "13800000004", "migu-pass-004")
     assert "已暂停" in client.get("/member").text
     from datetime import timedelta
-    from mock_portals.migu import rules
+    from tuiding_portals.migu import rules
 
     today = datetime.fromisoformat(client.get("/__mock__/clock").json["now"]).date()
     resumes_on = rules.add_months(today - timedelta(days=10), 1)  # seed: paused 10 days ago for 1 month
@@ -212,7 +205,7 @@ def test_backup_export_rows_match_the_seeded_history(client):
     import csv
     import io
     import json as _json
-    from mock_portals.migu.seed import CONTENT
+    from tuiding_portals.migu.seed import CONTENT
 
     login(client)
     r = client.get("/member/export/history.csv")

@@ -2,8 +2,8 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from mock_portals.clock import CHINA_TZ
-from mock_portals.migu import rules
+from tuiding_portals.clock import CHINA_TZ
+from tuiding_portals.migu import rules
 
 NOW = datetime(2026, 11, 22, 10, 0, tzinfo=CHINA_TZ)
 

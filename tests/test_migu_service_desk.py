@@ -1,5 +1,5 @@
 """The customer-service dialogue as a state machine (no Flask), with a recording Desk."""
-from mock_portals.migu.service_desk import Dialogue, advance, chat_event, ivr_event
+from tuiding_portals.migu.service_desk import Dialogue, advance, chat_event, ivr_event
 
 
 class FakeDesk:

@@ -1,51 +1,134 @@
-"""The run folder's hash chain and atomic writes, without a browser."""
+"""The run folder's typed records, hash chain, seal and atomic writes, without a browser."""
+
 import json
 from datetime import datetime
 from pathlib import Path
 
-from scripts.receipts import RunFolder, StepRecord, safe_name, verify
+import pytest
+
+from tuiding.receipts import RunFolder, safe_name, seal
+from tuiding.record import Manifest, RunFolderError, ScenarioInfo, StepRecord, load_manifest, load_steps
+from tuiding.verify import verify
 
 
-def make_run(tmp_path: Path, n: int = 3) -> Path:
+def make_run(tmp_path: Path, n: int = 3, *, status: str = "passed", sealed: bool = True) -> Path:
     folder = RunFolder(tmp_path, "demo", datetime(2026, 11, 22, 10, 0, 0))
+    manifest = folder.write_manifest(
+        Manifest(tool="tuiding test", run_id=folder.path.name, uuid="u", scenario=ScenarioInfo(name="示例", file="s.yaml"), started_at="t")
+    )
     for i in range(1, n + 1):
         shot = folder.screenshot_path(i, f"第{i}步")
         shot.write_bytes(b"\x89PNG fake " + bytes([i]))
-        folder.append(StepRecord(index=i, name=f"第{i}步", action="click", target="x", source="s.yaml:1", flow=None,
-                                 started_at="t", duration_ms=1, status="passed", screenshot=str(shot.relative_to(folder.path))))
-    folder.write_manifest({"status": "passed"})
+        folder.append(
+            StepRecord(
+                index=i,
+                name=f"第{i}步",
+                action="click",
+                target="x",
+                source="s.yaml:1",
+                started_at="t",
+                duration_ms=1,
+                status="passed",
+                screenshot=shot.relative_to(folder.path).as_posix(),
+            )
+        )
+    manifest.status = status  # type: ignore[assignment]
+    manifest = folder.write_manifest(manifest)
     folder.close()
+    if sealed:
+        seal(folder.path, manifest)
     return folder.path
 
 
-def test_intact_run_verifies(tmp_path):
+def edit_manifest(run: Path, change) -> None:
+    m = json.loads((run / "manifest.json").read_text(encoding="utf-8"))
+    change(m)
+    (run / "manifest.json").write_text(json.dumps(m, ensure_ascii=False), encoding="utf-8")
+
+
+def test_intact_run_verifies_and_reads_back_typed(tmp_path):
     run = make_run(tmp_path)
-    assert verify(run) == []
-    assert len((run / "steps.jsonl").read_text(encoding="utf-8").splitlines()) == 3
+    assert verify(run).problems == []
+    assert [r.index for r in load_steps(run)] == [1, 2, 3]
+    m = load_manifest(run)
+    assert m.format == 1 and m.seal and [f.path for f in m.files][-1] == "steps.jsonl"
     assert not list(run.glob(".*.tmp"))  # no half-written manifest left behind
 
 
 def test_altered_record_is_named(tmp_path):
     run = make_run(tmp_path)
-    m = json.loads((run / "manifest.json").read_text(encoding="utf-8"))
-    m["steps"][1]["status"] = "failed"
-    (run / "manifest.json").write_text(json.dumps(m), encoding="utf-8")
-    problems = verify(run)
-    assert any("step 2 (第2步): record altered" in p for p in problems)
+    edit_manifest(run, lambda m: m["steps"][1].update(status="failed"))
+    assert any("step 2 (第2步): record altered" in p for p in verify(run).problems)
+
+
+def test_altered_jsonl_record_with_its_hash_kept_is_caught(tmp_path):
+    run = make_run(tmp_path)
+    lines = (run / "steps.jsonl").read_text(encoding="utf-8").splitlines()
+    rec = json.loads(lines[0])
+    rec["name"] = "别的步骤"
+    lines[0] = json.dumps(rec, ensure_ascii=False)
+    (run / "steps.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    problems = verify(run).problems
+    assert any("record altered" in p for p in problems) and any("disagree" in p for p in problems)
+
+
+def test_status_flip_is_caught_by_the_seal(tmp_path):
+    run = make_run(tmp_path, status="failed")
+    edit_manifest(run, lambda m: m.update(status="passed"))
+    assert any("run metadata altered" in p for p in verify(run).problems)
 
 
 def test_removed_record_breaks_the_chain(tmp_path):
     run = make_run(tmp_path)
-    m = json.loads((run / "manifest.json").read_text(encoding="utf-8"))
-    del m["steps"][1]
-    (run / "manifest.json").write_text(json.dumps(m), encoding="utf-8")
-    assert any("chain broken" in p for p in verify(run))
+    edit_manifest(run, lambda m: m["steps"].pop(1))
+    assert any("chain broken" in p for p in verify(run).problems)
 
 
-def test_missing_receipt_is_named(tmp_path):
+def test_missing_receipt_and_extra_receipt_are_named(tmp_path):
     run = make_run(tmp_path)
     (run / "receipts" / "02-第2步.png").unlink()
-    assert "receipts/02-第2步.png: receipt missing" in verify(run)
+    (run / "receipts" / "99-extra.png").write_bytes(b"x")
+    problems = verify(run).problems
+    assert "receipts/02-第2步.png: receipt missing" in problems
+    assert "receipts/99-extra.png: not part of the sealed run (added afterwards)" in problems
+
+
+def test_deleted_steps_jsonl_is_caught(tmp_path):
+    run = make_run(tmp_path)
+    (run / "steps.jsonl").unlink()
+    assert any("steps.jsonl: missing" in p for p in verify(run).problems)
+
+
+def test_unsealed_finished_run_is_refused_but_a_killed_run_verifies_what_it_kept(tmp_path):
+    run = make_run(tmp_path / "a", sealed=False)
+    assert any("not sealed" in p for p in verify(run).problems)
+    killed = make_run(tmp_path / "b", status="running", sealed=False)
+    v = verify(killed)
+    assert v.ok and v.steps == 3 and "incomplete run" in v.notes[0]
+
+
+@pytest.mark.parametrize(
+    "content,expected",
+    [
+        (b"{not json", "manifest.json:1:2: not valid JSON"),
+        (b"[1, 2]", "not a tuiding Manifest"),
+        (b"\xff\xfe", "not UTF-8 text"),
+        (b'{"format": 9}', "run-folder format 9"),
+    ],
+)
+def test_broken_manifest_is_one_line_not_a_traceback(tmp_path, content, expected):
+    run = make_run(tmp_path)
+    (run / "manifest.json").write_bytes(content)
+    problems = verify(run).problems
+    assert len(problems) == 1 and expected in problems[0]
+
+
+def test_truncated_jsonl_names_the_line(tmp_path):
+    run = make_run(tmp_path)
+    data = (run / "steps.jsonl").read_bytes()
+    (run / "steps.jsonl").write_bytes(data[:-20])
+    with pytest.raises(RunFolderError, match=r"steps.jsonl:3: not a JSON record"):
+        load_steps(run)
 
 
 def test_same_second_runs_get_distinct_folders(tmp_path):
@@ -60,4 +143,4 @@ def test_safe_names_keep_chinese_and_drop_path_characters():
 
 
 def test_not_a_run_folder(tmp_path):
-    assert "missing" in verify(tmp_path)[0]
+    assert "missing" in verify(tmp_path).problems[0]

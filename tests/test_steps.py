@@ -4,10 +4,12 @@ from pathlib import Path
 
 import pytest
 
-from scripts.browser import BrowserSession
-from scripts.runner import RunOptions, run_scenario
-from scripts.scenario import load_scenario
-from scripts.steps import ACTIONS
+from tuiding.model import ACTIONS
+from tuiding.runner import RunOptions, run_scenario
+from tuiding.scenario import load_scenario
+from tuiding.steps import RUNNERS
+
+pytestmark = pytest.mark.browser
 
 SITE = "http://steps.test"
 PAGE = """<!doctype html><html lang="zh-CN"><meta charset="utf-8"><title>动作测试</title>
@@ -45,12 +47,6 @@ class RoutedSession:
             route.fulfill(body="<h1>下一页</h1>", content_type="text/html; charset=utf-8")
         else:
             route.fulfill(body=PAGE, content_type="text/html; charset=utf-8")
-
-
-@pytest.fixture(scope="module")
-def session():
-    with BrowserSession() as s:
-        yield s
 
 
 def run_yaml(tmp_path, session, steps: str, extra: str = ""):
@@ -92,7 +88,7 @@ def test_interaction_actions(tmp_path, session):
 """)
     assert result.passed, result.failure and result.failure.message
     steps = {r.action: r for r in result.records}
-    assert steps["download"].events["downloads"] == ["downloads/观看记录.csv"]
+    assert steps["download"].events.downloads == ["downloads/观看记录.csv"]
     assert (result.run_dir / "downloads" / "观看记录.csv").read_text(encoding="utf-8").startswith("日期,节目")
     assert steps["fill"].target == "搜索=again 会员"  # the last fill, with the saved value substituted
     assert result.metrics["dialogs"] == 3 and result.metrics["downloads"] == 1
@@ -126,6 +122,10 @@ def test_if_optional_retry_and_budget(tmp_path, session):
     assert not result.passed and "UX budget exceeded: clicks 2 > 1" in result.failure.message
 
 
+def test_the_vocabulary_tables_agree():
+    assert set(RUNNERS) == set(ACTIONS) - {"run"}  # run: is structural (the runner inlines the flow)
+
+
 def test_every_action_is_exercised_here_or_by_the_migu_scenarios():
     here = Path(__file__).read_text(encoding="utf-8")
     scenarios = "".join(p.read_text(encoding="utf-8") for p in (Path(__file__).parents[1] / "scenarios").rglob("*.yaml"))
@@ -143,8 +143,8 @@ def test_a_secret_typed_into_a_plain_field_is_painted_over_in_the_receipt(tmp_pa
 """, extra="vars: {token: s3cr3t-token-value}\nsecrets: [token]\n")
     assert result.passed
     rec = result.records[1]
-    box = rec.bbox
+    box = rec.shot.to_image(rec.bbox)
     img = Image.open(result.run_dir / rec.screenshot).convert("RGB")
-    x, y = int(box["x"] + box["width"] / 2), int(box["y"] + box["height"] / 2)
+    x, y = int(box.x + box.width / 2), int(box.y + box.height / 2)
     assert img.getpixel((x, y)) == (0x3D, 0x44, 0x50)  # the mask colour covers the field
     assert "s3cr3t-token-value" not in (result.run_dir / "manifest.json").read_text(encoding="utf-8")

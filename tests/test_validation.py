@@ -1,41 +1,61 @@
-"""Every broken scenario in tests/data/invalid/ gives exactly the error its last line expects."""
+"""Every broken scenario in tests/data/invalid/ gives exactly the errors its `# expect:` lines name;
+the published JSON Schema agrees with the loader on every repo file."""
+
+import json
+import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
+import jsonschema
 import pytest
+import yaml
+from click.testing import CliRunner
 
-from scripts.scenario import ScenarioInvalid, load_scenario
+from tuiding.cli import main
+from tuiding.model import ACTIONS, device_names
+from tuiding.scenario import ScenarioInvalid, load_scenario
+from tuiding.schema import schema
+from tuiding.variables import Context, UnresolvedVariable
 
+ROOT = Path(__file__).parents[1]
 CORPUS = Path(__file__).parent / "data" / "invalid"
 CASES = sorted(CORPUS.glob("*.yaml"))
 
 
-def expected_line(path: Path) -> str:
-    last = path.read_text(encoding="utf-8").rstrip("\n").splitlines()[-1]
-    assert last.startswith("# expect: "), f"{path.name} must end with '# expect: FILE:LINE:COL: message'"
-    return last[len("# expect: "):]
+def expected_lines(path: Path) -> list[str]:
+    lines = path.read_text(encoding="utf-8", errors="replace").rstrip("\n").splitlines()
+    expect = [line[len("# expect: ") :] for line in lines if line.startswith("# expect: ")]
+    assert expect, f"{path.name} must end with '# expect: FILE:LINE:COL: message' lines"
+    return expect
 
 
 def test_corpus_is_large_enough():
-    assert len(CASES) >= 20
+    assert len(CASES) >= 36
 
 
 @pytest.mark.parametrize("path", CASES, ids=[p.stem for p in CASES])
 def test_broken_scenario_reports_file_line_col_and_message(path, monkeypatch):
-    monkeypatch.chdir(CORPUS.parents[2])  # paths in messages are relative to the working directory
+    monkeypatch.chdir(ROOT)  # paths in messages are relative to the working directory
     with pytest.raises(ScenarioInvalid) as err:
-        load_scenario(path.relative_to(CORPUS.parents[2]))
-    assert [str(p) for p in err.value.problems] == [expected_line(path)]
+        load_scenario(path.relative_to(ROOT))
+    assert [str(p) for p in err.value.problems] == expected_lines(path)
+
+
+def test_no_message_is_pydantics_own_english():
+    """Messages are ours (model.py / scenario.py), so a pydantic upgrade cannot change them."""
+    for path in CASES:
+        for line in expected_lines(path):
+            assert "Input should" not in line and "Value error" not in line and "invalid value (" not in line, line
 
 
 def test_cli_validate_prints_one_line_per_problem_and_exits_2(tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text("name: x\nportal: migu\nsteps:\n  - clik: 登录\n  - see: {txt: 已退订}\n", encoding="utf-8")
-    r = subprocess.run([sys.executable, "-m", "scripts.cli", "validate", str(bad)], capture_output=True, text=True)
-    assert r.returncode == 2
-    assert "Traceback" not in r.stderr
-    lines = r.stderr.strip().splitlines()
+    r = CliRunner().invoke(main, ["validate", str(bad)])
+    assert r.exit_code == 2
+    lines = r.output.strip().splitlines()
     assert lines[0] == f"{bad}:4:5: unknown action or key 'clik'; did you mean 'click'?"
     assert lines[1].startswith(f"{bad}:5:11: unknown key 'txt'") and "did you mean 'text'?" in lines[1]
     assert lines[2] == "2 problem(s) in 1 file(s)"
@@ -45,32 +65,92 @@ def test_cli_run_with_invalid_input_starts_no_browser_and_writes_nothing(tmp_pat
     bad = tmp_path / "bad.yaml"
     bad.write_text("name: x\nportal: migu\nsteps:\n  - goto: /\n    retyr: 2\n", encoding="utf-8")
     out = tmp_path / "runs"
-    r = subprocess.run([sys.executable, "-m", "scripts.cli", "run", str(bad), "--out", str(out)],
-                       capture_output=True, text=True, env={"TUIDING_BROWSER": "/nonexistent", "PATH": ""})
+    r = subprocess.run(
+        [sys.executable, "-m", "tuiding", "run", str(bad), "--out", str(out)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "TUIDING_BROWSER": "/nonexistent"},
+    )
     assert r.returncode == 2
     assert "did you mean 'retry'?" in r.stderr and "Traceback" not in r.stderr
     assert not out.exists()
 
 
+def test_validate_and_help_import_neither_playwright_nor_flask():
+    code = (
+        "import sys; from tuiding.cli import main\n"
+        "try: main(['validate', 'scenarios'])\n"
+        "except SystemExit as e: assert e.code in (0, None), e.code\n"
+        "heavy = [m for m in ('playwright', 'flask', 'werkzeug', 'tuiding_portals') if m in sys.modules]\n"
+        "assert not heavy, heavy"
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 0, r.stderr + r.stdout
+
+
 def test_project_scenarios_and_flows_are_valid():
-    root = Path(__file__).parents[1] / "scenarios"
-    r = subprocess.run([sys.executable, "-m", "scripts.cli", "validate", str(root)], capture_output=True, text=True)
-    assert r.returncode == 0, r.stderr
+    r = CliRunner().invoke(main, ["validate", str(ROOT / "scenarios")])
+    assert r.exit_code == 0, r.output
 
 
-def test_env_default_and_missing_env(tmp_path, monkeypatch):
+def test_env_default_is_used_at_run_time_and_a_missing_env_is_an_error(tmp_path):
     f = tmp_path / "s.yaml"
-    f.write_text("name: x\nportal: migu\nvars:\n  pw: ${env:TUIDING_T_PW:-dflt}\nsteps:\n  - goto: /\n", encoding="utf-8")
-    assert load_scenario(f).vars["pw"] == "${env:TUIDING_T_PW:-dflt}"  # resolved at run time, not load time
+    f.write_text("name: x\nportal: migu\nvars:\n  pw: ${env:TUIDING_T_PW:-dflt}\n  need: ${env:TUIDING_T_NEED}\nsteps:\n  - goto: /\n")
+    sc = load_scenario(f)
+    assert sc.vars["pw"] == "${env:TUIDING_T_PW:-dflt}"  # resolved at run time, not load time
+    ctx = Context(vars={}, builtins={}, env={})
+    assert ctx.substitute(sc.vars["pw"]) == "dflt"
+    assert Context(vars={}, builtins={}, env={"TUIDING_T_PW": "set"}).substitute(sc.vars["pw"]) == "set"
+    with pytest.raises(UnresolvedVariable, match=r"environment variable TUIDING_T_NEED is not set and has no default"):
+        ctx.substitute(sc.vars["need"])
 
 
-def test_schema_lists_every_action():
-    import json
-    from scripts.schema import scenario_schema
-    from scripts.steps import ACTIONS
+def test_schema_is_one_union_of_every_action():
+    s = schema("scenario")
+    step_union = s["properties"]["steps"]["items"]
+    refs = [m["$ref"].rsplit("/", 1)[-1] for m in step_union["oneOf"]]
+    assert [s["$defs"][r]["required"][0] for r in refs] == list(ACTIONS)
+    assert s["required"] == ["name", "steps"]
+    assert "button" in s["$defs"]["Target"]["properties"]["role"]["anyOf"][0]["enum"]  # closed sets complete in editors
+    assert s["properties"]["portal"]["anyOf"][0]["enum"] == ["cloudpc", "migu"]
 
-    schema = scenario_schema()
-    titles = [s["title"] for s in schema["$defs"]["Step"]["oneOf"]]
-    assert titles == list(ACTIONS)
-    assert schema["required"] == ["name", "steps"]
-    json.dumps(schema)  # serialisable
+
+def _yaml_files():
+    return sorted((ROOT / "scenarios").rglob("*.yaml"))
+
+
+@pytest.mark.parametrize("path", _yaml_files(), ids=lambda p: str(p.relative_to(ROOT / "scenarios")))
+def test_every_repo_file_is_valid_against_the_published_schema(path):
+    kind = "flow" if "flows" in path.parts else "scenario"
+    jsonschema.validate(yaml.safe_load(path.read_text(encoding="utf-8")), schema(kind))
+
+
+def test_schema_rejects_what_the_loader_rejects():
+    s = schema("scenario")
+    for bad in ({"name": "x", "steps": [{"clik": "登录"}]}, {"name": "x", "steps": [{"click": "a", "see": "b"}]}, {"steps": []}):
+        with pytest.raises(jsonschema.ValidationError):
+            jsonschema.validate(bad, s)
+
+
+def test_published_schema_files_match_the_code():
+    for name in ("scenario", "flow", "run", "step", "result"):
+        published = json.loads((ROOT / "docs" / "schema" / f"{name}.schema.json").read_text(encoding="utf-8"))
+        assert published == schema(name), f"run: python -m tuiding.cli_docs (docs/schema/{name}.schema.json is stale)"
+
+
+def test_device_names_are_shipped_and_plenty():
+    names = device_names()
+    assert len(names) > 100 and "iPhone 13" in names and "Pixel 7" in names
+
+
+@pytest.mark.browser
+def test_shipped_device_names_are_playwrights(session):
+    """The shipped list is the installed Playwright's (regenerate: python -m tuiding.devices)."""
+    shipped = json.loads((ROOT / "scripts" / "data" / "devices.json").read_text(encoding="utf-8"))
+    installed = sorted(session.devices)
+    if re.match(r"\d+\.\d+", shipped["playwright"]) and shipped["playwright"] != __import__("importlib.metadata").metadata.version(
+        "playwright"
+    ):
+        assert set(shipped["devices"]) <= set(installed)
+    else:
+        assert shipped["devices"] == installed

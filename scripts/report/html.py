@@ -1,16 +1,16 @@
 """report.html: a self-contained run report (screenshots inlined), readable offline."""
+
 from __future__ import annotations
 
 import base64
-import json
 from pathlib import Path
-from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from ..receipts import atomic_write
+from ..record import load_manifest
 
-_env = Environment(loader=PackageLoader("scripts", "report"), autoescape=select_autoescape(["html"]))
+_env = Environment(loader=PackageLoader("tuiding", "report"), autoescape=select_autoescape(["html"]))
 
 
 def _data_uri(path: Path) -> str | None:
@@ -20,9 +20,11 @@ def _data_uri(path: Path) -> str | None:
 
 
 def render_report(run_dir: Path) -> str:
-    manifest: dict[str, Any] = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
-    steps = [{**s, "image": _data_uri(run_dir / s["screenshot"]) if s.get("screenshot") else None}
-             for s in manifest.get("steps", [])]
+    manifest = load_manifest(run_dir)
+    steps = [
+        {**s.model_dump(), "image": _data_uri(run_dir / s.screenshot) if s.screenshot else None}
+        for s in manifest.steps
+    ]
     return _env.get_template("run_report.html").render(m=manifest, steps=steps)
 
 

@@ -1,0 +1,5 @@
+"""`python -m tuiding …` is the `tuiding` command."""
+
+from .cli import main
+
+main()

@@ -1,0 +1,765 @@
+"""The scenario contract as types: every step is one pydantic model in one discriminated union.
+
+One `TypeAdapter` gives validation and the JSON Schema (`tuiding schema`). Every error raised
+here is our own `PydanticCustomError` (or a pydantic type error translated by its *type* in
+scenario.py), so a pydantic upgrade cannot change the tool's messages. No Playwright, no Flask:
+`tuiding validate` imports only this, the YAML loader and the portal names.
+
+Adding an action = one model here (registered with @action, with its caption), one function in
+steps.py, one test, one README line.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import zoneinfo
+from collections.abc import Callable
+from difflib import get_close_matches
+from functools import cache
+from importlib import resources
+from typing import Annotated, Any, ClassVar, Literal, Union
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    TypeAdapter,
+    ValidationError,
+    ValidationInfo,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
+from pydantic import Strict as StrictMode
+from pydantic_core import InitErrorDetails, PydanticCustomError
+
+# ---------------------------------------------------------------- helpers
+
+
+def closest(word: Any, options: Any) -> str | None:
+    found = get_close_matches(str(word), [str(o) for o in options], n=1, cutoff=0.5)
+    return found[0] if found else None
+
+
+def hint(word: Any, options: Any) -> str:
+    h = closest(word, options)
+    return f"; did you mean '{h}'?" if h else ""
+
+
+SEP = "\x1f"  # joins lists inside error contexts (context values are plain strings)
+
+
+class Strict(BaseModel):
+    """Unknown keys are reported all at once (each at its own line:col), with the closest valid word."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
+    UNKNOWN_SCOPE: ClassVar[str] = "mapping"
+
+    @classmethod
+    def keys(cls) -> list[str]:
+        return [f.alias or n for n, f in cls.model_fields.items()]
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _unknown_keys(cls, data: Any, handler: Any) -> Any:
+        # Validate the known keys even when there are unknown ones, so every problem is reported at once.
+        if not isinstance(data, dict):
+            return handler(data)
+        allowed = cls.keys()
+        unknown = [str(k) for k in data if k not in allowed]
+        if not unknown:
+            return handler(data)
+        errors = [
+            InitErrorDetails(
+                type=PydanticCustomError(
+                    "unknown_key",
+                    "unknown key(s): {keys}",
+                    {"keys": SEP.join(unknown), "allowed": SEP.join(allowed), "scope": cls.UNKNOWN_SCOPE},
+                ),
+                loc=(),
+                input=data,
+            )
+        ]
+        try:
+            handler({k: v for k, v in data.items() if k in allowed})
+        except ValidationError as exc:
+            errors += [
+                InitErrorDetails(type=PydanticCustomError(e["type"], e["msg"], e.get("ctx")), loc=e["loc"], input=e["input"])
+                for e in exc.errors()
+            ]
+        raise ValidationError.from_exception_data(cls.__name__, errors)
+
+
+# ---------------------------------------------------------------- closed sets
+
+
+def one_of(what: str, values: tuple[str, ...]) -> Any:
+    """A closed set: a Literal for types and editors (JSON Schema enum), our own message for a miss."""
+
+    def check(v: Any) -> Any:
+        if isinstance(v, str) and v not in values:
+            listed = f" (expected one of: {', '.join(values)})" if len(values) <= 10 else ""
+            raise PydanticCustomError(
+                "one_of",
+                "unknown {what} '{value}'{listed}{hint}",
+                {"what": what, "value": v, "listed": listed, "hint": hint(v, values)},
+            )
+        return v
+
+    return Annotated[Literal[values], BeforeValidator(check)]  # type: ignore[valid-type]
+
+
+ROLES = (
+    "alert", "alertdialog", "application", "article", "banner", "blockquote", "button", "caption", "cell", "checkbox",
+    "code", "columnheader", "combobox", "complementary", "contentinfo", "definition", "deletion", "dialog", "directory",
+    "document", "emphasis", "feed", "figure", "form", "generic", "grid", "gridcell", "group", "heading", "img", "insertion",
+    "link", "list", "listbox", "listitem", "log", "main", "marquee", "math", "menu", "menubar", "menuitem",
+    "menuitemcheckbox", "menuitemradio", "meter", "navigation", "none", "note", "option", "paragraph", "presentation",
+    "progressbar", "radio", "radiogroup", "region", "row", "rowgroup", "rowheader", "scrollbar", "search", "searchbox",
+    "separator", "slider", "spinbutton", "status", "strong", "subscript", "superscript", "switch", "tab", "table", "tablist",
+    "tabpanel", "term", "textbox", "time", "timer", "toolbar", "tooltip", "tree", "treegrid", "treeitem",
+)  # fmt: skip
+PERMISSIONS = ("camera", "microphone", "geolocation", "notifications", "clipboard-read", "clipboard-write")
+WAIT_STATES = ("visible", "hidden", "attached", "detached")
+DIALOG_ANSWERS = ("accept", "dismiss")
+HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+
+
+@cache
+def device_names() -> tuple[str, ...]:
+    """Playwright's device names, shipped with the package (regenerate: python -m tuiding.devices)."""
+    data = json.loads(resources.files("tuiding").joinpath("data/devices.json").read_text(encoding="utf-8"))
+    return tuple(data["devices"])
+
+
+Role = one_of("role", ROLES)
+Permission = one_of("permission", PERMISSIONS)
+Device = one_of("device", device_names())
+WaitState = one_of("state", WAIT_STATES)
+DialogAnswer = one_of("dialog answer", DIALOG_ANSWERS)
+HttpMethod = one_of("method", HTTP_METHODS)
+
+StrictInt = Annotated[int, StrictMode()]
+
+# ---------------------------------------------------------------- durations (bounded: no unbounded waits by accident)
+
+DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
+UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+
+
+def parse_duration(value: Any) -> float:
+    """'10s', '500ms', '2m', '1h' or a number of seconds → seconds (finite, ≥ 0)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise PydanticCustomError("duration", "expected a duration like 10s, 500ms or 2m", {})
+    if isinstance(value, (int, float)):
+        seconds = float(value)
+    else:
+        m = DURATION.match(value)
+        if not m:
+            raise PydanticCustomError("duration", "expected a duration like 10s, 500ms or 2m, got '{got}'", {"got": value})
+        seconds = float(m.group(1)) * UNITS[m.group(2) or "s"]
+    if math.isnan(seconds) or math.isinf(seconds) or seconds < 0:
+        raise PydanticCustomError("duration", "expected a duration like 10s, 500ms or 2m, got {got}", {"got": str(value)})
+    return seconds
+
+
+def _fmt(seconds: float) -> str:
+    return f"{seconds / 3600:g}h" if seconds >= 3600 else f"{seconds / 60:g}m" if seconds >= 60 else f"{seconds:g}s"
+
+
+def duration(low: float, high: float, *, allow_zero: bool = False) -> Any:
+    """A bounded duration type: [low, high] seconds (0 only where it means 'no wait')."""
+
+    def check(v: Any) -> float:
+        s = parse_duration(v)
+        if (s == 0 and not allow_zero) or (s != 0 and not low <= s <= high):
+            raise PydanticCustomError(
+                "duration_range",
+                "expected a duration from {low} to {high}, got '{got}'",
+                {"low": _fmt(low), "high": _fmt(high), "got": str(v)},
+            )
+        return s
+
+    schema = {"anyOf": [{"type": "number", "minimum": 0}, {"type": "string", "pattern": DURATION.pattern}]}
+    return Annotated[float, BeforeValidator(check), WithJsonSchema(schema)]
+
+
+MAX_STEP_TIMEOUT = 600.0  # 10 min: Playwright reads 0 as "wait forever"; we never pass it 0
+StepTimeout = duration(0.05, MAX_STEP_TIMEOUT)
+Pause = duration(0.001, 600.0, allow_zero=True)
+PollEvery = duration(0.05, 600.0)
+PollTimeout = duration(0.1, 3600.0)
+
+# ---------------------------------------------------------------- text and targets
+
+
+def _text(v: Any) -> Any:
+    """Text in a target: a bare YAML number is almost always a price or code that lost its form (1.10 → 1.1)."""
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        raise PydanticCustomError(
+            "quote_number",
+            "{value} is a number to YAML: write it in quotes (\"{value}\") so it is matched as text exactly as written",
+            {"value": str(v)},
+        )
+    return v
+
+
+Text = Annotated[str, BeforeValidator(_text)]
+TARGET_KINDS = ("role", "label", "text", "placeholder", "testid", "css")
+
+
+class Target(Strict):
+    """One way to find an element: {role, name}, {label}, {text}, {placeholder}, {testid} or {css}."""
+
+    role: Role | None = None  # type: ignore[valid-type]
+    name: Text | None = Field(None, description="accessible name, with role")
+    label: Text | None = None
+    text: Text | None = None
+    placeholder: Text | None = None
+    testid: str | None = None
+    css: str | None = None
+    nth: StrictInt | None = Field(None, description="0-based index when several elements match; -1 for the last")
+    exact: bool = False
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Target:
+        kinds = [k for k in TARGET_KINDS if getattr(self, k) is not None]
+        if self.name is not None and self.role is None:
+            raise PydanticCustomError("target_kind", "'name' goes with 'role' (e.g. {role: button, name: 登录})", {})
+        if not kinds:
+            raise PydanticCustomError("target_kind", "a target needs one of: {kinds}", {"kinds": ", ".join(TARGET_KINDS)})
+        if len(kinds) > 1:
+            raise PydanticCustomError(
+                "target_kind", "a target takes one of {kinds}, got {got}", {"kinds": ", ".join(TARGET_KINDS), "got": " and ".join(kinds)}
+            )
+        return self
+
+    def describe(self) -> str:
+        for k in TARGET_KINDS:
+            v = getattr(self, k)
+            if v is not None:
+                s = f"{k}={v}" + (f" name={self.name}" if k == "role" and self.name else "")
+                return s + (f" nth={self.nth}" if self.nth is not None else "")
+        return "?"
+
+    def words(self) -> str:
+        """What a reader calls this element: its name or text, else the selector."""
+        return str(self.name or self.label or self.text or self.placeholder or self.testid or self.css or self.role)
+
+
+def _str_or_map(v: Any) -> str | None:
+    if isinstance(v, (dict, BaseModel)):  # a mapping when validating, a model when serialising
+        return "map"
+    return "str" if isinstance(v, (str, int, float)) and not isinstance(v, bool) else None
+
+
+TargetSpec = Annotated[
+    Union[Annotated[Text, Tag("str")], Annotated[Target, Tag("map")]],
+    Discriminator(_str_or_map, custom_error_type="target_type", custom_error_message="expected a target: text or a mapping"),
+    Field(description="a string (button/link by accessible name, then exact text, then containing) or a target mapping"),
+]
+
+
+def words(spec: str | Target) -> str:
+    return spec if isinstance(spec, str) else spec.words()
+
+
+def describe(spec: str | Target) -> str:
+    return spec if isinstance(spec, str) else spec.describe()
+
+
+# ---------------------------------------------------------------- action arguments
+
+FieldValue = Union[str, int, float]
+
+
+class FillOne(Target):
+    value: FieldValue
+
+
+def _fill_kind(v: Any) -> str | None:
+    if isinstance(v, BaseModel):
+        return "one"
+    if not isinstance(v, dict):
+        return None
+    return "one" if "value" in v else "map"
+
+
+FillArg = Annotated[
+    # {label: 手机号, value: …} is one target; any other mapping is label → value pairs.
+    Union[
+        Annotated[
+            dict[str, FieldValue],
+            Tag("map"),
+            WithJsonSchema(
+                {
+                    "type": "object",
+                    "description": "label → value pairs",
+                    "additionalProperties": {"type": ["string", "number"]},
+                    "not": {"required": ["value"]},
+                }
+            ),
+        ],
+        Annotated[FillOne, Tag("one")],
+    ],
+    Discriminator(_fill_kind, custom_error_type="fill_type", custom_error_message="expected {label: value, …} or {target…, value}"),
+]
+
+
+class SelectArg(Target):
+    option: FieldValue
+
+
+class PressArg(Target):
+    key: str
+
+
+class Condition(Strict):
+    see: TargetSpec | None = None
+    not_see: TargetSpec | None = None
+    url: str | None = Field(None, description="the page URL contains this text")
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Condition:
+        if sum(x is not None for x in (self.see, self.not_see, self.url)) != 1:
+            raise PydanticCustomError("condition", "a condition takes exactly one of: see, not_see, url", {})
+        return self
+
+    def caption(self, lang: str) -> str:
+        if self.see is not None:
+            return f"页面显示「{words(self.see)}」" if lang == "zh" else f"the page shows “{words(self.see)}”"
+        if self.not_see is not None:
+            return f"「{words(self.not_see)}」消失" if lang == "zh" else f"“{words(self.not_see)}” is gone"
+        return f"网址包含 {self.url}" if lang == "zh" else f"the URL contains {self.url}"
+
+
+class WaitFor(Strict):
+    for_: TargetSpec = Field(alias="for")
+    state: WaitState = "visible"  # type: ignore[valid-type]
+
+
+class WaitUntil(Strict):
+    until: Condition
+    reload: bool = False
+    every: PollEvery = 2.0  # type: ignore[valid-type]
+    timeout: PollTimeout = 60.0  # type: ignore[valid-type]
+
+
+def _wait_kind(v: Any) -> str | None:
+    if isinstance(v, BaseModel):
+        return "until" if hasattr(v, "until") else "for"
+    if isinstance(v, dict):
+        return "until" if "until" in v else "for"
+    return "duration" if isinstance(v, (str, int, float)) and not isinstance(v, bool) else None
+
+
+WaitArg = Annotated[
+    Union[Annotated[Pause, Tag("duration")], Annotated[WaitFor, Tag("for")], Annotated[WaitUntil, Tag("until")]],
+    Discriminator(_wait_kind, custom_error_type="wait_type", custom_error_message="expected a duration, {for: …} or {until: …}"),
+]
+
+VAR_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def _var_name(v: Any) -> Any:
+    if isinstance(v, str) and not VAR_NAME.match(v):
+        raise PydanticCustomError("var_name", "'{v}' is not a valid variable name (letters, digits, _)", {"v": v})
+    return v
+
+
+VarName = Annotated[str, BeforeValidator(_var_name)]
+
+
+def _regex(v: Any) -> Any:
+    if isinstance(v, str):
+        try:
+            re.compile(v)
+        except re.error as exc:
+            raise PydanticCustomError("regex", "invalid regular expression: {err}", {"err": str(exc)}) from None
+    return v
+
+
+Regex = Annotated[str, BeforeValidator(_regex)]
+
+
+class SaveArg(Strict):
+    var: VarName = Field(description="variable name to store into")
+    from_: TargetSpec = Field(alias="from", description="element whose text is read")
+    pattern: Regex | None = Field(None, description="regular expression; its first group (or whole match) is kept")
+
+
+class RequestArg(Strict):
+    url: str = Field(description="absolute, or a path against the site's base URL")
+    method: HttpMethod = "GET"  # type: ignore[valid-type]
+    json_: Any = Field(None, alias="json")
+    form: dict[str, FieldValue] | None = None
+    headers: dict[str, str] | None = None
+    expect_status: StrictInt | None = Field(None, ge=100, le=599, description="default: any 2xx")
+    save: dict[VarName, str] | None = Field(None, description="{var: json.path} values from the JSON response")
+
+
+class UploadArg(Target):
+    files: str | list[str]
+
+
+class DownloadArg(Strict):
+    click: TargetSpec
+    as_: str | None = Field(None, alias="as", description="file name inside the run folder's downloads/")
+
+
+def _screenshot_kind(v: Any) -> str | None:
+    if isinstance(v, bool):
+        return "bool"
+    return "map" if isinstance(v, (dict, BaseModel)) else "str" if isinstance(v, str) else None
+
+
+ScreenshotOpt = Annotated[
+    Union[Annotated[bool, Tag("bool")], Annotated[Literal["full", "viewport"], Tag("str")], Annotated[Target, Tag("map")]],
+    Discriminator(
+        _screenshot_kind, custom_error_type="screenshot_type", custom_error_message="expected true, false, full or a target"
+    ),
+]
+
+# ---------------------------------------------------------------- steps
+
+
+class StepBase(Strict):
+    """The keys every step may carry besides its one action."""
+
+    UNKNOWN_SCOPE: ClassVar[str] = "step"
+    ACTION: ClassVar[str] = ""
+    SUMMARY: ClassVar[str] = ""
+
+    name: str | None = Field(None, description="caption; defaults to one derived from the action")
+    note: str | None = Field(None, description="extra text kept with the step (shown under it in walkthroughs)")
+    screenshot: ScreenshotOpt = True
+    timeout: StepTimeout | None = None  # type: ignore[valid-type]
+    retry: StrictInt = Field(0, ge=0, le=10)
+    optional: bool = False
+    if_: Condition | None = Field(None, alias="if")
+
+    @property
+    def arg(self) -> Any:
+        return getattr(self, self.ACTION)
+
+    def caption(self, lang: str = "zh") -> str:
+        raise NotImplementedError
+
+
+ACTIONS: dict[str, type[StepBase]] = {}
+
+
+def action(cls: type[StepBase]) -> type[StepBase]:
+    """Register a step model: its one action field is the model's last field; its docstring the summary."""
+    name = next(n for n in cls.model_fields if n not in StepBase.model_fields)
+    cls.ACTION = name
+    cls.SUMMARY = (cls.__doc__ or "").strip().splitlines()[0]
+    ACTIONS[name] = cls
+    return cls
+
+
+def common_keys() -> list[str]:
+    return StepBase.keys()
+
+
+def _q(lang: str, text: Any) -> str:
+    return f"「{text}」" if lang == "zh" else f"“{text}”"
+
+
+@action
+class Goto(StepBase):
+    """open a URL (a path is joined to the site's base URL)"""
+
+    goto: str
+
+    def caption(self, lang: str = "zh") -> str:
+        return f"打开 {self.goto}" if lang == "zh" else f"Open {self.goto}"
+
+
+@action
+class Click(StepBase):
+    """click an element"""
+
+    click: TargetSpec
+
+    def caption(self, lang: str = "zh") -> str:
+        return ("点击" if lang == "zh" else "Click ") + _q(lang, words(self.click))
+
+
+@action
+class Fill(StepBase):
+    """type into fields: {label: value, …} or {target…, value}"""
+
+    fill: FillArg
+
+    def labels(self) -> list[str]:
+        return list(self.fill) if isinstance(self.fill, dict) else [words(self.fill)]
+
+    def caption(self, lang: str = "zh") -> str:
+        return ("填写 " + "、".join(self.labels())) if lang == "zh" else ("Fill in " + ", ".join(self.labels()))
+
+
+@action
+class Select(StepBase):
+    """choose an option of a <select> by its label or value"""
+
+    select: SelectArg
+
+    def caption(self, lang: str = "zh") -> str:
+        return ("选择" if lang == "zh" else "Choose ") + _q(lang, self.select.option)
+
+
+@action
+class Check(StepBase):
+    """tick a checkbox or radio button (a string is its label text)"""
+
+    check: TargetSpec
+
+    def caption(self, lang: str = "zh") -> str:
+        return ("勾选" if lang == "zh" else "Tick ") + _q(lang, words(self.check))
+
+
+@action
+class Uncheck(StepBase):
+    """untick a checkbox"""
+
+    uncheck: TargetSpec
+
+    def caption(self, lang: str = "zh") -> str:
+        return ("取消勾选" if lang == "zh" else "Untick ") + _q(lang, words(self.uncheck))
+
+
+@action
+class Press(StepBase):
+    """press a key (on the focused element, or {target…, key})"""
+
+    press: str | PressArg
+
+    def caption(self, lang: str = "zh") -> str:
+        key = self.press if isinstance(self.press, str) else self.press.key
+        return f"按下 {key}" if lang == "zh" else f"Press {key}"
+
+
+@action
+class See(StepBase):
+    """assert an element or text is visible"""
+
+    see: TargetSpec
+
+    def caption(self, lang: str = "zh") -> str:
+        return ("确认页面显示" if lang == "zh" else "Check that the page shows ") + _q(lang, words(self.see))
+
+
+@action
+class NotSee(StepBase):
+    """assert an element or text is not visible"""
+
+    not_see: TargetSpec
+
+    def caption(self, lang: str = "zh") -> str:
+        return ("确认页面不显示" if lang == "zh" else "Check that the page does not show ") + _q(lang, words(self.not_see))
+
+
+@action
+class ExpectUrl(StepBase):
+    """assert the page URL contains this text"""
+
+    expect_url: str
+
+    def caption(self, lang: str = "zh") -> str:
+        return f"确认网址包含 {self.expect_url}" if lang == "zh" else f"Check that the URL contains {self.expect_url}"
+
+
+@action
+class Wait(StepBase):
+    """pause (a duration), wait for an element ({for, state}), or poll ({until, reload, every, timeout})"""
+
+    wait: WaitArg
+
+    def caption(self, lang: str = "zh") -> str:
+        a = self.wait
+        if isinstance(a, WaitUntil):
+            return ("等待" if lang == "zh" else "Wait until ") + a.until.caption(lang)
+        if isinstance(a, WaitFor):
+            return ("等待" if lang == "zh" else "Wait for ") + _q(lang, words(a.for_))
+        return f"等待 {_fmt(a)}" if lang == "zh" else f"Wait {_fmt(a)}"
+
+
+@action
+class Save(StepBase):
+    """store an element's text (or a pattern's group) in a variable"""
+
+    save: SaveArg
+
+    def caption(self, lang: str = "zh") -> str:
+        w = words(self.save.from_)
+        return f"记录「{w}」为 {self.save.var}" if lang == "zh" else f"Note “{w}” as {self.save.var}"
+
+
+@action
+class Request(StepBase):
+    """HTTP call against the site (shares the browser's cookies); save JSON values"""
+
+    request: RequestArg
+
+    def caption(self, lang: str = "zh") -> str:
+        return f"请求 {self.request.method} {self.request.url}" if lang == "zh" else f"Request {self.request.method} {self.request.url}"
+
+
+@action
+class Upload(StepBase):
+    """set files on a file input (paths relative to the scenario file)"""
+
+    upload: UploadArg
+
+    def caption(self, lang: str = "zh") -> str:
+        files = self.upload.files if isinstance(self.upload.files, str) else "、".join(self.upload.files)
+        return f"上传 {files}" if lang == "zh" else f"Upload {files}"
+
+
+@action
+class Download(StepBase):
+    """click something that downloads a file; the file is kept in the run folder"""
+
+    download: DownloadArg
+
+    def caption(self, lang: str = "zh") -> str:
+        return ("下载" if lang == "zh" else "Download ") + _q(lang, words(self.download.click))
+
+
+@action
+class Dialog(StepBase):
+    """accept or dismiss the next JS dialog (confirm/alert)"""
+
+    dialog: DialogAnswer  # type: ignore[valid-type]
+
+    def caption(self, lang: str = "zh") -> str:
+        if lang == "zh":
+            return "接受弹窗" if self.dialog == "accept" else "取消弹窗"
+        return "Accept the dialog" if self.dialog == "accept" else "Dismiss the dialog"
+
+
+@action
+class Run(StepBase):
+    """run a reusable flow file (path relative to this file) with `vars`"""
+
+    run: str
+    vars: dict[str, Any] | None = Field(None, description="values for the flow's variables")
+
+    def caption(self, lang: str = "zh") -> str:
+        return f"执行流程 {self.run}" if lang == "zh" else f"Run the flow {self.run}"
+
+
+def _action_of(v: Any) -> str | None:
+    """The step's tag: its one action key. None (→ a `step_action` error, explained in scenario.py) otherwise."""
+    if isinstance(v, StepBase):
+        return v.ACTION
+    if not isinstance(v, dict):
+        return None
+    found = [k for k in v if k in ACTIONS]
+    return found[0] if len(found) == 1 else None
+
+
+Step = Annotated[
+    Union[tuple(Annotated[model, Tag(name)] for name, model in ACTIONS.items())],  # type: ignore[valid-type]
+    Discriminator(_action_of, custom_error_type="step_action", custom_error_message="expected a step with one action"),
+]
+
+
+@cache
+def step_adapter(action_name: str) -> TypeAdapter[Any]:
+    """Validates one step of a known action (cached: building an adapter costs ~1 ms)."""
+    return TypeAdapter(ACTIONS[action_name])
+
+
+# ---------------------------------------------------------------- scenario and flow files
+
+Scalar = Union[str, int, float, bool, None]
+
+
+class Budget(Strict):
+    """UX budget: maxima for the whole run; exceeding one fails the run."""
+
+    clicks: StrictInt | None = Field(None, ge=0)
+    pages: StrictInt | None = Field(None, ge=0)
+    inputs: StrictInt | None = Field(None, ge=0)
+
+
+def _portal_check(v: Any, info: ValidationInfo) -> Any:
+    from .portals import portal_names
+
+    known = tuple((info.context or {}).get("portals") or portal_names())
+    if isinstance(v, str) and v not in known:
+        raise PydanticCustomError(
+            "one_of",
+            "unknown {what} '{value}' (expected one of: {listed}){hint}",
+            {"what": "portal", "value": v, "listed": ", ".join(known) or "none installed", "hint": hint(v, known)},
+        )
+    return v
+
+
+def _timezone(v: Any) -> Any:
+    if isinstance(v, str):
+        try:
+            zoneinfo.ZoneInfo(v)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise PydanticCustomError("timezone", "unknown time zone '{v}' (e.g. Asia/Shanghai, Europe/Berlin, UTC)", {"v": v}) from None
+    return v
+
+
+class ScenarioFile(Strict):
+    """A scenario file: the top-level keys and its steps."""
+
+    name: str
+    description: str | None = None
+    portal: Annotated[str, BeforeValidator(_portal_check)] | None = Field(
+        None, description="embedded mock portal to start for this run (an installed tuiding portal, e.g. migu, cloudpc)"
+    )
+    base_url: str | None = None
+    device: Device | None = Field(None, description="a Playwright device name, e.g. 'iPhone 13'")  # type: ignore[valid-type]
+    locale: str = "zh-CN"
+    timezone: Annotated[str, BeforeValidator(_timezone)] = "Asia/Shanghai"
+    permissions: list[Permission] = Field(  # type: ignore[valid-type]
+        [], description="browser permissions granted to the site, e.g. [camera] for the fake camera"
+    )
+    tags: list[str] = []
+    vars: dict[str, Scalar] = {}
+    secrets: list[str] = []
+    budget: Budget | None = None
+    matrix: list[dict[str, Scalar]] | None = Field(
+        None, min_length=1, description="run once per row; row values are variables, 'id' names the row"
+    )
+    steps: list[Step] = Field(min_length=1)  # type: ignore[valid-type]
+
+
+class FlowFile(Strict):
+    """A reusable flow (under a flows/ folder): a `vars` value of null means the caller must pass it."""
+
+    name: str | None = None
+    description: str | None = None
+    vars: dict[str, Scalar] = {}
+    secrets: list[str] = []
+    steps: list[Step] = Field(min_length=1)  # type: ignore[valid-type]
+
+
+def field_keys() -> set[str]:
+    """Every key any model of the contract defines (error messages name these, not user data)."""
+    seen: set[str] = set()
+
+    def walk(cls: type[BaseModel]) -> None:
+        for sub in cls.__subclasses__():
+            seen.update(sub.keys() if issubclass(sub, Strict) else [])
+            walk(sub)
+
+    walk(Strict)
+    return seen
+
+
+SCENARIO_ADAPTER: TypeAdapter[ScenarioFile] = TypeAdapter(ScenarioFile)
+FLOW_ADAPTER: TypeAdapter[FlowFile] = TypeAdapter(FlowFile)
+ValidatorFn = Callable[[Any], Any]
