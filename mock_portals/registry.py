@@ -1,19 +1,24 @@
 """The table of portals: name → blueprint, schema and seed data."""
+
 from __future__ import annotations
 
+import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from difflib import get_close_matches
-from typing import Callable
-import sqlite3
+from importlib import resources
 
 from flask import Blueprint
+
+from .clock import PortalClock
 
 
 @dataclass(frozen=True)
 class Setting:
     """A knob QA can turn through /__mock__/settings (e.g. a UX variant)."""
+
     default: str
-    choices: tuple[str, ...] = ()       # empty: any value `check` accepts
+    choices: tuple[str, ...] = ()  # empty: any value `check` accepts
     check: Callable[[str], bool] = lambda v: True
     help: str = ""
 
@@ -29,22 +34,39 @@ class PortalSpec:
     title: str
     blueprint: Blueprint
     schema: str
-    seed: Callable[[sqlite3.Connection, "object"], None]
+    seed: Callable[[sqlite3.Connection, PortalClock], None]
     settings: dict[str, Setting] = field(default_factory=dict)
 
 
+def _schema(portal: str) -> str:
+    """The portal's tables, kept as a .sql resource beside its blueprint (as Flask's tutorial app does)."""
+    return resources.files("tuiding_portals").joinpath(portal, "schema.sql").read_text(encoding="utf-8")
+
+
 def _migu() -> PortalSpec:
-    from .migu import bp, schema, seed
-    return PortalSpec("migu", "咪咕会员", bp, schema.SQL, seed.seed)
+    from .migu import bp, seed
+
+    return PortalSpec("migu", "咪咕会员", bp, _schema("migu"), seed.seed)
 
 
 def _cloudpc() -> PortalSpec:
-    from .cloudpc import bp, schema, seed
-    return PortalSpec("cloudpc", "移动云电脑软件版", bp, schema.SQL, seed.seed, {
-        "variant": Setting("standard", ("standard", "one_click"), help="standard flow, or the 一键退订 variant"),
-        "processing_hours": Setting("24", check=lambda v: v.replace(".", "", 1).isdigit() and 0 <= float(v) <= 720,
-                                    help="expected a number of hours from 0 to 720"),
-    })
+    from .cloudpc import bp, seed
+
+    return PortalSpec(
+        "cloudpc",
+        "移动云电脑软件版",
+        bp,
+        _schema("cloudpc"),
+        seed.seed,
+        {
+            "variant": Setting("standard", ("standard", "one_click"), help="standard flow, or the 一键退订 variant"),
+            "processing_hours": Setting(
+                "24",
+                check=lambda v: v.replace(".", "", 1).isdigit() and 0 <= float(v) <= 720,
+                help="expected a number of hours from 0 to 720",
+            ),
+        },
+    )
 
 
 _FACTORIES: dict[str, Callable[[], PortalSpec]] = {"migu": _migu, "cloudpc": _cloudpc}
