@@ -1,13 +1,13 @@
 """The documented seed accounts (README: "Seed accounts") and their content and payment methods."""
+
 from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
 from datetime import timedelta
 
-from werkzeug.security import generate_password_hash
-
 from ..clock import PortalClock
+from ..passwords import seed_hash
 from . import rules
 
 
@@ -23,22 +23,92 @@ class SeedAccount:
     days_used: int
     days_left: int
     auto_renew: bool
-    payments: tuple[tuple[str, str], ...]   # (kind, label); the first is the renewal method
+    payments: tuple[tuple[str, str], ...]  # (kind, label); the first is the renewal method
 
 
 ACCOUNTS = (
-    SeedAccount("13800000001", "migu-pass-001", "小林", "黄金会员", "monthly", 15.0, "active", 12, 18, True,
-                (("支付宝", "支付宝 (lin***@163.com)"), ("银行卡", "银行卡 工商银行 (尾号 1024)"), ("话费支付", "话费支付 (138****0001)"))),
-    SeedAccount("13800000002", "migu-pass-002", "阿杰", "钻石会员", "annual", 248.0, "active", 165, 200, True,
-                (("银行卡", "银行卡 招商银行 (尾号 6688)"), ("支付宝", "支付宝 (jie***@126.com)"))),
-    SeedAccount("13800000003", "migu-pass-003", "王芳", "黄金会员", "monthly", 15.0, "unsubscribed", 30, 0, False,
-                (("话费支付", "话费支付 (138****0003)"),)),
-    SeedAccount("13800000004", "migu-pass-004", "陈晨", "钻石会员", "monthly", 30.0, "paused", 18, 12, False,
-                (("支付宝", "支付宝 (chen***@qq.com)"),)),
-    SeedAccount("13800000005", "migu-pass-005", "赵磊", "黄金会员", "annual", 128.0, "active", 100, 265, True,
-                (("支付宝", "支付宝 (zhao***@163.com)"),)),
-    SeedAccount("13800000006", "migu-pass-006", "刘洋", "钻石会员", "annual", 248.0, "active", 3, 362, True,
-                (("银行卡", "银行卡 建设银行 (尾号 3399)"),)),
+    SeedAccount(
+        "13800000001",
+        "migu-pass-001",
+        "小林",
+        "黄金会员",
+        "monthly",
+        15.0,
+        "active",
+        12,
+        18,
+        True,
+        (
+            ("支付宝", "支付宝 (lin***@163.com)"),
+            ("银行卡", "银行卡 工商银行 (尾号 1024)"),
+            ("话费支付", "话费支付 (138****0001)"),
+        ),
+    ),
+    SeedAccount(
+        "13800000002",
+        "migu-pass-002",
+        "阿杰",
+        "钻石会员",
+        "annual",
+        248.0,
+        "active",
+        165,
+        200,
+        True,
+        (("银行卡", "银行卡 招商银行 (尾号 6688)"), ("支付宝", "支付宝 (jie***@126.com)")),
+    ),
+    SeedAccount(
+        "13800000003",
+        "migu-pass-003",
+        "王芳",
+        "黄金会员",
+        "monthly",
+        15.0,
+        "unsubscribed",
+        30,
+        0,
+        False,
+        (("话费支付", "话费支付 (138****0003)"),),
+    ),
+    SeedAccount(
+        "13800000004",
+        "migu-pass-004",
+        "陈晨",
+        "钻石会员",
+        "monthly",
+        30.0,
+        "paused",
+        18,
+        12,
+        False,
+        (("支付宝", "支付宝 (chen***@qq.com)"),),
+    ),
+    SeedAccount(
+        "13800000005",
+        "migu-pass-005",
+        "赵磊",
+        "黄金会员",
+        "annual",
+        128.0,
+        "active",
+        100,
+        265,
+        True,
+        (("支付宝", "支付宝 (zhao***@163.com)"),),
+    ),
+    SeedAccount(
+        "13800000006",
+        "migu-pass-006",
+        "刘洋",
+        "钻石会员",
+        "annual",
+        248.0,
+        "active",
+        3,
+        362,
+        True,
+        (("银行卡", "银行卡 建设银行 (尾号 3399)"),),
+    ),
 )
 
 SERVICES = {
@@ -81,20 +151,47 @@ def seed(conn: sqlite3.Connection, clock: PortalClock) -> None:
             "INSERT INTO migu_account (account, phone, nickname, password_hash, member_type, plan, price_yuan, status,"
             " expires_on, auto_renew, payment_method, period_start, unsubscribed_on, paused_until, frozen_days)"
             " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            (a.account, a.account, a.nickname, generate_password_hash(a.password), a.member_type, a.plan, a.price_yuan,
-             a.status, expires.isoformat(), int(a.auto_renew), a.payments[0][1], start.isoformat(), unsub_on,
-             paused_until, frozen),
+            (
+                a.account,
+                a.account,
+                a.nickname,
+                seed_hash(a.password),
+                a.member_type,
+                a.plan,
+                a.price_yuan,
+                a.status,
+                expires.isoformat(),
+                int(a.auto_renew),
+                a.payments[0][1],
+                start.isoformat(),
+                unsub_on,
+                paused_until,
+                frozen,
+            ),
         )
         for i, (kind, label) in enumerate(a.payments):
-            conn.execute("INSERT INTO migu_payment (account, kind, label, is_default) VALUES (?,?,?,?)",
-                         (a.account, kind, label, int(i == 0)))
+            conn.execute(
+                "INSERT INTO migu_payment (account, kind, label, is_default) VALUES (?,?,?,?)",
+                (a.account, kind, label, int(i == 0)),
+            )
         for lst, title, category, days_ago, detail in CONTENT:
-            conn.execute("INSERT INTO migu_content (account, list, title, category, at, detail) VALUES (?,?,?,?,?,?)",
-                         (a.account, lst, title, category, (now - timedelta(days=days_ago)).isoformat(timespec="seconds"), detail))
+            conn.execute(
+                "INSERT INTO migu_content (account, list, title, category, at, detail) VALUES (?,?,?,?,?,?)",
+                (a.account, lst, title, category, (now - timedelta(days=days_ago)).isoformat(timespec="seconds"), detail),
+            )
         if a.status == "unsubscribed":
             issued = now - timedelta(days=20)
             conn.execute(
                 "INSERT INTO migu_receipt VALUES (?,?,?,?,?,?,?,?,?)",
-                (f"MG{issued:%Y%m%d}000003", a.account, "unsubscribe", f"{a.member_type}(连续包月)", "官网",
-                 issued.isoformat(), issued.date().isoformat(), "自动续费已关闭,会员权益已停止", "0.00"),
+                (
+                    f"MG{issued:%Y%m%d}000003",
+                    a.account,
+                    "unsubscribe",
+                    f"{a.member_type}(连续包月)",
+                    "官网",
+                    issued.isoformat(),
+                    issued.date().isoformat(),
+                    "自动续费已关闭,会员权益已停止",
+                    "0.00",
+                ),
             )
