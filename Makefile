@@ -3,27 +3,58 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
+LOG    := $(VENV)/pip.log
 
-.PHONY: bootstrap demo test serve clean
+.PHONY: bootstrap demo test lint docs test-lowest serve clean
 
+# pip's own chatter (and this machine's index warnings) goes to a log; a newcomer sees what happens and that it worked.
 $(STAMP): pyproject.toml
-	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	@$(PY) -m pip install -q --upgrade pip
-	@$(PY) -m pip install -q -e '.[test]'
+	@test -x $(PY) || { echo "bootstrap: creating $(VENV) with $(PYTHON)"; $(PYTHON) -m venv $(VENV); }
+	@echo "bootstrap: installing tuiding with its portals, pytest plugin and test tools into $(VENV) (log: $(LOG))"
+	@{ $(PY) -m pip install --upgrade pip && $(PY) -m pip install -e '.[test]'; } > $(LOG) 2>&1 \
+		|| { tail -n 30 $(LOG); echo "bootstrap: pip failed; the whole log is in $(LOG)"; exit 1; }
 	@touch $@
 
-# venv + package, then a browser and CJK fonts (found or installed; see scripts/bootstrap.py)
+# venv + package, then a browser, CJK fonts and a video encoder (found or installed; see scripts/bootstrap.py)
 bootstrap: $(STAMP)
-	@$(PY) -m scripts.bootstrap
+	@$(PY) -m tuiding.bootstrap
 
 demo: bootstrap
 	@$(VENV)/bin/tuiding run scenarios/ --out runs/
 
+# The whole suite: unit, validation, portal, end-to-end and every scenario. Fast lane: pytest -m "not browser".
 test: bootstrap
 	@$(VENV)/bin/pytest -n 2 -q
+
+# Lint, format and types, with their configuration in pyproject.toml. mypy reads the packages through
+# build/typecheck/{tuiding,tuiding_portals} symlinks: the folders are mapped to those import names.
+lint: $(STAMP)
+	@$(VENV)/bin/ruff check .
+	@$(VENV)/bin/ruff format --check .
+	@mkdir -p build/typecheck && ln -sfn ../../scripts build/typecheck/tuiding && ln -sfn ../../mock_portals build/typecheck/tuiding_portals
+	@cd build/typecheck && ../../$(VENV)/bin/mypy --config-file ../../pyproject.toml -p tuiding -p tuiding_portals
+
+# docs/cli.md and docs/schema/*.json are generated (tests keep them true).
+docs: $(STAMP)
+	@$(PY) -m tuiding.cli_docs
+
+# The lower bounds in pyproject.toml are real: install exactly them into .venv-lowest and run the fast lane.
+test-lowest:
+	@mkdir -p build
+	@$(PYTHON) -c "import re, tomllib; p = tomllib.load(open('pyproject.toml', 'rb'))['project']; \
+		reqs = p['dependencies'] + p['optional-dependencies']['portals'] + p['optional-dependencies']['pytest']; \
+		print('\n'.join(re.sub(r'\s*>=\s*', '==', r.split(';')[0]) for r in reqs if '>=' in r))" > build/lowest.txt
+	@test -x .venv-lowest/bin/python || $(PYTHON) -m venv .venv-lowest
+	@echo "test-lowest: installing the lowest allowed versions ($$(tr '\n' ' ' < build/lowest.txt)) into .venv-lowest"
+	@.venv-lowest/bin/python -m pip install -c build/lowest.txt -e '.[test]' > build/lowest-pip.log 2>&1 \
+		|| { tail -n 30 build/lowest-pip.log; exit 1; }
+	@.venv-lowest/bin/pytest -q -m "not browser and not current_deps" -p no:xdist tests
+	@echo "test-lowest: one journey in the browser with Playwright $$(.venv-lowest/bin/python -c 'import importlib.metadata as m; print(m.version("playwright"))')"
+	@.venv-lowest/bin/tuiding run scenarios/migu/web_unsubscribe.yaml scenarios/cloudpc/unsubscribe_sms.yaml --out build/lowest-runs > build/lowest-run.log 2>&1 \
+		|| { cat build/lowest-run.log; exit 1; }
 
 serve: bootstrap
 	@$(VENV)/bin/tuiding serve migu --dev
 
 clean:
-	rm -rf runs/ test-results/ build/ dist/ *.egg-info
+	rm -rf runs/ test-results/ build/ dist/ *.egg-info .venv-lowest

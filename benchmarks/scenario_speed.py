@@ -7,6 +7,7 @@ and commits; raw seconds do not.
     .venv/bin/python benchmarks/scenario_speed.py            # 5 repetitions
     .venv/bin/python benchmarks/scenario_speed.py --reps 9 --json
 """
+
 from __future__ import annotations
 
 import argparse
@@ -42,8 +43,16 @@ def main() -> None:
                     assert result.passed, (name, result.failure and result.failure.message)
                     times[name].append(result.duration_s)
     base = statistics.median(times["baseline"])
-    rows = [{"scenario": k, "median_s": round(statistics.median(v), 3), "ratio_to_baseline": round(statistics.median(v) / base, 2),
-             "steps": scenarios[k].step_count, "reps": len(v)} for k, v in times.items()]
+    rows = [
+        {
+            "scenario": k,
+            "median_s": round(statistics.median(v), 3),
+            "ratio_to_baseline": round(statistics.median(v) / base, 2),
+            "steps": scenarios[k].step_count,
+            "reps": len(v),
+        }
+        for k, v in times.items()
+    ]
     if args.json:
         print(json.dumps(rows, ensure_ascii=False, indent=2))
     else:

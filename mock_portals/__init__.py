@@ -3,6 +3,7 @@
 `create_app(portal, database=..., test_api=...)` builds one app serving one
 portal at the site root, so scenarios say `goto: /login` whatever the host.
 """
+
 from __future__ import annotations
 
 import os

@@ -1,4 +1,5 @@
 """The portal's notion of "now": real time plus an offset the test API can advance."""
+
 from __future__ import annotations
 
 import sqlite3

@@ -1,8 +1,9 @@
 """SQLite state: one file per app, a connection per request, schema + seed on first use."""
+
 from __future__ import annotations
 
 import sqlite3
-from typing import Callable
+from collections.abc import Callable
 
 from flask import Flask, current_app, g
 

@@ -68,7 +68,9 @@ def cloudpc() -> AbstractContextManager[str]:
     return _provide("cloudpc")
 
 
-def serve_forever(portal: str, host: str, port: int, *, dev: bool, database: str | None, ready: Callable[[str], None] = print) -> None:
+def serve_forever(
+    portal: str, host: str, port: int, *, dev: bool, database: str | None, ready: Callable[[str], None] = print
+) -> None:
     """`tuiding serve`: bind first (a busy port is one line), say where, then serve until Ctrl-C."""
     app = create_app(portal, test_api=dev, database=database)
     server = _server(app, host, port, threads=8)

@@ -1,4 +1,5 @@
 """The mock SMS gateway: codes are "sent" into a table the test API can read."""
+
 from __future__ import annotations
 
 import secrets

@@ -1,9 +1,11 @@
 """/__mock__/: test control (reset, SMS inbox, clock). Mounted only in embedded and dev modes."""
+
 from __future__ import annotations
 
 from datetime import timedelta
 
 from flask import Blueprint, abort, current_app, jsonify, request
+from flask.typing import ResponseReturnValue
 
 from . import db, sms
 
@@ -13,14 +15,14 @@ _UNITS = {"seconds": 1, "minutes": 60, "hours": 3600, "days": 86400}
 
 
 @bp.post("/reset")
-def reset():
+def reset() -> ResponseReturnValue:
     schema, seed = current_app.extensions["tuiding.schema"]
     db.reset(db.get_db(), schema, seed)
     return jsonify(ok=True, portal=current_app.config["PORTAL"])
 
 
 @bp.get("/sms/latest")
-def sms_latest():
+def sms_latest() -> ResponseReturnValue:
     phone = request.args.get("phone", "").strip()
     if not phone:
         return jsonify(error="query parameter 'phone' is required"), 400
@@ -31,7 +33,7 @@ def sms_latest():
 
 
 @bp.get("/sms")
-def sms_list():
+def sms_list() -> ResponseReturnValue:
     phone = request.args.get("phone")
     conn = db.get_db()
     rows = conn.execute(
@@ -42,13 +44,13 @@ def sms_list():
 
 
 @bp.get("/clock")
-def clock_get():
+def clock_get() -> ResponseReturnValue:
     clock = db.get_clock()
     return jsonify(now=clock.now().isoformat(), offset_seconds=clock.offset().total_seconds())
 
 
 @bp.post("/clock/advance")
-def clock_advance():
+def clock_advance() -> ResponseReturnValue:
     body = request.get_json(silent=True) or {}
     body.update({k: v for k, v in request.args.items()})
     unknown = set(body) - set(_UNITS)
@@ -63,13 +65,13 @@ def clock_advance():
 
 
 @bp.get("/settings")
-def settings_get():
+def settings_get() -> ResponseReturnValue:
     specs = current_app.extensions["tuiding.settings"]
     return jsonify({name: db.get_setting(name) for name in specs})
 
 
 @bp.post("/settings")
-def settings_set():
+def settings_set() -> ResponseReturnValue:
     """Change portal settings, e.g. {"variant": "one_click"}; unknown names or bad values change nothing."""
     specs = current_app.extensions["tuiding.settings"]
     body = request.get_json(silent=True)
@@ -83,12 +85,14 @@ def settings_set():
             return jsonify(error=f"{name}: {problem}"), 400
     conn = db.get_db()
     for name, value in body.items():
-        conn.execute("INSERT INTO mock_settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value",
-                     (name, str(value)))
+        conn.execute(
+            "INSERT INTO mock_settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+            (name, str(value)),
+        )
     return jsonify({name: db.get_setting(name) for name in specs})
 
 
 @bp.before_request
-def _only_when_enabled():
+def _only_when_enabled() -> None:
     if not current_app.config.get("TEST_API"):
         abort(404)

@@ -5,6 +5,7 @@ where downloads work; else Debian's chromium + fonts-noto-cjk via apt (as root).
 Anything we cannot do ends with one line saying what to run. pytest-playwright's --video
 also needs Playwright's ffmpeg: downloaded where possible, else Debian's ffmpeg is linked in.
 """
+
 from __future__ import annotations
 
 import json
@@ -36,15 +37,17 @@ def apt_install(packages: list[str]) -> bool:
     say(f"installing {' '.join(packages)} with apt-get (this takes a minute) …")
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     ok = subprocess.run(["apt-get", "update", "-qq"], env=env).returncode == 0
-    return ok and subprocess.run(["apt-get", "install", "-y", "-qq", *packages], env=env,
-                                 stdout=subprocess.DEVNULL).returncode == 0
+    return (
+        ok and subprocess.run(["apt-get", "install", "-y", "-qq", *packages], env=env, stdout=subprocess.DEVNULL).returncode == 0
+    )
 
 
 def try_playwright_install() -> bool:
     say("no browser found; trying 'playwright install chromium' …")
     try:
-        r = subprocess.run([sys.executable, "-m", "playwright", "install", "chromium"],
-                           capture_output=True, text=True, timeout=300)
+        r = subprocess.run(
+            [sys.executable, "-m", "playwright", "install", "chromium"], capture_output=True, text=True, timeout=300
+        )
     except subprocess.TimeoutExpired:
         return False
     return r.returncode == 0
@@ -96,7 +99,9 @@ def main() -> int:
         missing.append("fonts-noto-cjk")
     if missing:
         if not can_apt():
-            say(f"cannot install {' and '.join(missing)} (needs root and apt-get); run: sudo apt-get install -y {' '.join(missing)}")
+            say(
+                f"cannot install {' and '.join(missing)} (needs root and apt-get); run: sudo apt-get install -y {' '.join(missing)}"
+            )
             return 1
         if not apt_install(missing):
             say(f"apt-get could not install {' '.join(missing)}; run: apt-get update && apt-get install -y {' '.join(missing)}")

@@ -1,4 +1,5 @@
 """Find or launch a browser (explicit path, Playwright-installed, system Chromium, remote ws://)."""
+
 from __future__ import annotations
 
 import json
@@ -27,14 +28,17 @@ class BrowserStartFailed(RuntimeError):
 
 @dataclass(frozen=True)
 class BrowserInfo:
-    executable: str | None   # None: let Playwright use the browser it installed
-    source: str              # "explicit" | "env" | "playwright" | "system"
+    executable: str | None  # None: let Playwright use the browser it installed
+    source: str  # "explicit" | "env" | "playwright" | "system"
 
 
 def playwright_installed_chromium() -> str | None:
     root = Path(os.environ.get("PLAYWRIGHT_BROWSERS_PATH") or Path.home() / ".cache" / "ms-playwright")
-    for pattern in ("chromium-*/chrome-linux*/chrome", "chromium_headless_shell-*/chrome-*/headless_shell",
-                    "chromium-*/chrome-mac*/Chromium.app/Contents/MacOS/Chromium"):
+    for pattern in (
+        "chromium-*/chrome-linux*/chrome",
+        "chromium_headless_shell-*/chrome-*/headless_shell",
+        "chromium-*/chrome-mac*/Chromium.app/Contents/MacOS/Chromium",
+    ):
         for hit in sorted(root.glob(pattern), reverse=True):
             if os.access(hit, os.X_OK):
                 return str(hit)
@@ -47,14 +51,16 @@ def find_browser(explicit: str | None = None) -> BrowserInfo:
         if value:
             path = shutil.which(value) or value
             if not (Path(path).is_file() and os.access(path, os.X_OK)):
-                raise BrowserNotFound(f"browser not found or not executable: {value} (from {'--browser-path' if source == 'explicit' else 'TUIDING_BROWSER'})")
+                raise BrowserNotFound(
+                    f"browser not found or not executable: {value} (from {'--browser-path' if source == 'explicit' else 'TUIDING_BROWSER'})"
+                )
             return BrowserInfo(path, source)
     if playwright_installed_chromium():
         return BrowserInfo(None, "playwright")
     for name in SYSTEM_CANDIDATES:
-        path = shutil.which(name)
-        if path:
-            return BrowserInfo(path, "system")
+        found = shutil.which(name)
+        if found:
+            return BrowserInfo(found, "system")
     raise BrowserNotFound(
         "no Chromium found: run 'make bootstrap', or install one (apt-get install chromium fonts-noto-cjk, "
         "or .venv/bin/playwright install chromium), or set TUIDING_BROWSER=/path/to/chrome"
@@ -83,8 +89,8 @@ def _first_line(exc: BaseException) -> str:
 class BrowserSession:
     """One Playwright driver and one browser (launched, or connected with `connect=ws://…`).
 
-        with BrowserSession() as session:
-            context = session.new_context(locale="zh-CN")
+    with BrowserSession() as session:
+        context = session.new_context(locale="zh-CN")
     """
 
     def __init__(self, *, browser_path: str | None = None, headed: bool = False, connect: str | None = None) -> None:

@@ -37,7 +37,9 @@ def browser_options(fn: Callable[..., Any]) -> Callable[..., Any]:
                 envvar="TUIDING_BROWSER",
                 help="Chromium/Chrome executable (default: found automatically; env TUIDING_BROWSER).",
             ),
-            click.option("--connect", metavar="WS_URL", help="Use a remote browser started with 'playwright run-server' (ws://host:port/)."),
+            click.option(
+                "--connect", metavar="WS_URL", help="Use a remote browser started with 'playwright run-server' (ws://host:port/)."
+            ),
         ]
     ):
         fn = opt(fn)
@@ -87,6 +89,12 @@ def _raise_interrupt(_signum: int, _frame: Any) -> None:
 def _report_problems(problems: list[Problem]) -> None:
     for p in problems:
         click.echo(str(p), err=True)
+
+
+def _finite(value: float) -> float:
+    if value != value:  # NaN passes every range check
+        raise click.BadParameter("expected a number of seconds from 0.05 to 600, got nan")
+    return value
 
 
 def check_out_dir(out: Path) -> None:
@@ -152,10 +160,16 @@ def validate(paths: tuple[Path, ...]) -> None:
 @paths_argument
 @browser_options
 @click.option("--base-url", metavar="URL", help="Run against this site instead of the scenario's portal/base_url.")
-@click.option("--out", "out_dir", default="runs", show_default=True, type=click.Path(path_type=Path), help="Folder for run folders.")
+@click.option(
+    "--out", "out_dir", default="runs", show_default=True, type=click.Path(path_type=Path), help="Folder for run folders."
+)
 @click.option("--tag", "tags", multiple=True, metavar="TAG", help="Only scenarios with this tag (repeatable: any of them).")
 @click.option(
-    "--trace", type=click.Choice(["on-failure", "on", "off"]), default="on-failure", show_default=True, help="Keep a Playwright trace.zip."
+    "--trace",
+    type=click.Choice(["on-failure", "on", "off"]),
+    default="on-failure",
+    show_default=True,
+    help="Keep a Playwright trace.zip.",
 )
 @click.option(
     "--timeout",
@@ -163,6 +177,7 @@ def validate(paths: tuple[Path, ...]) -> None:
     show_default=True,
     metavar="SECONDS",
     type=click.FloatRange(0.05, 600),
+    callback=lambda _ctx, _param, v: _finite(v),
     help="Default timeout of each step (0.05 to 600; a step's own `timeout:` wins).",
 )
 @click.option(
@@ -208,7 +223,9 @@ def run(
     homeless = [s for s in scenarios if not (base_url or s.base_url or s.portal)]
     if homeless:
         for s in homeless:
-            click.echo(f"{s.file}:1:1: no site to run against: add 'portal: migu' or 'base_url: https://…', or pass --base-url", err=True)
+            click.echo(
+                f"{s.file}:1:1: no site to run against: add 'portal: migu' or 'base_url: https://…', or pass --base-url", err=True
+            )
         sys.exit(EXIT_INVALID)
     key = _signing_key(sign_key)
     check_out_dir(out_dir)
@@ -216,10 +233,10 @@ def run(
     from .browser import BrowserNotFound, BrowserSession, BrowserStartFailed
     from .outputs import finish
     from .progress import make_progress
-    from .runner import RunInterrupted, RunOptions, run_scenario
+    from .runner import RunInterrupted, RunOptions, RunResult, run_scenario
 
     progress = make_progress(as_json=as_json)
-    results = []
+    results: list[RunResult] = []
     # A CI cancellation (SIGTERM) ends the run like Ctrl-C: finished steps and the manifest stay valid.
     signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
@@ -250,7 +267,9 @@ def run(
 
 @main.command()
 @click.argument("run_dirs", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--key", "key_path", metavar="PUBKEY", help="Also check the seal's Ed25519 signature against this public key (.pub).")
+@click.option(
+    "--key", "key_path", metavar="PUBKEY", help="Also check the seal's Ed25519 signature against this public key (.pub)."
+)
 def verify(run_dirs: tuple[Path, ...], key_path: str | None) -> None:
     """Check that run folders hold exactly what their runs wrote.
 
@@ -342,7 +361,9 @@ def serve(portal: str, host: str, port: int, dev: bool, db: str | None) -> None:
             port,
             dev=dev,
             database=db,
-            ready=lambda url: click.echo(f"{spec.title} ({portal}) on {url}" + ("  test API: /__mock__/" if dev else "") + "  (Ctrl-C stops)"),
+            ready=lambda url: click.echo(
+                f"{spec.title} ({portal}) on {url}" + ("  test API: /__mock__/" if dev else "") + "  (Ctrl-C stops)"
+            ),
         )
     except ServeError as exc:
         fail(str(exc))

@@ -13,11 +13,16 @@ from .schema import NAMES, schema
 
 
 def render() -> str:
-    parts = ["# tuiding command line\n", "Generated from `tuiding --help` by `python -m tuiding.cli_docs`; do not edit by hand.\n"]
-    ctx = click.Context(main, info_name="tuiding", max_content_width=100, terminal_width=100)
+    parts = [
+        "# tuiding command line\n",
+        "Generated from `tuiding --help` by `python -m tuiding.cli_docs`; do not edit by hand.\n",
+    ]
+    # The same settings as a real invocation (help option names, width), so the text is what users see.
+    settings = {**main.context_settings, "terminal_width": 100}
+    ctx = click.Context(main, info_name="tuiding", **settings)
     parts.append(f"## tuiding\n\n```\n{main.get_help(ctx)}\n```\n")
     for name, cmd in main.commands.items():
-        sub = click.Context(cmd, info_name=name, parent=ctx, max_content_width=100, terminal_width=100)
+        sub = click.Context(cmd, info_name=name, parent=ctx, **settings)
         parts.append(f"## tuiding {name}\n\n```\n{cmd.get_help(sub)}\n```\n")
     return "\n".join(parts)
 

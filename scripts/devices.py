@@ -15,7 +15,9 @@ def main() -> None:
     with sync_playwright() as p:
         names = sorted(p.devices)
     out = Path(__file__).parent / "data" / "devices.json"
-    out.write_text(json.dumps({"playwright": version("playwright"), "devices": names}, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    out.write_text(
+        json.dumps({"playwright": version("playwright"), "devices": names}, ensure_ascii=False, indent=1) + "\n", encoding="utf-8"
+    )
     print(f"wrote {out} ({len(names)} devices)")
 
 

@@ -1,9 +1,11 @@
 """Target spec → Playwright locator."""
+
 from __future__ import annotations
 
 import re
 
-from playwright.sync_api import Error as PlaywrightError, Locator, Page
+from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import Locator, Page
 
 from .model import Target
 
@@ -47,7 +49,7 @@ def locate(page: Page, spec: str | Target, timeout_ms: float = 0) -> Locator:
 
 def _locate_map(page: Page, t: Target) -> Locator:
     if t.role is not None:
-        return page.get_by_role(t.role, name=t.name, exact=t.exact) if t.name is not None else page.get_by_role(t.role)  # type: ignore[arg-type]
+        return page.get_by_role(t.role, name=t.name, exact=t.exact) if t.name is not None else page.get_by_role(t.role)
     if t.label is not None:
         return page.get_by_label(t.label, exact=t.exact)
     if t.text is not None:

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from difflib import get_close_matches
 from functools import cache
 from importlib import resources
-from typing import Annotated, Any, ClassVar, Literal, Union
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, Union, get_args
 
 from pydantic import (
     BaseModel,
@@ -32,7 +32,6 @@ from pydantic import (
     ValidationError,
     ValidationInfo,
     WithJsonSchema,
-    field_validator,
     model_validator,
 )
 from pydantic import Strict as StrictMode
@@ -98,8 +97,8 @@ class Strict(BaseModel):
 # ---------------------------------------------------------------- closed sets
 
 
-def one_of(what: str, values: tuple[str, ...]) -> Any:
-    """A closed set: a Literal for types and editors (JSON Schema enum), our own message for a miss."""
+def one_of(what: str, values: tuple[str, ...]) -> BeforeValidator:
+    """A closed set's check with our own message (the Literal it guards gives types and the JSON Schema enum)."""
 
     def check(v: Any) -> Any:
         if isinstance(v, str) and v not in values:
@@ -111,23 +110,28 @@ def one_of(what: str, values: tuple[str, ...]) -> Any:
             )
         return v
 
-    return Annotated[Literal[values], BeforeValidator(check)]  # type: ignore[valid-type]
+    return BeforeValidator(check)
 
 
-ROLES = (
+RoleName = Literal[  # Playwright's ARIA roles (get_by_role)
     "alert", "alertdialog", "application", "article", "banner", "blockquote", "button", "caption", "cell", "checkbox",
     "code", "columnheader", "combobox", "complementary", "contentinfo", "definition", "deletion", "dialog", "directory",
-    "document", "emphasis", "feed", "figure", "form", "generic", "grid", "gridcell", "group", "heading", "img", "insertion",
-    "link", "list", "listbox", "listitem", "log", "main", "marquee", "math", "menu", "menubar", "menuitem",
+    "document", "emphasis", "feed", "figure", "form", "generic", "grid", "gridcell", "group", "heading", "img",
+    "insertion", "link", "list", "listbox", "listitem", "log", "main", "marquee", "math", "menu", "menubar", "menuitem",
     "menuitemcheckbox", "menuitemradio", "meter", "navigation", "none", "note", "option", "paragraph", "presentation",
     "progressbar", "radio", "radiogroup", "region", "row", "rowgroup", "rowheader", "scrollbar", "search", "searchbox",
-    "separator", "slider", "spinbutton", "status", "strong", "subscript", "superscript", "switch", "tab", "table", "tablist",
-    "tabpanel", "term", "textbox", "time", "timer", "toolbar", "tooltip", "tree", "treegrid", "treeitem",
-)  # fmt: skip
-PERMISSIONS = ("camera", "microphone", "geolocation", "notifications", "clipboard-read", "clipboard-write")
-WAIT_STATES = ("visible", "hidden", "attached", "detached")
-DIALOG_ANSWERS = ("accept", "dismiss")
-HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+    "separator", "slider", "spinbutton", "status", "strong", "subscript", "superscript", "switch", "tab", "table",
+    "tablist", "tabpanel", "term", "textbox", "time", "timer", "toolbar", "tooltip", "tree", "treegrid", "treeitem"
+]  # fmt: skip
+PermissionName = Literal["camera", "microphone", "geolocation", "notifications", "clipboard-read", "clipboard-write"]
+WaitStateName = Literal["visible", "hidden", "attached", "detached"]
+DialogAnswerName = Literal["accept", "dismiss"]
+HttpMethodName = Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
+ROLES: tuple[str, ...] = get_args(RoleName)
+PERMISSIONS: tuple[str, ...] = get_args(PermissionName)
+WAIT_STATES: tuple[str, ...] = get_args(WaitStateName)
+DIALOG_ANSWERS: tuple[str, ...] = get_args(DialogAnswerName)
+HTTP_METHODS: tuple[str, ...] = get_args(HttpMethodName)
 
 
 @cache
@@ -137,12 +141,15 @@ def device_names() -> tuple[str, ...]:
     return tuple(data["devices"])
 
 
-Role = one_of("role", ROLES)
-Permission = one_of("permission", PERMISSIONS)
-Device = one_of("device", device_names())
-WaitState = one_of("state", WAIT_STATES)
-DialogAnswer = one_of("dialog answer", DIALOG_ANSWERS)
-HttpMethod = one_of("method", HTTP_METHODS)
+Role = Annotated[RoleName, one_of("role", ROLES)]
+Permission = Annotated[PermissionName, one_of("permission", PERMISSIONS)]
+WaitState = Annotated[WaitStateName, one_of("state", WAIT_STATES)]
+DialogAnswer = Annotated[DialogAnswerName, one_of("dialog answer", DIALOG_ANSWERS)]
+HttpMethod = Annotated[HttpMethodName, one_of("method", HTTP_METHODS)]
+# Over 200 names, loaded from the shipped list: a string whose JSON Schema is the enum of them.
+Device = Annotated[
+    str, BeforeValidator(lambda v: one_of("device", device_names()).func(v)), WithJsonSchema({"enum": list(device_names())})
+]
 
 StrictInt = Annotated[int, StrictMode()]
 
@@ -172,8 +179,8 @@ def _fmt(seconds: float) -> str:
     return f"{seconds / 3600:g}h" if seconds >= 3600 else f"{seconds / 60:g}m" if seconds >= 60 else f"{seconds:g}s"
 
 
-def duration(low: float, high: float, *, allow_zero: bool = False) -> Any:
-    """A bounded duration type: [low, high] seconds (0 only where it means 'no wait')."""
+def duration(low: float, high: float, *, allow_zero: bool = False) -> BeforeValidator:
+    """A bounded duration's check: [low, high] seconds (0 only where it means 'no wait')."""
 
     def check(v: Any) -> float:
         s = parse_duration(v)
@@ -185,15 +192,15 @@ def duration(low: float, high: float, *, allow_zero: bool = False) -> Any:
             )
         return s
 
-    schema = {"anyOf": [{"type": "number", "minimum": 0}, {"type": "string", "pattern": DURATION.pattern}]}
-    return Annotated[float, BeforeValidator(check), WithJsonSchema(schema)]
+    return BeforeValidator(check)
 
 
+DURATION_SCHEMA = WithJsonSchema({"anyOf": [{"type": "number", "minimum": 0}, {"type": "string", "pattern": DURATION.pattern}]})
 MAX_STEP_TIMEOUT = 600.0  # 10 min: Playwright reads 0 as "wait forever"; we never pass it 0
-StepTimeout = duration(0.05, MAX_STEP_TIMEOUT)
-Pause = duration(0.001, 600.0, allow_zero=True)
-PollEvery = duration(0.05, 600.0)
-PollTimeout = duration(0.1, 3600.0)
+StepTimeout = Annotated[float, duration(0.05, MAX_STEP_TIMEOUT), DURATION_SCHEMA]
+Pause = Annotated[float, duration(0.001, 600.0, allow_zero=True), DURATION_SCHEMA]
+PollEvery = Annotated[float, duration(0.05, 600.0), DURATION_SCHEMA]
+PollTimeout = Annotated[float, duration(0.1, 3600.0), DURATION_SCHEMA]
 
 # ---------------------------------------------------------------- text and targets
 
@@ -203,7 +210,7 @@ def _text(v: Any) -> Any:
     if isinstance(v, (int, float)) and not isinstance(v, bool):
         raise PydanticCustomError(
             "quote_number",
-            "{value} is a number to YAML: write it in quotes (\"{value}\") so it is matched as text exactly as written",
+            '{value} is a number to YAML: write it in quotes ("{value}") so it is matched as text exactly as written',
             {"value": str(v)},
         )
     return v
@@ -216,7 +223,7 @@ TARGET_KINDS = ("role", "label", "text", "placeholder", "testid", "css")
 class Target(Strict):
     """One way to find an element: {role, name}, {label}, {text}, {placeholder}, {testid} or {css}."""
 
-    role: Role | None = None  # type: ignore[valid-type]
+    role: Role | None = None
     name: Text | None = Field(None, description="accessible name, with role")
     label: Text | None = None
     text: Text | None = None
@@ -235,7 +242,9 @@ class Target(Strict):
             raise PydanticCustomError("target_kind", "a target needs one of: {kinds}", {"kinds": ", ".join(TARGET_KINDS)})
         if len(kinds) > 1:
             raise PydanticCustomError(
-                "target_kind", "a target takes one of {kinds}, got {got}", {"kinds": ", ".join(TARGET_KINDS), "got": " and ".join(kinds)}
+                "target_kind",
+                "a target takes one of {kinds}, got {got}",
+                {"kinds": ", ".join(TARGET_KINDS), "got": " and ".join(kinds)},
             )
         return self
 
@@ -307,7 +316,9 @@ FillArg = Annotated[
         ],
         Annotated[FillOne, Tag("one")],
     ],
-    Discriminator(_fill_kind, custom_error_type="fill_type", custom_error_message="expected {label: value, …} or {target…, value}"),
+    Discriminator(
+        _fill_kind, custom_error_type="fill_type", custom_error_message="expected {label: value, …} or {target…, value}"
+    ),
 ]
 
 
@@ -340,14 +351,14 @@ class Condition(Strict):
 
 class WaitFor(Strict):
     for_: TargetSpec = Field(alias="for")
-    state: WaitState = "visible"  # type: ignore[valid-type]
+    state: WaitState = "visible"
 
 
 class WaitUntil(Strict):
     until: Condition
     reload: bool = False
-    every: PollEvery = 2.0  # type: ignore[valid-type]
-    timeout: PollTimeout = 60.0  # type: ignore[valid-type]
+    every: PollEvery = 2.0
+    timeout: PollTimeout = 60.0
 
 
 def _wait_kind(v: Any) -> str | None:
@@ -395,7 +406,7 @@ class SaveArg(Strict):
 
 class RequestArg(Strict):
     url: str = Field(description="absolute, or a path against the site's base URL")
-    method: HttpMethod = "GET"  # type: ignore[valid-type]
+    method: HttpMethod = "GET"
     json_: Any = Field(None, alias="json")
     form: dict[str, FieldValue] | None = None
     headers: dict[str, str] | None = None
@@ -438,7 +449,7 @@ class StepBase(Strict):
     name: str | None = Field(None, description="caption; defaults to one derived from the action")
     note: str | None = Field(None, description="extra text kept with the step (shown under it in walkthroughs)")
     screenshot: ScreenshotOpt = True
-    timeout: StepTimeout | None = None  # type: ignore[valid-type]
+    timeout: StepTimeout | None = None
     retry: StrictInt = Field(0, ge=0, le=10)
     optional: bool = False
     if_: Condition | None = Field(None, alias="if")
@@ -608,7 +619,11 @@ class Request(StepBase):
     request: RequestArg
 
     def caption(self, lang: str = "zh") -> str:
-        return f"请求 {self.request.method} {self.request.url}" if lang == "zh" else f"Request {self.request.method} {self.request.url}"
+        return (
+            f"请求 {self.request.method} {self.request.url}"
+            if lang == "zh"
+            else f"Request {self.request.method} {self.request.url}"
+        )
 
 
 @action
@@ -636,7 +651,7 @@ class Download(StepBase):
 class Dialog(StepBase):
     """accept or dismiss the next JS dialog (confirm/alert)"""
 
-    dialog: DialogAnswer  # type: ignore[valid-type]
+    dialog: DialogAnswer
 
     def caption(self, lang: str = "zh") -> str:
         if lang == "zh":
@@ -665,10 +680,13 @@ def _action_of(v: Any) -> str | None:
     return found[0] if len(found) == 1 else None
 
 
-Step = Annotated[
-    Union[tuple(Annotated[model, Tag(name)] for name, model in ACTIONS.items())],  # type: ignore[valid-type]
-    Discriminator(_action_of, custom_error_type="step_action", custom_error_message="expected a step with one action"),
-]
+if TYPE_CHECKING:
+    Step = StepBase
+else:  # one tagged union of every registered step model (built from the table, so it cannot miss one)
+    Step = Annotated[
+        Union[tuple(Annotated[model, Tag(name)] for name, model in ACTIONS.items())],
+        Discriminator(_action_of, custom_error_type="step_action", custom_error_message="expected a step with one action"),
+    ]
 
 
 @cache
@@ -708,7 +726,9 @@ def _timezone(v: Any) -> Any:
         try:
             zoneinfo.ZoneInfo(v)
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            raise PydanticCustomError("timezone", "unknown time zone '{v}' (e.g. Asia/Shanghai, Europe/Berlin, UTC)", {"v": v}) from None
+            raise PydanticCustomError(
+                "timezone", "unknown time zone '{v}' (e.g. Asia/Shanghai, Europe/Berlin, UTC)", {"v": v}
+            ) from None
     return v
 
 
@@ -721,10 +741,10 @@ class ScenarioFile(Strict):
         None, description="embedded mock portal to start for this run (an installed tuiding portal, e.g. migu, cloudpc)"
     )
     base_url: str | None = None
-    device: Device | None = Field(None, description="a Playwright device name, e.g. 'iPhone 13'")  # type: ignore[valid-type]
+    device: Device | None = Field(None, description="a Playwright device name, e.g. 'iPhone 13'")
     locale: str = "zh-CN"
     timezone: Annotated[str, BeforeValidator(_timezone)] = "Asia/Shanghai"
-    permissions: list[Permission] = Field(  # type: ignore[valid-type]
+    permissions: list[Permission] = Field(
         [], description="browser permissions granted to the site, e.g. [camera] for the fake camera"
     )
     tags: list[str] = []
@@ -734,7 +754,7 @@ class ScenarioFile(Strict):
     matrix: list[dict[str, Scalar]] | None = Field(
         None, min_length=1, description="run once per row; row values are variables, 'id' names the row"
     )
-    steps: list[Step] = Field(min_length=1)  # type: ignore[valid-type]
+    steps: list[Step] = Field(min_length=1)
 
 
 class FlowFile(Strict):
@@ -744,7 +764,7 @@ class FlowFile(Strict):
     description: str | None = None
     vars: dict[str, Scalar] = {}
     secrets: list[str] = []
-    steps: list[Step] = Field(min_length=1)  # type: ignore[valid-type]
+    steps: list[Step] = Field(min_length=1)
 
 
 def field_keys() -> set[str]:

@@ -1,9 +1,11 @@
 """Progress output of `tuiding run`: rich on a terminal, plain lines otherwise, JSON Lines with --json."""
+
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import click
 
@@ -19,6 +21,7 @@ class Progress:
         self.total = 0
         if tty and not as_json:
             from rich.console import Console
+
             self.console = Console(highlight=False)
 
     def scenario(self, sc: Any, n: int, total: int) -> Callable[[str, Any], None]:
@@ -31,6 +34,7 @@ class Progress:
                 self._step(sc, payload)
             elif event == "end":
                 self._end(payload)
+
         return on
 
     def _begin(self, index: int, caption: str) -> None:

@@ -2,6 +2,7 @@
 
 Registered by pytest_plugin.pytest_configure, i.e. after every entry-point plugin, so it wins.
 """
+
 from __future__ import annotations
 
 import pytest

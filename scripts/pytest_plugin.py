@@ -48,7 +48,9 @@ def pytest_configure(config: pytest.Config) -> None:
     try:
         import pytest_playwright  # noqa: F401
     except ImportError:
-        raise pytest.UsageError("tuiding: scenarios as pytest tests need pytest-playwright: pip install 'tuiding[pytest]'") from None
+        raise pytest.UsageError(
+            "tuiding: scenarios as pytest tests need pytest-playwright: pip install 'tuiding[pytest]'"
+        ) from None
     # Registered now, after every entry-point plugin, so this override of pytest-playwright's
     # launch-args fixture is the one used: it adds our browser discovery and Chromium flags.
     from . import pytest_launch
@@ -106,7 +108,11 @@ class ScenarioItem(pytest.Function):
             lines = [f"scenario {r.scenario.name!r} {r.status}"]
             if f and f.step:
                 shot = r.run_dir / f.screenshot if f.screenshot else "(none)"
-                lines += [f"step {f.step} 「{r.records[f.step - 1].name}」 at {f.source}", f"  {f.message}", f"  screenshot: {shot}"]
+                lines += [
+                    f"step {f.step} 「{r.records[f.step - 1].name}」 at {f.source}",
+                    f"  {f.message}",
+                    f"  screenshot: {shot}",
+                ]
             elif f:
                 lines.append(f"  {f.message}")
             lines.append(f"  report: {r.run_dir / 'report.html'}")
@@ -131,7 +137,12 @@ class PytestBrowser:
 
 
 def _scenario_test(
-    request: pytest.FixtureRequest, playwright: Any, new_context: Any, browser: Any, browser_context_args: dict[str, Any], output_path: str
+    request: pytest.FixtureRequest,
+    playwright: Any,
+    new_context: Any,
+    browser: Any,
+    browser_context_args: dict[str, Any],
+    output_path: str,
 ) -> None:
     from .outputs import finish
     from .runner import RunInterrupted, RunOptions, run_scenario

@@ -116,7 +116,9 @@ class RunFolder:
 
     def write_manifest(self, manifest: Manifest) -> Manifest:
         """The manifest with every step record so far (atomic: never seen half-written)."""
-        manifest = manifest.model_copy(update={"steps": list(self.records), "chain_head": self.records[-1].hash if self.records else GENESIS})
+        manifest = manifest.model_copy(
+            update={"steps": list(self.records), "chain_head": self.records[-1].hash if self.records else GENESIS}
+        )
         atomic_write(self.path / MANIFEST, manifest_json(manifest))
         return manifest
 

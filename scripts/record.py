@@ -45,7 +45,12 @@ class Shot(Record):
 
     def to_image(self, box: Box) -> Box:
         """A page box in this image's pixels."""
-        return Box(x=(box.x - self.x) * self.scale, y=(box.y - self.y) * self.scale, width=box.width * self.scale, height=box.height * self.scale)
+        return Box(
+            x=(box.x - self.x) * self.scale,
+            y=(box.y - self.y) * self.scale,
+            width=box.width * self.scale,
+            height=box.height * self.scale,
+        )
 
 
 class StepEvents(Record):

@@ -41,7 +41,8 @@ DESKTOP = {"width": 1280, "height": 720}
 class ContextFactory(Protocol):
     """What the runner needs from a browser: BrowserSession, or pytest-playwright's fixtures."""
 
-    devices: dict[str, dict[str, Any]]
+    @property
+    def devices(self) -> dict[str, dict[str, Any]]: ...
 
     def new_context(self, **kwargs: Any) -> Any: ...
 
@@ -123,7 +124,9 @@ def capture(page: Page, path: Path, how: Any, masks: list[Locator], timeout_ms: 
                 element.screenshot(path=path, mask=mask, mask_color=MASK_COLOR, timeout=timeout_ms, animations="disabled")
                 kind, (x, y) = "element", element.evaluate(_ELEMENT_JS)
             elif how == "full":
-                page.screenshot(path=path, full_page=True, mask=mask, mask_color=MASK_COLOR, animations="disabled", timeout=timeout_ms)
+                page.screenshot(
+                    path=path, full_page=True, mask=mask, mask_color=MASK_COLOR, animations="disabled", timeout=timeout_ms
+                )
                 kind, (x, y) = "full", (0.0, 0.0)
             else:
                 page.screenshot(path=path, mask=mask, mask_color=MASK_COLOR, animations="disabled", timeout=timeout_ms)
@@ -150,7 +153,11 @@ def _describe(arg: Any) -> str:
 
 
 def _jsonable(arg: Any) -> Any:
-    return arg.model_dump(mode="json", by_alias=True, exclude_none=True, exclude_defaults=True) if hasattr(arg, "model_dump") else arg
+    return (
+        arg.model_dump(mode="json", by_alias=True, exclude_none=True, exclude_defaults=True)
+        if hasattr(arg, "model_dump")
+        else arg
+    )
 
 
 def _safe(fn: Callable[[], str]) -> str:
@@ -317,7 +324,9 @@ class StepLoop:
         self.folder.append(record)
         self.run.progress("step", record)
         if status == "failed":
-            return Failure(step=record.index, source=record.source, message=record.error or "failed", screenshot=record.screenshot)
+            return Failure(
+                step=record.index, source=record.source, message=record.error or "failed", screenshot=record.screenshot
+            )
         return None
 
 
@@ -328,7 +337,11 @@ def _resolve(ctx: Context, cond: M.Condition) -> M.Condition:
 def budget_problems(scenario: Scenario, totals: dict[str, int]) -> list[str]:
     if scenario.budget is None:
         return []
-    return [f"{k} {totals[k]} > {limit}" for k, limit in scenario.budget.model_dump().items() if limit is not None and totals[k] > limit]
+    return [
+        f"{k} {totals[k]} > {limit}"
+        for k, limit in scenario.budget.model_dump().items()
+        if limit is not None and totals[k] > limit
+    ]
 
 
 def _close_quietly(closable: Any) -> None:
@@ -468,7 +481,9 @@ class ScenarioRun:
         self.folder.close()
 
 
-def run_scenario(scenario: Scenario, browser: ContextFactory, opts: RunOptions, progress: Progress = lambda *_: None) -> RunResult:
+def run_scenario(
+    scenario: Scenario, browser: ContextFactory, opts: RunOptions, progress: Progress = lambda *_: None
+) -> RunResult:
     """Run one scenario in a fresh context (and a fresh embedded portal when it names one).
 
     The run folder holds the steps and a complete manifest when this returns (or raises

@@ -225,7 +225,8 @@ def _step_problems(doc: Document, path: list[Any]) -> list[tuple[tuple[Any, ...]
             (
                 tuple(path),
                 False,
-                f"expected a step mapping like '- click: 登录', got {type_name(raw)}" + (f"; did you mean '{guess}: …'?" if guess else ""),
+                f"expected a step mapping like '- click: 登录', got {type_name(raw)}"
+                + (f"; did you mean '{guess}: …'?" if guess else ""),
             )
         ]
     found = [k for k in raw if k in M.ACTIONS]
@@ -253,16 +254,16 @@ def _unknown_step_key(key: str) -> str:
 def problems_from(exc: ValidationError, doc: Document, base: tuple[Any, ...] = ()) -> list[Problem]:
     out: dict[tuple[int, int], Problem] = {}
 
-    def add(path: tuple[Any, ...], key: bool, message: str) -> None:
-        pos = doc.pos(path, key=key)
+    def add(path: tuple[Any, ...], at_key: bool, message: str) -> None:
+        pos = doc.pos(path, key=at_key)
         out.setdefault((pos.line, pos.col), Problem(doc.file, pos.line, pos.col, message))
 
     for err in exc.errors():
         t, loc, ctx = err["type"], tuple(err["loc"]), err.get("ctx") or {}
         path = _data_path(doc, base, loc)
         if t == "step_action":
-            for p, key, msg in _step_problems(doc, path):
-                add(p, key, msg)
+            for p, at_key, msg in _step_problems(doc, path):
+                add(p, at_key, msg)
             continue
         if t == "unknown_key":
             for k in ctx["keys"].split(M.SEP):
@@ -275,7 +276,7 @@ def problems_from(exc: ValidationError, doc: Document, base: tuple[Any, ...] = (
         if t == "missing":
             add(tuple(path), False, f"missing required key '{loc[-1]}'")
             continue
-        key = path[-1] if path and isinstance(path[-1], str) and not (len(path) >= 2 and path[-2] == "vars") else None
+        key: str | None = path[-1] if path and isinstance(path[-1], str) and not (len(path) >= 2 and path[-2] == "vars") else None
         if t in TYPE_WORDS:
             msg = f"expected {TYPE_WORDS[t]}, got {type_name(err['input'])}"
             if err["input"] is None and _in_flow_mapping(doc, tuple(path)):
@@ -396,7 +397,9 @@ class _Loader:
             out.append(Step(model, raw, doc.file, pos.line, pos.col, flow))
         return out
 
-    def flow_call(self, doc: Document, path: tuple[Any, ...], step: M.Run, known: set[str], stack: tuple[Path, ...]) -> Flow | None:
+    def flow_call(
+        self, doc: Document, path: tuple[Any, ...], step: M.Run, known: set[str], stack: tuple[Path, ...]
+    ) -> Flow | None:
         target = (doc.file.parent / step.run).resolve()
         if target in stack:
             chain = " → ".join(p.name for p in (*stack[stack.index(target) :], target))
@@ -415,7 +418,8 @@ class _Loader:
             self.problem(
                 doc,
                 (*path, "vars", k),
-                f"flow {target.name} has no variable '{k}'" + (M.hint(k, list(flow.vars)) or f" (it takes: {', '.join(flow.vars) or 'none'})"),
+                f"flow {target.name} has no variable '{k}'"
+                + (M.hint(k, list(flow.vars)) or f" (it takes: {', '.join(flow.vars) or 'none'})"),
                 key=True,
             )
         for k, default in flow.vars.items():
@@ -456,7 +460,9 @@ class _Loader:
         for i, row in enumerate(rows):
             extra = [k for k in row if k != "id" and k not in keys]
             for k in extra:
-                self.problem(doc, ("matrix", i, k), f"matrix row {i + 1} has '{k}' but the first row does not{M.hint(k, keys)}", key=True)
+                self.problem(
+                    doc, ("matrix", i, k), f"matrix row {i + 1} has '{k}' but the first row does not{M.hint(k, keys)}", key=True
+                )
             for k in keys:
                 if k not in row and not extra:  # a misspelt key is the one problem
                     self.problem(doc, ("matrix", i), f"matrix row {i + 1} is missing '{k}' (every row needs: {', '.join(keys)})")
@@ -468,7 +474,11 @@ class _Loader:
 
 
 def row_id(row: dict[str, Any], index: int) -> str:
-    return str(row["id"]) if row.get("id") not in (None, "") else "-".join(str(v) for k, v in row.items() if k != "id") or f"row{index + 1}"
+    return (
+        str(row["id"])
+        if row.get("id") not in (None, "")
+        else "-".join(str(v) for k, v in row.items() if k != "id") or f"row{index + 1}"
+    )
 
 
 def expand(scenario: Scenario) -> list[Scenario]:

@@ -1,4 +1,5 @@
 """Secret values known during a run, and scrubbing them out of text and trace files."""
+
 from __future__ import annotations
 
 import json

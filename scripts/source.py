@@ -1,4 +1,5 @@
 """YAML → plain Python data plus the line:col of every key and value, for precise errors."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -13,7 +14,7 @@ Path_ = tuple[Any, ...]
 @dataclass(frozen=True)
 class Pos:
     line: int  # 1-based
-    col: int   # 1-based
+    col: int  # 1-based
 
 
 @dataclass

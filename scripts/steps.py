@@ -172,7 +172,9 @@ def not_see(ctx: StepContext, target: Any) -> None:
         else:
             expect(locate(ctx.page, target)).to_be_hidden(timeout=ctx.timeout_ms)
     except AssertionError:
-        raise StepFailed(f"expected {_quoted(target)} not to be visible, still visible after {ctx.timeout_ms / 1000:g}s") from None
+        raise StepFailed(
+            f"expected {_quoted(target)} not to be visible, still visible after {ctx.timeout_ms / 1000:g}s"
+        ) from None
 
 
 @runs("expect_url")
@@ -200,7 +202,9 @@ def wait(ctx: StepContext, arg: Any) -> None:
         deadline = time.monotonic() + arg.timeout
         while not condition_holds(ctx.page, arg.until):
             if time.monotonic() >= deadline:
-                raise StepFailed(f"waited for {arg.until.caption('en').removeprefix('the ')}: still not so after {arg.timeout:g}s")
+                raise StepFailed(
+                    f"waited for {arg.until.caption('en').removeprefix('the ')}: still not so after {arg.timeout:g}s"
+                )
             ctx.page.wait_for_timeout(arg.every * 1000)
             if arg.reload:
                 ctx.page.reload(timeout=ctx.timeout_ms)
@@ -241,7 +245,7 @@ def request(ctx: StepContext, arg: M.RequestArg) -> None:
         headers=arg.headers,
         timeout=ctx.timeout_ms,
         data=arg.json_ if arg.json_ is not None else None,
-        form=arg.form,  # type: ignore[arg-type]
+        form=arg.form,
     )
     ctx.events.requests += 1
     ok = resp.status == arg.expect_status if arg.expect_status else 200 <= resp.status < 300

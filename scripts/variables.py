@@ -2,13 +2,15 @@
 
 Forms: ${name}, ${env:NAME}, ${env:NAME:-default}, ${run.id}, ${now:%Y-%m-%d}.
 """
+
 from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Mapping
+from typing import Any
 from zoneinfo import ZoneInfo
 
 REF = re.compile(r"\$\{([^}]*)\}")
@@ -19,9 +21,9 @@ BUILTINS = ("run.id", "run.dir")
 
 @dataclass(frozen=True)
 class Ref:
-    raw: str          # the text between ${ and }
-    kind: str         # "var" | "env" | "builtin" | "now"
-    name: str         # variable name, env name, builtin name or strftime format
+    raw: str  # the text between ${ and }
+    kind: str  # "var" | "env" | "builtin" | "now"
+    name: str  # variable name, env name, builtin name or strftime format
     default: str | None = None
 
 
@@ -44,7 +46,9 @@ def parse_ref(raw: str) -> Ref:
         raise RefError(f"unknown built-in variable '{raw}' (expected one of: {', '.join(BUILTINS)})")
     if NAME.match(raw):
         return Ref(raw, "var", raw)
-    raise RefError(f"'${{{raw}}}' is not a valid variable reference (expected ${{name}}, ${{env:NAME}}, ${{run.id}} or ${{now:FORMAT}})")
+    raise RefError(
+        f"'${{{raw}}}' is not a valid variable reference (expected ${{name}}, ${{env:NAME}}, ${{run.id}} or ${{now:FORMAT}})"
+    )
 
 
 def refs_in(value: Any) -> list[Ref]:
@@ -68,6 +72,7 @@ class UnresolvedVariable(LookupError):
 @dataclass
 class Context:
     """What `${…}` resolves against during a run."""
+
     vars: Mapping[str, Any]
     builtins: Mapping[str, str]
     env: Mapping[str, str] = field(default_factory=lambda: os.environ)
@@ -83,7 +88,9 @@ class Context:
                 return self.env[ref.name]
             if ref.default is not None:
                 return ref.default
-            raise UnresolvedVariable(f"environment variable {ref.name} is not set and has no default (write ${{env:{ref.name}:-default}})")
+            raise UnresolvedVariable(
+                f"environment variable {ref.name} is not set and has no default (write ${{env:{ref.name}:-default}})"
+            )
         if ref.kind == "now":
             return datetime.now(ZoneInfo(self.tz)).strftime(ref.name)
         return str(self.builtins[ref.name])

@@ -63,7 +63,9 @@ def session(playwright, browser) -> object:
 def cli() -> Callable[..., subprocess.CompletedProcess[str]]:
     """`tuiding …` as a user runs it: a new process, its output captured."""
 
-    def run(*args: object, cwd: Path = ROOT, env: dict[str, str] | None = None, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    def run(
+        *args: object, cwd: Path = ROOT, env: dict[str, str] | None = None, timeout: float = 300
+    ) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [sys.executable, "-m", "tuiding", *map(str, args)], capture_output=True, text=True, cwd=cwd, env=env, timeout=timeout
         )

@@ -1,15 +1,11 @@
 """移动云电脑 portal rules through Flask's test client (real SQLite file per test)."""
+
 import io
 import json
 import re
 import sqlite3
 import zipfile
 from datetime import datetime
-
-import pytest
-
-from tuiding_portals import create_app
-
 
 PORTAL = "cloudpc"  # the `app` and `client` fixtures (tests/conftest.py) serve this portal
 
@@ -137,6 +133,7 @@ def test_processing_then_done_then_refund_by_the_clock(client, app):
     by = db(app).execute("SELECT refund_by FROM cloudpc_request WHERE phone='13900000001'").fetchone()[0]
     now = datetime.fromisoformat(client.get("/__mock__/clock").json["now"]).date()
     from datetime import date
+
     client.post("/__mock__/clock/advance", json={"days": (date.fromisoformat(by) - now).days + 1})
     assert "已退款" in client.get(progress).text
 
@@ -235,30 +232,3 @@ def test_pages_need_login_and_phone_viewport_css_exists(client):
         assert "/login" in client.get(path).location
     css = client.get("/static/cloudpc/cloudpc.css").text
     assert "@media (max-width: 640px)" in css
-
-
-HOSTILE = ["", "<script>alert(1)</script>", "x" * 5000, "' OR 1=1 --", "１２３４５６", "\u0000"]
-FORMS = [("/login", ["phone", "password"]), ("/unsubscribe/reason", ["reason", "other"]),
-         ("/unsubscribe/verify", ["method", "code", "answer", "face_nonce"]), ("/unsubscribe/confirm", ["agree"]),
-         ("/account/delete", ["understand", "confirm_word", "password"]), ("/feedback", ["rating", "text"])]
-
-
-def snapshot(app):
-    conn = db(app)
-    return (conn.execute("SELECT phone, deleted, password_hash FROM cloudpc_account ORDER BY phone").fetchall(),
-            conn.execute("SELECT count(*) FROM cloudpc_request").fetchone()[0],
-            conn.execute("SELECT count(*) FROM cloudpc_feedback").fetchone()[0])
-
-
-@pytest.mark.parametrize("path,fields", FORMS, ids=[p for p, _ in FORMS])
-def test_every_form_answers_hostile_input_with_a_field_error(client, app, path, fields):
-    login(client, "13900000003")
-    start(client)
-    before = snapshot(app)
-    for value in HOSTILE:
-        r = client.post(path, data={f: value for f in fields})
-        assert r.status_code < 500, (path, value)
-        assert "<script>alert(1)</script>" not in r.text
-        if r.status_code == 400:
-            assert 'class="err" role="alert"' in r.text, (path, value)  # a visible field error
-    assert snapshot(app) == before

@@ -10,15 +10,18 @@ Y_START, Y_END = date(2026, 8, 14), date(2027, 8, 14)  # 365-day annual period
 M_START, M_END = date(2026, 11, 2), date(2026, 12, 2)  # 30-day monthly period
 
 
-@pytest.mark.parametrize("price,plan,start,end,today,amount,penalty", [
-    ("399.00", "annual", Y_START, Y_END, date(2026, 11, 22), "260.71", "28.97"),   # 289.68 − 10%
-    ("39.00", "monthly", M_START, M_END, date(2026, 11, 12), "26.00", "0.00"),      # 20/30 left, no penalty
-    ("699.00", "annual", Y_START, Y_END, Y_START + timedelta(days=3), "699.00", "0.00"),  # 7-day full refund
-    ("39.00", "monthly", M_START, M_END, M_END, "0.00", "0.00"),                    # nothing left
-    ("39.00", "annual", Y_START, Y_END, date(2027, 5, 1), "6.22", "5.00"),          # minimum penalty 5 元: 39 × 105/365 = 11.22 − 5
-    ("39.00", "annual", Y_START, Y_END, date(2027, 7, 20), "0.00", "2.67"),         # 2.67 left ≤ min penalty → capped, nothing back
-    ("39.00", "monthly", M_START, M_END, date(2026, 12, 1), "1.30", "0.00"),        # 1 day left: 1.30
-])
+@pytest.mark.parametrize(
+    "price,plan,start,end,today,amount,penalty",
+    [
+        ("399.00", "annual", Y_START, Y_END, date(2026, 11, 22), "260.71", "28.97"),  # 289.68 − 10%
+        ("39.00", "monthly", M_START, M_END, date(2026, 11, 12), "26.00", "0.00"),  # 20/30 left, no penalty
+        ("699.00", "annual", Y_START, Y_END, Y_START + timedelta(days=3), "699.00", "0.00"),  # 7-day full refund
+        ("39.00", "monthly", M_START, M_END, M_END, "0.00", "0.00"),  # nothing left
+        ("39.00", "annual", Y_START, Y_END, date(2027, 5, 1), "6.22", "5.00"),  # minimum penalty 5 元: 39 × 105/365 = 11.22 − 5
+        ("39.00", "annual", Y_START, Y_END, date(2027, 7, 20), "0.00", "2.67"),  # 2.67 left ≤ min penalty → capped, nothing back
+        ("39.00", "monthly", M_START, M_END, date(2026, 12, 1), "1.30", "0.00"),  # 1 day left: 1.30
+    ],
+)
 def test_refund_arithmetic(price, plan, start, end, today, amount, penalty):
     r = rules.refund(D(price), plan, start, end, today)
     assert (r.amount, r.penalty) == (D(amount), D(penalty))
@@ -43,7 +46,7 @@ def test_working_days_skip_national_day_and_count_the_make_up_saturday():
 
 
 def test_working_days_over_a_plain_week():
-    assert rules.add_workdays(date(2026, 11, 20), 7) == (date(2026, 12, 1), True)   # Fri + 7 → Tue week after
+    assert rules.add_workdays(date(2026, 11, 20), 7) == (date(2026, 12, 1), True)  # Fri + 7 → Tue week after
 
 
 def test_unpublished_years_fall_back_to_weekdays_and_say_so():
@@ -51,10 +54,17 @@ def test_unpublished_years_fall_back_to_weekdays_and_say_so():
     assert not official and day == date(2027, 1, 11)
 
 
-@pytest.mark.parametrize("reason,text,ok", [
-    ("费用过高", "", True), ("其他", "换了别的产品", True), ("其他", "   ", False), ("其他", "字" * 201, False),
-    ("", "", False), ("<script>", "", False),
-])
+@pytest.mark.parametrize(
+    "reason,text,ok",
+    [
+        ("费用过高", "", True),
+        ("其他", "换了别的产品", True),
+        ("其他", "   ", False),
+        ("其他", "字" * 201, False),
+        ("", "", False),
+        ("<script>", "", False),
+    ],
+)
 def test_reason_validation(reason, text, ok):
     assert (rules.reason_problem(reason, text) is None) is ok
 

@@ -1,4 +1,5 @@
 """End to end: `tuiding run` in a real browser, asserting on the run folder, the portal state and secrecy."""
+
 import json
 import sqlite3
 import subprocess
@@ -7,7 +8,6 @@ import zipfile
 from pathlib import Path
 
 import pytest
-
 from conftest import DATA, ROOT, free_port, only_run_dir
 
 from tuiding.receipts import file_sha256
@@ -18,7 +18,9 @@ SECRET = "migu-pass-001"
 
 
 def tuiding(*args, cwd=ROOT, env=None):
-    return subprocess.run([sys.executable, "-m", "tuiding", *map(str, args)], capture_output=True, text=True, cwd=cwd, env=env, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "tuiding", *map(str, args)], capture_output=True, text=True, cwd=cwd, env=env, timeout=300
+    )
 
 
 @pytest.fixture(scope="module")
@@ -83,6 +85,7 @@ def test_secrets_never_reach_outputs(unsubscribed):
 
 def test_verify_passes_then_catches_a_modified_receipt(unsubscribed, tmp_path):
     import shutil
+
     _, run_dir, _, _ = unsubscribed
     copy = tmp_path / run_dir.name
     shutil.copytree(run_dir, copy)
@@ -121,9 +124,25 @@ def test_pytest_plugin_reports_a_failing_scenario_with_its_step(tmp_path):
     scen = tmp_path / "failing.yaml"
     scen.write_text((DATA / "failing_secret.yaml").read_text(encoding="utf-8"), encoding="utf-8")
     junit = tmp_path / "junit.xml"
-    r = subprocess.run([sys.executable, "-m", "pytest", str(scen), "-p", "no:cacheprovider", f"--junitxml={junit}",
-                        f"--tuiding-out={tmp_path / 'runs'}", "--rootdir", str(tmp_path), f"--tuiding-scenarios={tmp_path}"],
-                       capture_output=True, text=True, cwd=tmp_path, timeout=300)
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            str(scen),
+            "-p",
+            "no:cacheprovider",
+            f"--junitxml={junit}",
+            f"--tuiding-out={tmp_path / 'runs'}",
+            "--rootdir",
+            str(tmp_path),
+            f"--tuiding-scenarios={tmp_path}",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=300,
+    )
     assert r.returncode == 1, r.stdout
     assert "step 4 「等待一段不存在的文字」 at failing.yaml:10" in r.stdout
     assert "screenshot: " in r.stdout and "04-等待一段不存在的文字.png" in r.stdout
@@ -133,24 +152,37 @@ def test_pytest_plugin_reports_a_failing_scenario_with_its_step(tmp_path):
 
 
 def test_pytest_collects_scenarios_not_flows_and_tags_are_markers():
-    r = subprocess.run([sys.executable, "-m", "pytest", "scenarios", "--collect-only", "-q", "-m", "negative", "-p", "no:cacheprovider"],
-                       capture_output=True, text=True, cwd=ROOT, timeout=120)
+    r = subprocess.run(
+        [sys.executable, "-m", "pytest", "scenarios", "--collect-only", "-q", "-m", "negative", "-p", "no:cacheprovider"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
     assert "scenarios/migu/wrong_password.yaml::wrong_password" in r.stdout
     assert "web_unsubscribe" not in r.stdout and "flows" not in r.stdout
-    r = subprocess.run([sys.executable, "-m", "pytest", "scenarios/migu/annual_penalty.yaml", "--collect-only", "-q", "-p", "no:cacheprovider"],
-                       capture_output=True, text=True, cwd=ROOT, timeout=120)
+    r = subprocess.run(
+        [sys.executable, "-m", "pytest", "scenarios/migu/annual_penalty.yaml", "--collect-only", "-q", "-p", "no:cacheprovider"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
     assert "annual_penalty.yaml::annual_penalty[钻石年度-已用165天]" in r.stdout and "4 tests collected" in r.stdout
 
 
 def test_serve_uses_waitress_and_gates_the_test_api(tmp_path):
-    import socket
     import time
     import urllib.error
     import urllib.request
 
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "tuiding", "serve", "migu", "--port", str(port)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tuiding", "serve", "migu", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         for _ in range(50):
             try:
@@ -173,11 +205,20 @@ def test_ctrl_c_leaves_finished_steps_and_an_interrupted_manifest(tmp_path):
     import time
 
     scen = tmp_path / "slow.yaml"
-    scen.write_text("name: 慢场景\nportal: migu\nsteps:\n  - goto: /login\n  - see: 登录咪咕账号\n  - wait: 60s\n  - goto: /\n", encoding="utf-8")
+    scen.write_text(
+        "name: 慢场景\nportal: migu\nsteps:\n  - goto: /login\n  - see: 登录咪咕账号\n  - wait: 60s\n  - goto: /\n",
+        encoding="utf-8",
+    )
     out = tmp_path / "runs"
     # Own process group, SIGINT to all of it: what a terminal's Ctrl-C does.
-    proc = subprocess.Popen([sys.executable, "-m", "tuiding", "run", str(scen), "--out", str(out)], cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tuiding", "run", str(scen), "--out", str(out)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         jsonl = list(out.glob("*/steps.jsonl"))
@@ -205,6 +246,7 @@ def test_run_with_unknown_tag_or_missing_path_is_invalid_input(tmp_path):
 
 def test_backup_export_is_saved_into_the_run_folder_with_the_seeded_rows(tmp_path):
     import csv
+
     from tuiding_portals.migu.seed import CONTENT
 
     r = tuiding("run", "scenarios/migu/backup_then_unsubscribe.yaml", "--out", tmp_path)
@@ -228,13 +270,34 @@ def test_remote_browser_via_playwright_run_server(tmp_path):
     port = free_port()
     # --unsafe lets the client name the executable and flags (no Playwright-downloaded browser here).
     # Own process group: `python -m playwright run-server` leaves its node child running after SIGTERM.
-    server = subprocess.Popen([sys.executable, "-m", "playwright", "run-server", "--host", "127.0.0.1", "--port", str(port), "--unsafe"],
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "playwright", "run-server", "--host", "127.0.0.1", "--port", str(port), "--unsafe"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
     try:
         assert "Listening on" in server.stdout.readline()
         env = {**os.environ, "TUIDING_BROWSER": "chromium"}
-        r = subprocess.run([sys.executable, "-m", "tuiding", "run", "scenarios/migu/web_pause.yaml", "--out", str(tmp_path),
-                            "--connect", f"ws://127.0.0.1:{port}/"], capture_output=True, text=True, cwd=ROOT, env=env, timeout=300)
+        r = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "tuiding",
+                "run",
+                "scenarios/migu/web_pause.yaml",
+                "--out",
+                str(tmp_path),
+                "--connect",
+                f"ws://127.0.0.1:{port}/",
+            ],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            env=env,
+            timeout=300,
+        )
         assert r.returncode == 0, r.stderr
         manifest = json.loads((only_run_dir(tmp_path) / "manifest.json").read_text(encoding="utf-8"))
         assert manifest["status"] == "passed" and f"via ws://127.0.0.1:{port}/" in manifest["browser"]
@@ -242,7 +305,11 @@ def test_remote_browser_via_playwright_run_server(tmp_path):
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=10)
     r = tuiding("run", "scenarios/migu/web_pause.yaml", "--out", tmp_path / "x", "--connect", f"ws://127.0.0.1:{port}/")
-    assert r.returncode == 2 and r.stderr.startswith(f"tuiding: could not connect to ws://127.0.0.1:{port}/") and "Traceback" not in r.stderr
+    assert (
+        r.returncode == 2
+        and r.stderr.startswith(f"tuiding: could not connect to ws://127.0.0.1:{port}/")
+        and "Traceback" not in r.stderr
+    )
 
 
 def test_cloudpc_delete_account_keeps_the_backup_zip_in_the_run_folder(tmp_path):
@@ -258,7 +325,14 @@ def test_cloudpc_delete_account_keeps_the_backup_zip_in_the_run_folder(tmp_path)
 
 
 def test_face_scenario_gets_the_camera_only_when_it_asks(tmp_path):
-    r = tuiding("run", "scenarios/cloudpc/unsubscribe_face.yaml", "scenarios/cloudpc/face_denied_fallback.yaml", "--out", tmp_path, "--json")
+    r = tuiding(
+        "run",
+        "scenarios/cloudpc/unsubscribe_face.yaml",
+        "scenarios/cloudpc/face_denied_fallback.yaml",
+        "--out",
+        tmp_path,
+        "--json",
+    )
     assert r.returncode == 0, r.stderr
     results = [json.loads(line) for line in r.stdout.splitlines()]
     granted = json.loads((Path(results[0]["run_dir"]) / "manifest.json").read_text(encoding="utf-8"))
@@ -270,9 +344,28 @@ def test_face_scenario_gets_the_camera_only_when_it_asks(tmp_path):
 
 def test_pytest_video_and_tracing_options_work_and_the_trace_has_no_secret(tmp_path):
     out = tmp_path / "pw"
-    r = subprocess.run([sys.executable, "-m", "pytest", "scenarios/migu/web_pause.yaml", "-q", "-p", "no:cacheprovider",
-                        "--video", "on", "--tracing", "on", "--output", str(out), f"--tuiding-out={tmp_path / 'runs'}"],
-                       capture_output=True, text=True, cwd=ROOT, timeout=300)
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "scenarios/migu/web_pause.yaml",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "--video",
+            "on",
+            "--tracing",
+            "on",
+            "--output",
+            str(out),
+            f"--tuiding-out={tmp_path / 'runs'}",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+    )
     assert r.returncode == 0, r.stdout[-2000:]
     video = next(out.rglob("video.webm"))
     assert video.stat().st_size > 10_000

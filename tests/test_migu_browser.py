@@ -1,4 +1,5 @@
 """Migu portal behaviour that only a browser shows: the printable receipt and the double-click guard."""
+
 import sqlite3
 
 import pytest
@@ -46,4 +47,7 @@ def test_double_clicked_confirmation_issues_one_receipt(session):
         assert statuses == [302, 302]
         conn = sqlite3.connect(portal.app.config["DATABASE"])
         assert conn.execute("SELECT count(*) FROM migu_receipt WHERE account='13800000001'").fetchone()[0] == 1
-        assert conn.execute("SELECT count(DISTINCT receipt_no) FROM migu_confirm_token WHERE receipt_no IS NOT NULL").fetchone()[0] == 1
+        assert (
+            conn.execute("SELECT count(DISTINCT receipt_no) FROM migu_confirm_token WHERE receipt_no IS NOT NULL").fetchone()[0]
+            == 1
+        )

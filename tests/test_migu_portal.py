@@ -1,12 +1,10 @@
 """The Migu website's rules through Flask's test client (real SQLite file per test)."""
+
 import re
 import sqlite3
 from datetime import datetime
 
-import pytest
-
 from tuiding_portals import create_app
-
 
 PORTAL = "migu"  # the `app` and `client` fixtures (tests/conftest.py) serve this portal
 
@@ -60,9 +58,21 @@ def test_forgot_password_resets_with_sms_code_and_lifts_lockout(client, app):
     assert client.post("/forgot", data={"phone": "13800000001"}).status_code == 302
     code = client.get("/__mock__/sms/latest?phone=13800000001&purpose=reset").json["code"]
     wrong = "000000" if code != "000000" else "111111"
-    assert "验证码错误" in client.post("/forgot/reset", data={"code": wrong, "new_password": "NewPass2026", "confirm_password": "NewPass2026"}).text
-    assert "不一致" in client.post("/forgot/reset", data={"code": code, "new_password": "NewPass2026", "confirm_password": "x"}).text
-    assert client.post("/forgot/reset", data={"code": code, "new_password": "NewPass2026", "confirm_password": "NewPass2026"}).status_code == 302
+    assert (
+        "验证码错误"
+        in client.post(
+            "/forgot/reset", data={"code": wrong, "new_password": "NewPass2026", "confirm_password": "NewPass2026"}
+        ).text
+    )
+    assert (
+        "不一致" in client.post("/forgot/reset", data={"code": code, "new_password": "NewPass2026", "confirm_password": "x"}).text
+    )
+    assert (
+        client.post(
+            "/forgot/reset", data={"code": code, "new_password": "NewPass2026", "confirm_password": "NewPass2026"}
+        ).status_code
+        == 302
+    )
     assert login(client, password="migu-pass-001").status_code == 400
     assert login(client, password="NewPass2026").status_code == 302
 
@@ -131,6 +141,7 @@ def test_paused_member_resumes_by_itself_when_the_date_passes(client):
     login(client, "13800000004", "migu-pass-004")
     assert "已暂停" in client.get("/member").text
     from datetime import timedelta
+
     from tuiding_portals.migu import rules
 
     today = datetime.fromisoformat(client.get("/__mock__/clock").json["now"]).date()
@@ -186,6 +197,7 @@ def test_resubscribing_too_early_is_refused_with_the_date(client):
     client.post("/member/unsubscribe/confirm", data={"token": token})
     today = datetime.fromisoformat(client.get("/__mock__/clock").json["now"]).date()
     from datetime import timedelta
+
     r = client.post("/member/subscribe")
     assert r.status_code == 409 and f"可于 {today + timedelta(days=7)} 起重新开通" in r.text
     client.post("/__mock__/clock/advance", json={"days": 7})
@@ -205,6 +217,7 @@ def test_backup_export_rows_match_the_seeded_history(client):
     import csv
     import io
     import json as _json
+
     from tuiding_portals.migu.seed import CONTENT
 
     login(client)
@@ -344,37 +357,3 @@ def test_chat_bad_input_gets_an_answer_and_changes_nothing(client, app):
     assert "<script>alert" not in page and "&lt;script&gt;" in page
     assert db(app).execute("SELECT count(*) FROM migu_account").fetchone()[0] == 6
     assert db(app).execute("SELECT count(*) FROM migu_receipt").fetchone()[0] == 1  # only the seeded one
-
-
-HOSTILE = ["", " ", "<script>alert(1)</script>", "' OR 1=1 --", "９９９", "x" * 5000, "\u0000", "${password}"]
-FORMS = [  # (path, field names) of every form that takes input
-    ("/login", ["account", "password"]),
-    ("/app/login", ["account", "password"]),
-    ("/forgot", ["phone"]),
-    ("/member/unsubscribe", ["agree"]),
-    ("/member/unsubscribe/confirm", ["token"]),
-    ("/member/pause", ["months"]),
-    ("/app/member/pause", ["months"]),
-    ("/app/member/unsubscribe", ["token", "agree"]),
-    ("/service/chat", ["message"]),
-    ("/service/hotline", ["keys", "key"]),
-]
-
-
-def snapshot(app):
-    conn = db(app)
-    return (conn.execute("SELECT account, status, auto_renew, expires_on, password_hash FROM migu_account ORDER BY account").fetchall(),
-            conn.execute("SELECT count(*) FROM migu_receipt").fetchone()[0],
-            conn.execute("SELECT count(*) FROM migu_payment").fetchone()[0])
-
-
-@pytest.mark.parametrize("path,fields", FORMS, ids=[p for p, _ in FORMS])
-def test_every_form_answers_hostile_input_without_500_or_changes(client, app, path, fields):
-    login(client, "13800000003", "migu-pass-003")  # unsubscribed: nothing legitimate left to change
-    before = snapshot(app)
-    for value in HOSTILE:
-        r = client.post(path, data={f: value for f in fields})
-        assert r.status_code < 500, (path, value)
-        if r.status_code == 200:
-            assert "<script>alert(1)</script>" not in r.text
-    assert snapshot(app) == before

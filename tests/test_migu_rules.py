@@ -30,12 +30,15 @@ def test_success_resets_the_failure_count():
     assert rules.register_login(True, 3, None, NOW).failed_logins == 0
 
 
-@pytest.mark.parametrize("start,months,expected", [
-    (date(2026, 1, 31), 1, date(2026, 2, 28)),
-    (date(2028, 1, 31), 1, date(2028, 2, 29)),
-    (date(2026, 11, 22), 2, date(2027, 1, 22)),
-    (date(2026, 12, 15), 3, date(2027, 3, 15)),
-])
+@pytest.mark.parametrize(
+    "start,months,expected",
+    [
+        (date(2026, 1, 31), 1, date(2026, 2, 28)),
+        (date(2028, 1, 31), 1, date(2028, 2, 29)),
+        (date(2026, 11, 22), 2, date(2027, 1, 22)),
+        (date(2026, 12, 15), 3, date(2027, 3, 15)),
+    ],
+)
 def test_add_months_clamps_to_month_end(start, months, expected):
     assert rules.add_months(start, months) == expected
 
@@ -60,10 +63,15 @@ def test_mask_account(account, masked):
     assert rules.mask_account(account) == masked
 
 
-@pytest.mark.parametrize("new,confirm,problem", [
-    ("short1", "short1", "长度"), ("onlyletters", "onlyletters", "字母和数字"),
-    ("Passw0rd99", "Passw0rd98", "不一致"), ("Passw0rd99", "Passw0rd99", None),
-])
+@pytest.mark.parametrize(
+    "new,confirm,problem",
+    [
+        ("short1", "short1", "长度"),
+        ("onlyletters", "onlyletters", "字母和数字"),
+        ("Passw0rd99", "Passw0rd98", "不一致"),
+        ("Passw0rd99", "Passw0rd99", None),
+    ],
+)
 def test_password_rules(new, confirm, problem):
     got = rules.password_problem(new, confirm)
     assert (got is None) if problem is None else (problem in got)
@@ -78,14 +86,17 @@ from decimal import Decimal as D  # noqa: E402
 START, END = date(2026, 6, 5), date(2027, 6, 5)  # a 365-day annual period
 
 
-@pytest.mark.parametrize("member_type,plan,today,expected", [
-    ("黄金会员", "monthly", date(2026, 11, 22), "0.00"),      # monthly: never
-    ("钻石会员", "monthly", date(2026, 11, 22), "0.00"),
-    ("钻石会员", "annual", date(2026, 6, 8), "0.00"),         # within the 7 cooling-off days
-    ("钻石会员", "annual", date(2027, 5, 10), "0.00"),        # within the final 30 days
-    ("钻石会员", "annual", date(2026, 11, 22), "computed"),   # 248 × 195/365 × 20%
-    ("黄金会员", "annual", date(2026, 11, 22), "computed"),   # 128 × 195/365 × 10%
-])
+@pytest.mark.parametrize(
+    "member_type,plan,today,expected",
+    [
+        ("黄金会员", "monthly", date(2026, 11, 22), "0.00"),  # monthly: never
+        ("钻石会员", "monthly", date(2026, 11, 22), "0.00"),
+        ("钻石会员", "annual", date(2026, 6, 8), "0.00"),  # within the 7 cooling-off days
+        ("钻石会员", "annual", date(2027, 5, 10), "0.00"),  # within the final 30 days
+        ("钻石会员", "annual", date(2026, 11, 22), "computed"),  # 248 × 195/365 × 20%
+        ("黄金会员", "annual", date(2026, 11, 22), "computed"),  # 128 × 195/365 × 10%
+    ],
+)
 def test_penalty_by_type_plan_and_time(member_type, plan, today, expected):
     price = D("248") if member_type == "钻石会员" else D("128")
     left = (END - today).days
@@ -107,13 +118,16 @@ def test_penalty_free_day_boundaries():
     assert rules.penalty("钻石会员", "annual", D("248"), START, END, END - timedelta(days=31)).amount > 0
 
 
-@pytest.mark.parametrize("member_type,unsub,today,allowed", [
-    ("黄金会员", date(2026, 11, 22), date(2026, 11, 28), False),   # 6 days: still waiting
-    ("黄金会员", date(2026, 11, 22), date(2026, 11, 29), True),    # 7 days: allowed
-    ("钻石会员", date(2026, 11, 22), date(2026, 12, 21), False),   # 29 days
-    ("钻石会员", date(2026, 11, 22), date(2026, 12, 22), True),    # 30 days
-    ("钻石会员", date(2026, 12, 20), date(2027, 1, 19), True),     # across the new year
-])
+@pytest.mark.parametrize(
+    "member_type,unsub,today,allowed",
+    [
+        ("黄金会员", date(2026, 11, 22), date(2026, 11, 28), False),  # 6 days: still waiting
+        ("黄金会员", date(2026, 11, 22), date(2026, 11, 29), True),  # 7 days: allowed
+        ("钻石会员", date(2026, 11, 22), date(2026, 12, 21), False),  # 29 days
+        ("钻石会员", date(2026, 11, 22), date(2026, 12, 22), True),  # 30 days
+        ("钻石会员", date(2026, 12, 20), date(2027, 1, 19), True),  # across the new year
+    ],
+)
 def test_resubscribe_waiting_period(member_type, unsub, today, allowed):
     assert rules.can_resubscribe(member_type, unsub, today) is allowed
 

@@ -1,4 +1,5 @@
 """The customer-service dialogue as a state machine (no Flask), with a recording Desk."""
+
 from tuiding_portals.migu.service_desk import Dialogue, advance, chat_event, ivr_event
 
 

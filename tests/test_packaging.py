@@ -36,10 +36,17 @@ def fresh_venv(wheel, tmp_path_factory):
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
     # The venv's own pip installs the wheel (it sees no other tuiding); only then are the dependencies added.
     r = subprocess.run(
-        [venv / "bin" / "python", "-m", "pip", "install", "--no-deps", "--no-index", "-q", str(wheel)], capture_output=True, text=True, timeout=300
+        [venv / "bin" / "python", "-m", "pip", "install", "--no-deps", "--no-index", "-q", str(wheel)],
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert r.returncode == 0, r.stderr
-    site = Path(subprocess.check_output([venv / "bin" / "python", "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], text=True).strip())
+    site = Path(
+        subprocess.check_output(
+            [venv / "bin" / "python", "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], text=True
+        ).strip()
+    )
     (site / "deps-from-dev-venv.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     return venv
 
@@ -89,7 +96,9 @@ def test_cli_runs_from_a_project_with_its_own_scripts_package(fresh_venv, projec
     tuiding = fresh_venv / "bin" / "tuiding"
     r = subprocess.run([tuiding, "validate", "scenarios"], cwd=project, capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stderr
-    r = subprocess.run([tuiding, "run", "scenarios", "--out", "runs", "--json"], cwd=project, capture_output=True, text=True, timeout=300)
+    r = subprocess.run(
+        [tuiding, "run", "scenarios", "--out", "runs", "--json"], cwd=project, capture_output=True, text=True, timeout=300
+    )
     assert r.returncode == 0, r.stderr
     assert '"status":"passed"' in r.stdout
     r = subprocess.run(
@@ -104,7 +113,11 @@ def test_cli_runs_from_a_project_with_its_own_scripts_package(fresh_venv, projec
 @pytest.mark.browser
 def test_python_m_pytest_loads_the_plugin_from_a_project_with_its_own_scripts_package(fresh_venv, project):
     r = subprocess.run(
-        [fresh_venv / "bin" / "python", "-m", "pytest", "-q", "--tuiding-out=runs"], cwd=project, capture_output=True, text=True, timeout=300
+        [fresh_venv / "bin" / "python", "-m", "pytest", "-q", "--tuiding-out=runs"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert r.returncode == 0, r.stdout[-3000:]
     assert "1 passed" in r.stdout
@@ -113,7 +126,11 @@ def test_python_m_pytest_loads_the_plugin_from_a_project_with_its_own_scripts_pa
 def test_serve_works_from_the_installed_wheel(fresh_venv, project):
     port = free_port()
     proc = subprocess.Popen(
-        [fresh_venv / "bin" / "tuiding", "serve", "migu", "--port", str(port)], cwd=project, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        [fresh_venv / "bin" / "tuiding", "serve", "migu", "--port", str(port)],
+        cwd=project,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         for _ in range(100):
@@ -132,7 +149,13 @@ def test_serve_works_from_the_installed_wheel(fresh_venv, project):
 def test_the_plugin_is_inert_in_projects_that_did_not_opt_in(tmp_path):
     (tmp_path / "ci.yaml").write_text("name: not a scenario of ours\nsteps:\n  - run: make\n")
     (tmp_path / "test_plain.py").write_text("def test_one():\n    pass\n")
-    r = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider"], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    r = subprocess.run(
+        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert r.returncode == 0, r.stdout
     assert "test_plain.py::test_one" in r.stdout and "ci.yaml" not in r.stdout and "1 test collected" in r.stdout
     r = subprocess.run(
@@ -145,7 +168,7 @@ def test_the_plugin_is_inert_in_projects_that_did_not_opt_in(tmp_path):
     assert "ci.yaml" in r.stdout  # opted in on the command line: now it is a (broken) scenario
 
 
-TINY_PORTAL = '''
+TINY_PORTAL = """
 import http.server, threading
 from contextlib import contextmanager
 
@@ -165,7 +188,7 @@ def provide():
         yield f"http://127.0.0.1:{server.server_address[1]}"
     finally:
         server.shutdown(); server.server_close()
-'''
+"""
 
 
 @pytest.mark.browser

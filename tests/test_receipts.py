@@ -14,7 +14,13 @@ from tuiding.verify import verify
 def make_run(tmp_path: Path, n: int = 3, *, status: str = "passed", sealed: bool = True) -> Path:
     folder = RunFolder(tmp_path, "demo", datetime(2026, 11, 22, 10, 0, 0))
     manifest = folder.write_manifest(
-        Manifest(tool="tuiding test", run_id=folder.path.name, uuid="u", scenario=ScenarioInfo(name="示例", file="s.yaml"), started_at="t")
+        Manifest(
+            tool="tuiding test",
+            run_id=folder.path.name,
+            uuid="u",
+            scenario=ScenarioInfo(name="示例", file="s.yaml"),
+            started_at="t",
+        )
     )
     for i in range(1, n + 1):
         shot = folder.screenshot_path(i, f"第{i}步")

@@ -1,4 +1,5 @@
 """Each action of the step table in a real browser, against pages served by Playwright routing."""
+
 import json
 from pathlib import Path
 
@@ -39,7 +40,7 @@ class RoutedSession:
         return ctx
 
     def handle(self, route):
-        path = route.request.url[len(SITE):]
+        path = route.request.url[len(SITE) :]
         if path.startswith("/poll"):
             self.polls += 1
             route.fulfill(body=f"<p>{'已退订' if self.polls >= 3 else '处理中'}</p>", content_type="text/html; charset=utf-8")
@@ -59,7 +60,10 @@ def run_yaml(tmp_path, session, steps: str, extra: str = ""):
 
 
 def test_interaction_actions(tmp_path, session):
-    result, _ = run_yaml(tmp_path, session, """\
+    result, _ = run_yaml(
+        tmp_path,
+        session,
+        """\
   - goto: /
   - uncheck: 自动续费
   - fill: {label: 搜索, value: 会员}
@@ -85,7 +89,8 @@ def test_interaction_actions(tmp_path, session):
   - click: 下一页
   - expect_url: /next
   - not_see: 退订
-""")
+""",
+    )
     assert result.passed, result.failure and result.failure.message
     steps = {r.action: r for r in result.records}
     assert steps["download"].events.downloads == ["downloads/观看记录.csv"]
@@ -97,15 +102,22 @@ def test_interaction_actions(tmp_path, session):
 
 
 def test_wait_until_polls_with_reload(tmp_path, session):
-    result, routed = run_yaml(tmp_path, session, """\
+    result, routed = run_yaml(
+        tmp_path,
+        session,
+        """\
   - goto: /poll
   - wait: {until: {see: 已退订}, reload: true, every: 100ms, timeout: 10s}
-""")
+""",
+    )
     assert result.passed and routed.polls >= 3
 
 
 def test_if_optional_retry_and_budget(tmp_path, session):
-    result, _ = run_yaml(tmp_path, session, """\
+    result, _ = run_yaml(
+        tmp_path,
+        session,
+        """\
   - goto: /
   - click: 不存在的按钮
     if: {see: 挽留优惠}
@@ -115,7 +127,9 @@ def test_if_optional_retry_and_budget(tmp_path, session):
   - click: 延迟
     retry: 1
   - click: 下一页
-""", extra="budget: {clicks: 1}\n")
+""",
+        extra="budget: {clicks: 1}\n",
+    )
     statuses = [r.status for r in result.records]
     assert statuses == ["passed", "skipped", "optional-failed", "passed", "passed"]
     assert result.records[1].screenshot is None  # a skipped step leaves no receipt
@@ -136,11 +150,16 @@ def test_every_action_is_exercised_here_or_by_the_migu_scenarios():
 def test_a_secret_typed_into_a_plain_field_is_painted_over_in_the_receipt(tmp_path, session):
     from PIL import Image
 
-    result, _ = run_yaml(tmp_path, session, """\
+    result, _ = run_yaml(
+        tmp_path,
+        session,
+        """\
   - goto: /
   - fill: {搜索: "${token}"}
     name: 输入令牌
-""", extra="vars: {token: s3cr3t-token-value}\nsecrets: [token]\n")
+""",
+        extra="vars: {token: s3cr3t-token-value}\nsecrets: [token]\n",
+    )
     assert result.passed
     rec = result.records[1]
     box = rec.shot.to_image(rec.bbox)

@@ -1,4 +1,5 @@
 """移动云电脑软件版 business rules as plain functions: refunds, penalties, working days, verification."""
+
 from __future__ import annotations
 
 import unicodedata
@@ -30,6 +31,7 @@ def reason_problem(reason: str, other_text: str) -> str | None:
 
 # ---------------------------------------------------------------- 退款 (退订条款)
 
+
 @dataclass(frozen=True)
 class Refund:
     paid: Decimal
@@ -38,12 +40,12 @@ class Refund:
     prorated: Decimal
     penalty: Decimal
     amount: Decimal
-    lines: tuple[str, ...]   # how it was computed, shown to the user
+    lines: tuple[str, ...]  # how it was computed, shown to the user
 
 
 ANNUAL_PENALTY_RATE = Decimal("0.10")
 PENALTY_MIN = Decimal("5.00")
-FREE_DAYS = 7            # 开通 7 天内(含)退订:全额退款、无违约金
+FREE_DAYS = 7  # 开通 7 天内(含)退订:全额退款、无违约金
 MIN_REFUND = Decimal("1.00")
 
 
@@ -59,8 +61,15 @@ def refund(price: Decimal, plan: str, period_start: date, period_end: date, toda
     used = (today - period_start).days
     remaining = max(0, min(period_days, (period_end - today).days))
     if used < FREE_DAYS:
-        return Refund(price, remaining, period_days, price, Decimal("0.00"), price,
-                      (f"开通 {FREE_DAYS} 天内退订,全额退还已付 {price:.2f} 元,无违约金",))
+        return Refund(
+            price,
+            remaining,
+            period_days,
+            price,
+            Decimal("0.00"),
+            price,
+            (f"开通 {FREE_DAYS} 天内退订,全额退还已付 {price:.2f} 元,无违约金",),
+        )
     prorated = (price * remaining / period_days).quantize(CENT, rounding=ROUND_HALF_UP)
     lines = [f"已付 {price:.2f} 元 × 剩余 {remaining}/{period_days} 天 = {prorated:.2f} 元"]
     penalty = Decimal("0.00")

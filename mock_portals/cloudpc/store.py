@@ -1,4 +1,5 @@
 """Cloud PC accounts, unsubscribe requests, documents and feedback in SQLite."""
+
 from __future__ import annotations
 
 import json
@@ -40,9 +41,19 @@ class Account:
 
 
 def _account(row: sqlite3.Row) -> Account:
-    return Account(row["phone"], row["name"], row["verify_method"], row["question"], row["plan"], row["plan_name"],
-                   Decimal(row["price_yuan"]), date.fromisoformat(row["period_start"]), date.fromisoformat(row["period_end"]),
-                   row["payment_account"], bool(row["deleted"]))
+    return Account(
+        row["phone"],
+        row["name"],
+        row["verify_method"],
+        row["question"],
+        row["plan"],
+        row["plan_name"],
+        Decimal(row["price_yuan"]),
+        date.fromisoformat(row["period_start"]),
+        date.fromisoformat(row["period_end"]),
+        row["payment_account"],
+        bool(row["deleted"]),
+    )
 
 
 def find_account(conn: sqlite3.Connection, phone: str) -> Account | None:
@@ -60,6 +71,7 @@ def login(conn: sqlite3.Connection, phone: str, password: str) -> tuple[Account 
 
 
 # ---------------------------------------------------------------- requests
+
 
 @dataclass(frozen=True)
 class UnsubscribeRequest:
@@ -85,9 +97,11 @@ class UnsubscribeRequest:
 
     def timeline(self, now: datetime) -> list[tuple[str, str, bool]]:
         """(label, when, done) rows for the progress page."""
-        rows = [("提交退订申请", f"{self.submitted_at:%Y-%m-%d %H:%M}", True),
-                ("处理中", f"预计 {self.complete_at:%Y-%m-%d %H:%M} 前完成", True),
-                ("退订完成,服务停止", f"{self.complete_at:%Y-%m-%d %H:%M}", now >= self.complete_at)]
+        rows = [
+            ("提交退订申请", f"{self.submitted_at:%Y-%m-%d %H:%M}", True),
+            ("处理中", f"预计 {self.complete_at:%Y-%m-%d %H:%M} 前完成", True),
+            ("退订完成,服务停止", f"{self.complete_at:%Y-%m-%d %H:%M}", now >= self.complete_at),
+        ]
         if self.refund_amount > 0 and self.refund_by:
             rows.append(("退款中(原路退回)", f"预计 {self.refund_from} 至 {self.refund_by} 到账", now >= self.complete_at))
             rows.append(("已退款", f"{self.refund_amount:.2f} 元", now.date() > self.refund_by))
@@ -96,11 +110,20 @@ class UnsubscribeRequest:
 
 def _request(row: sqlite3.Row) -> UnsubscribeRequest:
     return UnsubscribeRequest(
-        row["id"], row["phone"], row["reason"], row["reason_text"], row["verified_by"], row["flow"],
-        datetime.fromisoformat(row["submitted_at"]), datetime.fromisoformat(row["complete_at"]),
-        Decimal(row["refund_amount"]), json.loads(row["refund_lines"]),
+        row["id"],
+        row["phone"],
+        row["reason"],
+        row["reason_text"],
+        row["verified_by"],
+        row["flow"],
+        datetime.fromisoformat(row["submitted_at"]),
+        datetime.fromisoformat(row["complete_at"]),
+        Decimal(row["refund_amount"]),
+        json.loads(row["refund_lines"]),
         date.fromisoformat(row["refund_from"]) if row["refund_from"] else None,
-        date.fromisoformat(row["refund_by"]) if row["refund_by"] else None, bool(row["refund_official_calendar"]))
+        date.fromisoformat(row["refund_by"]) if row["refund_by"] else None,
+        bool(row["refund_official_calendar"]),
+    )
 
 
 def requests_for(conn: sqlite3.Connection, phone: str) -> list[UnsubscribeRequest]:
@@ -117,8 +140,16 @@ def open_request(conn: sqlite3.Connection, phone: str) -> UnsubscribeRequest | N
     return found[0] if found else None
 
 
-def create_request(conn: sqlite3.Connection, phone: str, reason: str, reason_text: str, verified_by: str, flow: str,
-                   now: datetime, processing: timedelta) -> UnsubscribeRequest:
+def create_request(
+    conn: sqlite3.Connection,
+    phone: str,
+    reason: str,
+    reason_text: str,
+    verified_by: str,
+    flow: str,
+    now: datetime,
+    processing: timedelta,
+) -> UnsubscribeRequest:
     """Record the request with its refund fixed at submission; one request per account (a second submit returns it)."""
     conn.execute("BEGIN IMMEDIATE")
     try:
@@ -139,8 +170,21 @@ def create_request(conn: sqlite3.Connection, phone: str, reason: str, reason_tex
         rid = f"TD{now:%Y%m%d}{secrets.randbelow(10**6):06d}"
         conn.execute(
             "INSERT INTO cloudpc_request VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            (rid, phone, reason, reason_text, verified_by, flow, now.isoformat(), complete.isoformat(), f"{r.amount:.2f}",
-             json.dumps(list(r.lines), ensure_ascii=False), refund_from, refund_by, int(official)),
+            (
+                rid,
+                phone,
+                reason,
+                reason_text,
+                verified_by,
+                flow,
+                now.isoformat(),
+                complete.isoformat(),
+                f"{r.amount:.2f}",
+                json.dumps(list(r.lines), ensure_ascii=False),
+                refund_from,
+                refund_by,
+                int(official),
+            ),
         )
         conn.execute("COMMIT")
     except BaseException:
@@ -150,6 +194,7 @@ def create_request(conn: sqlite3.Connection, phone: str, reason: str, reason_tex
 
 
 # ---------------------------------------------------------------- verification state
+
 
 def sms_status(conn: sqlite3.Connection, phone: str) -> tuple[int, datetime | None]:
     row = conn.execute("SELECT sms_wrong, sms_last_sent FROM cloudpc_account WHERE phone=?", (phone,)).fetchone()
@@ -166,7 +211,9 @@ def sms_wrong(conn: sqlite3.Connection, phone: str) -> int:
 
 
 def question_check(conn: sqlite3.Connection, phone: str, answer: str, now: datetime) -> tuple[bool, str]:
-    row = conn.execute("SELECT answer_hash, question_wrong, question_locked_until FROM cloudpc_account WHERE phone=?", (phone,)).fetchone()
+    row = conn.execute(
+        "SELECT answer_hash, question_wrong, question_locked_until FROM cloudpc_account WHERE phone=?", (phone,)
+    ).fetchone()
     locked = datetime.fromisoformat(row["question_locked_until"]) if row["question_locked_until"] else None
     if locked and now < locked:
         return False, f"安全问题验证已锁定,请于 {locked:%H:%M} 后再试,或改用短信验证"
@@ -176,13 +223,19 @@ def question_check(conn: sqlite3.Connection, phone: str, answer: str, now: datet
     wrong = row["question_wrong"] + 1
     if wrong >= rules.QUESTION_MAX_WRONG:
         until = now + rules.QUESTION_LOCK
-        conn.execute("UPDATE cloudpc_account SET question_wrong=0, question_locked_until=? WHERE phone=?", (until.isoformat(), phone))
-        return False, f"答案错误 {rules.QUESTION_MAX_WRONG} 次,安全问题验证已锁定 30 分钟,请于 {until:%H:%M} 后再试,或改用短信验证"
+        conn.execute(
+            "UPDATE cloudpc_account SET question_wrong=0, question_locked_until=? WHERE phone=?", (until.isoformat(), phone)
+        )
+        return (
+            False,
+            f"答案错误 {rules.QUESTION_MAX_WRONG} 次,安全问题验证已锁定 30 分钟,请于 {until:%H:%M} 后再试,或改用短信验证",
+        )
     conn.execute("UPDATE cloudpc_account SET question_wrong=? WHERE phone=?", (wrong, phone))
     return False, f"答案不正确,还可尝试 {rules.QUESTION_MAX_WRONG - wrong} 次"
 
 
 # ---------------------------------------------------------------- after
+
 
 @dataclass(frozen=True)
 class Document:
@@ -192,13 +245,17 @@ class Document:
 
 
 def documents_for(conn: sqlite3.Connection, phone: str) -> list[Document]:
-    return [Document(r["path"], r["size_kb"], r["modified"]) for r in
-            conn.execute("SELECT * FROM cloudpc_document WHERE phone=? ORDER BY path", (phone,))]
+    return [
+        Document(r["path"], r["size_kb"], r["modified"])
+        for r in conn.execute("SELECT * FROM cloudpc_document WHERE phone=? ORDER BY path", (phone,))
+    ]
 
 
 def add_feedback(conn: sqlite3.Connection, phone: str, rating: int, text: str, now: datetime) -> None:
-    conn.execute("INSERT INTO cloudpc_feedback (phone, rating, text, created_at) VALUES (?,?,?,?)",
-                 (phone, rating, text, now.isoformat(timespec="seconds")))
+    conn.execute(
+        "INSERT INTO cloudpc_feedback (phone, rating, text, created_at) VALUES (?,?,?,?)",
+        (phone, rating, text, now.isoformat(timespec="seconds")),
+    )
 
 
 def feedback_for(conn: sqlite3.Connection, phone: str) -> list[sqlite3.Row]:

@@ -1,9 +1,11 @@
 """Cloud PC: login, the three places the unsubscribe entry lives (设置 / 账户管理 / 帮助中心), help pages."""
+
 from __future__ import annotations
 
 import re
 
 from flask import g, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
 
 from ..db import get_clock, get_db
 from ..guards import requires
@@ -29,7 +31,7 @@ login_required = requires("account", "cloudpc.login")
 
 
 @bp.route("/login", methods=["GET", "POST"])
-def login():
+def login() -> ResponseReturnValue:
     error, phone = None, ""
     if request.method == "POST":
         phone = request.form.get("phone", "").strip()
@@ -47,7 +49,7 @@ def login():
 
 
 @bp.post("/logout")
-def logout():
+def logout() -> ResponseReturnValue:
     session.clear()
     return redirect(url_for("cloudpc.login"))
 
@@ -60,32 +62,32 @@ def _with_status(template: str) -> str:
 
 @bp.get("/")
 @login_required
-def home():
+def home() -> ResponseReturnValue:
     return _with_status("cloudpc/home.html")
 
 
 @bp.get("/settings")
 @login_required
-def settings():
+def settings() -> ResponseReturnValue:
     return render_template("cloudpc/settings.html")
 
 
 @bp.get("/account")
 @login_required
-def account_page():
+def account_page() -> ResponseReturnValue:
     return _with_status("cloudpc/account.html")
 
 
 @bp.get("/help")
-def help_center():
+def help_center() -> ResponseReturnValue:
     return render_template("cloudpc/help.html")
 
 
 @bp.get("/help/terms")
-def terms():
+def terms() -> ResponseReturnValue:
     return render_template("cloudpc/terms.html", rules=rules)
 
 
 @bp.get("/help/uninstall")
-def uninstall():
+def uninstall() -> ResponseReturnValue:
     return render_template("cloudpc/uninstall.html")

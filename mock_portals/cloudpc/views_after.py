@@ -1,4 +1,5 @@
 """After the unsubscribe: data backup (ZIP), 注销账户, 评价 / 建议."""
+
 from __future__ import annotations
 
 import io
@@ -6,6 +7,7 @@ import json
 import zipfile
 
 from flask import flash, g, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
 from werkzeug.security import check_password_hash
 
 from ..db import get_db
@@ -20,22 +22,33 @@ DELETE_WORD = "注销"
 
 @bp.get("/account/backup")
 @login_required
-def backup():
+def backup() -> ResponseReturnValue:
     return render_template("cloudpc/backup.html", documents=store.documents_for(get_db(), g.account.phone))
 
 
 @bp.get("/account/backup.zip")
 @login_required
-def backup_zip():
+def backup_zip() -> ResponseReturnValue:
     """A real ZIP: the document list and the account's settings as JSON, plus a readme."""
     docs = store.documents_for(get_db(), g.account.phone)
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
         z.writestr("documents.json", json.dumps([d.__dict__ for d in docs], ensure_ascii=False, indent=2))
-        z.writestr("settings.json", json.dumps({"phone": g.account.masked, "plan": g.account.plan_name,
-                                                "resolution": "1920x1080", "input_method": "搜狗拼音", "auto_sleep_minutes": 30,
-                                                "installed_software": list(INSTALLED_SOFTWARE)},
-                                               ensure_ascii=False, indent=2))
+        z.writestr(
+            "settings.json",
+            json.dumps(
+                {
+                    "phone": g.account.masked,
+                    "plan": g.account.plan_name,
+                    "resolution": "1920x1080",
+                    "input_method": "搜狗拼音",
+                    "auto_sleep_minutes": 30,
+                    "installed_software": list(INSTALLED_SOFTWARE),
+                },
+                ensure_ascii=False,
+                indent=2,
+            ),
+        )
         z.writestr("说明.txt", f"移动云电脑数据备份\n导出时间:{g.now:%Y-%m-%d %H:%M:%S}\n文件数:{len(docs)}\n")
     name = f"云电脑备份-{g.account.phone[-4:]}-{g.now:%Y%m%d}.zip"
     return download(buf.getvalue(), "application/zip", name, f"cloudpc-backup-{g.account.phone[-4:]}.zip")
@@ -43,7 +56,7 @@ def backup_zip():
 
 @bp.route("/account/delete", methods=["GET", "POST"])
 @login_required
-def delete_account():
+def delete_account() -> ResponseReturnValue:
     error = None
     if request.method == "POST":
         password = request.form.get("password", "")
@@ -67,7 +80,7 @@ def delete_account():
 
 @bp.route("/feedback", methods=["GET", "POST"])
 @login_required
-def feedback():
+def feedback() -> ResponseReturnValue:
     error, text, rating = None, "", ""
     if request.method == "POST":
         rating, text = request.form.get("rating", ""), request.form.get("text", "").strip()
@@ -79,5 +92,11 @@ def feedback():
             store.add_feedback(get_db(), g.account.phone, int(rating), text, g.now)
             flash("感谢您的评价与建议")
             return redirect(url_for("cloudpc.feedback"))
-    return render_template("cloudpc/feedback.html", error=error, text=text, rating=rating, limit=FEEDBACK_MAX,
-                           items=store.feedback_for(get_db(), g.account.phone)), (400 if error else 200)
+    return render_template(
+        "cloudpc/feedback.html",
+        error=error,
+        text=text,
+        rating=rating,
+        limit=FEEDBACK_MAX,
+        items=store.feedback_for(get_db(), g.account.phone),
+    ), (400 if error else 200)

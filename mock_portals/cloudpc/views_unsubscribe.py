@@ -1,4 +1,5 @@
 """The unsubscribe flow: 退订原因 → 身份验证 (短信 / 人脸 / 安全问题) → 确认退订信息 → 处理中 → 退订进度."""
+
 from __future__ import annotations
 
 import re
@@ -6,6 +7,7 @@ import secrets
 from datetime import timedelta
 
 from flask import abort, flash, g, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
 
 from .. import sms
 from ..db import get_db, get_setting
@@ -21,7 +23,7 @@ def _processing() -> timedelta:
 
 @bp.get("/unsubscribe")
 @login_required
-def unsubscribe_start():
+def unsubscribe_start() -> ResponseReturnValue:
     """The one flow behind the three entries; `from` says which one the user took."""
     req = store.open_request(get_db(), g.account.phone)
     if req is not None:
@@ -38,7 +40,7 @@ def unsubscribe_start():
 
 @bp.route("/unsubscribe/reason", methods=["GET", "POST"])
 @login_required
-def reason():
+def reason() -> ResponseReturnValue:
     error, chosen, other = None, session.get("cp_reason", ""), session.get("cp_reason_text", "")
     if request.method == "POST":
         chosen, other = request.form.get("reason", ""), request.form.get("other", "")
@@ -46,8 +48,9 @@ def reason():
         if error is None:
             session["cp_reason"], session["cp_reason_text"] = chosen, other.strip() if chosen == "其他" else ""
             return redirect(url_for("cloudpc.verify"))
-    return render_template("cloudpc/reason.html", reasons=rules.REASONS, error=error, chosen=chosen, other=other,
-                           limit=rules.OTHER_MAX), (400 if error else 200)
+    return render_template(
+        "cloudpc/reason.html", reasons=rules.REASONS, error=error, chosen=chosen, other=other, limit=rules.OTHER_MAX
+    ), (400 if error else 200)
 
 
 def _method() -> str:
@@ -58,27 +61,35 @@ def _method() -> str:
 
 @bp.get("/unsubscribe/verify")
 @login_required
-def verify():
+def verify() -> ResponseReturnValue:
     if "cp_reason" not in session:
         return redirect(url_for("cloudpc.reason"))
     method = _method()
     wrong, last = store.sms_status(get_db(), g.account.phone)
     if method == "face":
         session["cp_face_nonce"] = secrets.token_urlsafe(12)
-    return render_template("cloudpc/verify.html", method=method, wait=rules.resend_wait(last, g.now),
-                           sent=last is not None, nonce=session.get("cp_face_nonce", ""), error=None)
+    return render_template(
+        "cloudpc/verify.html",
+        method=method,
+        wait=rules.resend_wait(last, g.now),
+        sent=last is not None,
+        nonce=session.get("cp_face_nonce", ""),
+        error=None,
+    )
 
 
 @bp.post("/unsubscribe/verify/send")
 @login_required
-def send_code():
+def send_code() -> ResponseReturnValue:
     conn = get_db()
     _, last = store.sms_status(conn, g.account.phone)
     wait = rules.resend_wait(last, g.now)
     if wait:
         flash(f"验证码发送过于频繁,请 {wait} 秒后再获取")
     else:
-        sms.send_code(conn, g.account.phone, "unsubscribe", "【移动云电脑】您正在申请退订,验证码 {code},5 分钟内有效,请勿泄露。", g.now)
+        sms.send_code(
+            conn, g.account.phone, "unsubscribe", "【移动云电脑】您正在申请退订,验证码 {code},5 分钟内有效,请勿泄露。", g.now
+        )
         store.sms_sent(conn, g.account.phone, g.now)
         flash(f"验证码已发送至 {g.account.masked}")
     return redirect(url_for("cloudpc.verify", method="sms"))
@@ -86,7 +97,7 @@ def send_code():
 
 @bp.post("/unsubscribe/verify")
 @login_required
-def verify_submit():
+def verify_submit() -> ResponseReturnValue:
     if "cp_reason" not in session:
         return redirect(url_for("cloudpc.reason"))
     conn, phone, method = get_db(), g.account.phone, _method()
@@ -124,15 +135,21 @@ def verify_submit():
         wrong, last = store.sms_status(conn, phone)
         if method == "face":
             session["cp_face_nonce"] = secrets.token_urlsafe(12)
-        return render_template("cloudpc/verify.html", method=method, wait=rules.resend_wait(last, g.now), sent=last is not None,
-                               nonce=session.get("cp_face_nonce", ""), error=error), 400
+        return render_template(
+            "cloudpc/verify.html",
+            method=method,
+            wait=rules.resend_wait(last, g.now),
+            sent=last is not None,
+            nonce=session.get("cp_face_nonce", ""),
+            error=error,
+        ), 400
     session["cp_verified"] = {"phone": phone, "method": method}
     return redirect(url_for("cloudpc.confirm"))
 
 
 @bp.route("/unsubscribe/confirm", methods=["GET", "POST"])
 @login_required
-def confirm():
+def confirm() -> ResponseReturnValue:
     verified = session.get("cp_verified") or {}
     if verified.get("phone") != g.account.phone or "cp_reason" not in session:
         flash("请先完成身份验证")
@@ -142,18 +159,27 @@ def confirm():
         if request.form.get("agree") != "yes":
             error = "请阅读并勾选同意《退订条款》"
         else:
-            req = store.create_request(get_db(), g.account.phone, session["cp_reason"], session.get("cp_reason_text", ""),
-                                       verified["method"], "standard", g.now, _processing())
+            req = store.create_request(
+                get_db(),
+                g.account.phone,
+                session["cp_reason"],
+                session.get("cp_reason_text", ""),
+                verified["method"],
+                "standard",
+                g.now,
+                _processing(),
+            )
             for key in ("cp_reason", "cp_reason_text", "cp_verified"):
                 session.pop(key, None)
             return redirect(url_for("cloudpc.progress", request_id=req.id))
-    return render_template("cloudpc/confirm.html", refund=g.account.refund(g.now.date()), hours=_processing().total_seconds() / 3600,
-                           error=error), (400 if error else 200)
+    return render_template(
+        "cloudpc/confirm.html", refund=g.account.refund(g.now.date()), hours=_processing().total_seconds() / 3600, error=error
+    ), (400 if error else 200)
 
 
 @bp.route("/unsubscribe/one-click", methods=["GET", "POST"])
 @login_required
-def one_click():
+def one_click() -> ResponseReturnValue:
     """The guide's suggested simpler design: one page, one button (the session is the identity check)."""
     if get_setting("variant") != "one_click":
         abort(404)
@@ -163,19 +189,23 @@ def one_click():
             chosen = "未填写"
         req = store.create_request(get_db(), g.account.phone, chosen, "", "session", "one_click", g.now, _processing())
         return redirect(url_for("cloudpc.progress", request_id=req.id))
-    return render_template("cloudpc/one_click.html", refund=g.account.refund(g.now.date()), reasons=rules.REASONS[:-1],
-                           hours=_processing().total_seconds() / 3600)
+    return render_template(
+        "cloudpc/one_click.html",
+        refund=g.account.refund(g.now.date()),
+        reasons=rules.REASONS[:-1],
+        hours=_processing().total_seconds() / 3600,
+    )
 
 
 @bp.get("/progress")
 @login_required
-def progress_list():
+def progress_list() -> ResponseReturnValue:
     return render_template("cloudpc/progress_list.html", requests=store.requests_for(get_db(), g.account.phone))
 
 
 @bp.get("/progress/<request_id>")
 @login_required
-def progress(request_id: str):
+def progress(request_id: str) -> ResponseReturnValue:
     req = store.get_request(get_db(), g.account.phone, request_id)
     if req is None:
         abort(404)

@@ -1,4 +1,5 @@
 """The 退订凭证 as a PNG image the member can download and keep."""
+
 from __future__ import annotations
 
 import io
@@ -17,8 +18,9 @@ WIDTH, MARGIN, LINE = 900, 48, 46
 def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
     """A CJK font from fontconfig (make bootstrap installs fonts-noto-cjk); Pillow's default otherwise."""
     if shutil.which("fc-match"):
-        out = subprocess.run(["fc-match", "-f", "%{file}:%{index}", "Noto Sans CJK SC:lang=zh-cn"],
-                             capture_output=True, text=True).stdout
+        out = subprocess.run(
+            ["fc-match", "-f", "%{file}:%{index}", "Noto Sans CJK SC:lang=zh-cn"], capture_output=True, text=True
+        ).stdout
         path, _, index = out.rpartition(":")
         if path:
             try:
@@ -29,10 +31,16 @@ def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
 
 
 def render_png(receipt: Receipt) -> bytes:
-    rows = [("凭证编号", receipt.receipt_no), ("账号", receipt.masked_account), ("服务", receipt.service),
-            ("办理渠道", receipt.channel), ("办理时间", receipt.issued_label), ("生效日期", str(receipt.effective_on)),
-            ("违约金", f"{receipt.penalty_yuan} 元")]
-    details = [receipt.details[i:i + 30] for i in range(0, len(receipt.details), 30)]
+    rows = [
+        ("凭证编号", receipt.receipt_no),
+        ("账号", receipt.masked_account),
+        ("服务", receipt.service),
+        ("办理渠道", receipt.channel),
+        ("办理时间", receipt.issued_label),
+        ("生效日期", str(receipt.effective_on)),
+        ("违约金", f"{receipt.penalty_yuan} 元"),
+    ]
+    details = [receipt.details[i : i + 30] for i in range(0, len(receipt.details), 30)]
     height = MARGIN * 2 + 150 + LINE * (len(rows) + len(details)) + 60
     img = Image.new("RGB", (WIDTH, height), "white")
     d = ImageDraw.Draw(img)

@@ -1,10 +1,11 @@
 """Migu membership business rules as plain functions (unit-tested without Flask)."""
+
 from __future__ import annotations
 
 import calendar
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
 from datetime import date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 
 MAX_FAILED_LOGINS = 5
 LOCKOUT = timedelta(minutes=15)
@@ -26,7 +27,7 @@ def is_locked(locked_until: datetime | None, now: datetime) -> bool:
 
 def register_login(password_ok: bool, failed_logins: int, locked_until: datetime | None, now: datetime) -> LoginVerdict:
     """Apply the lockout rule: the 5th wrong password in a row locks the account for 15 minutes."""
-    if is_locked(locked_until, now):
+    if locked_until is not None and is_locked(locked_until, now):
         return LoginVerdict(False, failed_logins, locked_until, lockout_message(locked_until, now))
     if password_ok:
         return LoginVerdict(True, 0, None, "")
@@ -99,12 +100,13 @@ def format_timestamp(moment: datetime) -> str:
 
 # ---------------------------------------------------------------- FAQ rules, configurable per membership type
 
+
 @dataclass(frozen=True)
 class TypeRules:
-    resubscribe_wait_days: int      # 退订后需等待多少天才能重新开通
-    annual_penalty_rate: Decimal    # 年度会员提前退订:剩余价值 × 比例
-    cooling_off_days: int = 7       # 开通后 N 天内退订免违约金
-    final_days_free: int = 30       # 到期前 N 天内退订免违约金
+    resubscribe_wait_days: int  # 退订后需等待多少天才能重新开通
+    annual_penalty_rate: Decimal  # 年度会员提前退订:剩余价值 × 比例
+    cooling_off_days: int = 7  # 开通后 N 天内退订免违约金
+    final_days_free: int = 30  # 到期前 N 天内退订免违约金
 
 
 MEMBERSHIP_RULES: dict[str, TypeRules] = {
@@ -119,8 +121,15 @@ class Penalty:
     reason: str
 
 
-def penalty(member_type: str, plan: str, price_yuan: Decimal, period_start: date, period_end: date, today: date,
-            table: dict[str, TypeRules] = MEMBERSHIP_RULES) -> Penalty:
+def penalty(
+    member_type: str,
+    plan: str,
+    price_yuan: Decimal,
+    period_start: date,
+    period_end: date,
+    today: date,
+    table: dict[str, TypeRules] = MEMBERSHIP_RULES,
+) -> Penalty:
     """违约金 for unsubscribing today.
 
     Monthly plans never pay one (提前退订通常不需要违约金). Annual plans pay the type's rate
@@ -140,7 +149,9 @@ def penalty(member_type: str, plan: str, price_yuan: Decimal, period_start: date
         return Penalty(zero, f"到期前 {r.final_days_free} 天内退订,免收违约金")
     unused = price_yuan * left / total
     amount = (unused * r.annual_penalty_rate).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-    return Penalty(amount, f"年费 {price_yuan:.2f} 元 × 剩余 {left}/{total} 天 × {r.annual_penalty_rate * 100:.0f}% = {amount:.2f} 元")
+    return Penalty(
+        amount, f"年费 {price_yuan:.2f} 元 × 剩余 {left}/{total} 天 × {r.annual_penalty_rate * 100:.0f}% = {amount:.2f} 元"
+    )
 
 
 def resubscribe_date(member_type: str, unsubscribed_on: date, table: dict[str, TypeRules] = MEMBERSHIP_RULES) -> date:

@@ -1,4 +1,5 @@
 """Reading and changing Migu accounts and receipts in SQLite (views stay thin)."""
+
 from __future__ import annotations
 
 import secrets
@@ -47,7 +48,9 @@ class Member:
         return HIDDEN_BENEFITS.get(self.member_type, [])
 
     def penalty(self, today: date) -> rules.Penalty:
-        return rules.penalty(self.member_type, self.plan, Decimal(str(self.price_yuan)), self.period_start, self.expires_on, today)
+        return rules.penalty(
+            self.member_type, self.plan, Decimal(str(self.price_yuan)), self.period_start, self.expires_on, today
+        )
 
     def resubscribe_on(self, unsubscribing_on: date | None = None) -> date | None:
         """First day to re-open: after the actual unsubscribe, or after one made on `unsubscribing_on`."""
@@ -97,21 +100,34 @@ class Receipt:
 
 def _member(row: sqlite3.Row) -> Member:
     return Member(
-        account=row["account"], phone=row["phone"], nickname=row["nickname"], member_type=row["member_type"],
-        plan=row["plan"], price_yuan=row["price_yuan"], status=row["status"],
-        expires_on=date.fromisoformat(row["expires_on"]), auto_renew=bool(row["auto_renew"]),
+        account=row["account"],
+        phone=row["phone"],
+        nickname=row["nickname"],
+        member_type=row["member_type"],
+        plan=row["plan"],
+        price_yuan=row["price_yuan"],
+        status=row["status"],
+        expires_on=date.fromisoformat(row["expires_on"]),
+        auto_renew=bool(row["auto_renew"]),
         payment_method=row["payment_method"],
         paused_until=date.fromisoformat(row["paused_until"]) if row["paused_until"] else None,
-        frozen_days=row["frozen_days"], period_start=date.fromisoformat(row["period_start"]),
+        frozen_days=row["frozen_days"],
+        period_start=date.fromisoformat(row["period_start"]),
         unsubscribed_on=date.fromisoformat(row["unsubscribed_on"]) if row["unsubscribed_on"] else None,
     )
 
 
 def _receipt(row: sqlite3.Row) -> Receipt:
     return Receipt(
-        receipt_no=row["receipt_no"], account=row["account"], kind=row["kind"], service=row["service"],
-        channel=row["channel"], issued_at=datetime.fromisoformat(row["issued_at"]),
-        effective_on=date.fromisoformat(row["effective_on"]), details=row["details"], penalty_yuan=row["penalty_yuan"],
+        receipt_no=row["receipt_no"],
+        account=row["account"],
+        kind=row["kind"],
+        service=row["service"],
+        channel=row["channel"],
+        issued_at=datetime.fromisoformat(row["issued_at"]),
+        effective_on=date.fromisoformat(row["effective_on"]),
+        details=row["details"],
+        penalty_yuan=row["penalty_yuan"],
     )
 
 
@@ -193,9 +209,17 @@ def unsubscribe(conn: sqlite3.Connection, account: str, token: str, now: datetim
         fee = m.penalty(now.date())
         conn.execute(
             "INSERT INTO migu_receipt VALUES (?,?,?,?,?,?,?,?,?)",
-            (receipt_no, account, "unsubscribe", m.service, channel, now.isoformat(), now.date().isoformat(),
-             f"会员权益已停止;自动续费已关闭,{m.payment_method} 不再扣费;违约金 {fee.amount:.2f} 元({fee.reason})",
-             f"{fee.amount:.2f}"),
+            (
+                receipt_no,
+                account,
+                "unsubscribe",
+                m.service,
+                channel,
+                now.isoformat(),
+                now.date().isoformat(),
+                f"会员权益已停止;自动续费已关闭,{m.payment_method} 不再扣费;违约金 {fee.amount:.2f} 元({fee.reason})",
+                f"{fee.amount:.2f}",
+            ),
         )
         conn.execute(
             "UPDATE migu_account SET status='unsubscribed', auto_renew=0, expires_on=?, unsubscribed_on=?, paused_until=NULL,"

@@ -1,14 +1,16 @@
 """Routes of the Migu website. Rules live in rules.py, storage in store.py."""
+
 from __future__ import annotations
 
 import re
 
 from flask import Response, abort, flash, g, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
 
 from .. import sms
+from ..db import get_clock, get_db
 from ..downloads import download
 from ..guards import requires
-from ..db import get_clock, get_db
 from . import bp, rules, store
 
 PHONE_RE = re.compile(r"^1\d{10}$")
@@ -36,7 +38,7 @@ login_required = requires("member", "migu.login")
 
 
 @bp.get("/")
-def home():
+def home() -> ResponseReturnValue:
     return render_template("migu/home.html")
 
 
@@ -65,7 +67,7 @@ def own_receipt(receipt_no: str) -> store.Receipt:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-def login():
+def login() -> ResponseReturnValue:
     error, account = None, ""
     if request.method == "POST":
         member, error, account = login_from_form()
@@ -76,14 +78,14 @@ def login():
 
 
 @bp.post("/logout")
-def logout():
+def logout() -> ResponseReturnValue:
     session.clear()
     flash("您已安全退出")
     return redirect(url_for("migu.home"))
 
 
 @bp.route("/forgot", methods=["GET", "POST"])
-def forgot():
+def forgot() -> ResponseReturnValue:
     error, phone = None, request.form.get("phone", "").strip()
     if request.method == "POST":
         if not PHONE_RE.match(phone):
@@ -98,7 +100,7 @@ def forgot():
 
 
 @bp.route("/forgot/reset", methods=["GET", "POST"])
-def forgot_reset():
+def forgot_reset() -> ResponseReturnValue:
     phone = session.get("reset_phone")
     if not phone:
         return redirect(url_for("migu.forgot"))
@@ -122,19 +124,19 @@ def forgot_reset():
 
 @bp.get("/member")
 @login_required
-def member_center():
+def member_center() -> ResponseReturnValue:
     return render_template("migu/member.html", receipts=store.receipts_for(get_db(), g.member.account))
 
 
 @bp.get("/member/manage")
 @login_required
-def manage():
+def manage() -> ResponseReturnValue:
     return render_template("migu/manage.html")
 
 
 @bp.route("/member/unsubscribe", methods=["GET", "POST"])
 @login_required
-def unsubscribe_agreement():
+def unsubscribe_agreement() -> ResponseReturnValue:
     if g.member.status == "unsubscribed":
         return render_template("migu/already.html", receipts=store.receipts_for(get_db(), g.member.account)), 409
     error = None
@@ -149,7 +151,7 @@ def unsubscribe_agreement():
 
 @bp.route("/member/unsubscribe/confirm", methods=["GET", "POST"])
 @login_required
-def unsubscribe_confirm():
+def unsubscribe_confirm() -> ResponseReturnValue:
     conn = get_db()
     if request.method == "POST":
         try:
@@ -168,13 +170,13 @@ def unsubscribe_confirm():
 
 @bp.get("/member/receipts/<receipt_no>")
 @login_required
-def receipt(receipt_no: str):
+def receipt(receipt_no: str) -> ResponseReturnValue:
     return render_template("migu/receipt.html", receipt=own_receipt(receipt_no))
 
 
 @bp.get("/member/receipts/<receipt_no>.png")
 @login_required
-def receipt_image(receipt_no: str):
+def receipt_image(receipt_no: str) -> ResponseReturnValue:
     from .receipt_image import render_png
 
     r = own_receipt(receipt_no)
@@ -183,17 +185,17 @@ def receipt_image(receipt_no: str):
 
 @bp.get("/member/history")
 @login_required
-def history():
+def history() -> ResponseReturnValue:
     return render_template("migu/history.html", receipts=store.receipts_for(get_db(), g.member.account))
 
 
 @bp.route("/member/pause", methods=["GET", "POST"])
 @login_required
-def pause():
+def pause() -> ResponseReturnValue:
     m = g.member
     error = None
     if m.status != "active":
-        error = "当前会员状态为「%s」,无法暂停" % m.status_label
+        error = f"当前会员状态为「{m.status_label}」,无法暂停"
     elif request.method == "POST":
         raw = request.form.get("months", "")
         if not raw.isdigit() or int(raw) not in rules.PAUSE_MONTHS:
@@ -202,12 +204,14 @@ def pause():
             p = store.pause_member(get_db(), m, int(raw), g.now)
             flash(f"会员已暂停,将于 {p.resumes_on:%Y-%m-%d} 自动恢复,剩余 {p.remaining_days} 天权益已为您保留")
             return redirect(url_for("migu.member_center"))
-    return render_template("migu/pause.html", error=error, options=rules.PAUSE_MONTHS), (400 if error and request.method == "POST" else 200)
+    return render_template("migu/pause.html", error=error, options=rules.PAUSE_MONTHS), (
+        400 if error and request.method == "POST" else 200
+    )
 
 
 @bp.post("/member/resume")
 @login_required
-def resume():
+def resume() -> ResponseReturnValue:
     if g.member.status != "paused":
         flash("会员未处于暂停状态")
         return redirect(url_for("migu.manage"))

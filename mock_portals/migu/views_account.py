@@ -1,4 +1,5 @@
 """Before and after the unsubscribe: help, backup export, content lists, payment methods, re-subscribing."""
+
 from __future__ import annotations
 
 import csv
@@ -6,39 +7,51 @@ import io
 import json
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 
 from ..db import get_db
-from . import bp, store
 from ..downloads import download
+from . import bp, store
 from .views import login_required
 
 EXPORTS = {"history": "观看记录", "favorite": "收藏", "watchlist": "未观看内容"}
 
 
 @bp.get("/help/unsubscribe")
-def help_unsubscribe():
+def help_unsubscribe() -> ResponseReturnValue:
     return render_template("migu/help.html")
 
 
 @bp.get("/member/backup")
 @login_required
-def backup():
+def backup() -> ResponseReturnValue:
     conn = get_db()
-    return render_template("migu/backup.html", history=store.content_for(conn, g.member.account, "history"),
-                           favorites=store.content_for(conn, g.member.account, "favorite"))
+    return render_template(
+        "migu/backup.html",
+        history=store.content_for(conn, g.member.account, "history"),
+        favorites=store.content_for(conn, g.member.account, "favorite"),
+    )
 
 
 @bp.get("/member/export/<what>.<fmt>")
 @login_required
-def export(what: str, fmt: str):
+def export(what: str, fmt: str) -> ResponseReturnValue:
     """观看记录 / 收藏 / 未观看内容 as a real file (CSV with a BOM so Excel reads the Chinese, or JSON)."""
     if what not in EXPORTS or fmt not in ("csv", "json"):
         abort(404)
     items = store.content_for(get_db(), g.member.account, what)
     name = f"migu-{what}-{g.member.account[-4:]}-{g.now:%Y%m%d}.{fmt}"
     if fmt == "json":
-        body = json.dumps({"account": g.member.masked, "list": EXPORTS[what], "exported_at": g.now.isoformat(timespec="seconds"),
-                           "items": [i.__dict__ for i in items]}, ensure_ascii=False, indent=2)
+        body = json.dumps(
+            {
+                "account": g.member.masked,
+                "list": EXPORTS[what],
+                "exported_at": g.now.isoformat(timespec="seconds"),
+                "items": [i.__dict__ for i in items],
+            },
+            ensure_ascii=False,
+            indent=2,
+        )
         mimetype = "application/json"
     else:
         buf = io.StringIO()
@@ -51,21 +64,24 @@ def export(what: str, fmt: str):
 
 @bp.get("/member/content")
 @login_required
-def content():
+def content() -> ResponseReturnValue:
     conn = get_db()
-    return render_template("migu/content.html", purchased=store.content_for(conn, g.member.account, "purchased"),
-                           watchlist=store.content_for(conn, g.member.account, "watchlist"))
+    return render_template(
+        "migu/content.html",
+        purchased=store.content_for(conn, g.member.account, "purchased"),
+        watchlist=store.content_for(conn, g.member.account, "watchlist"),
+    )
 
 
 @bp.get("/member/payments")
 @login_required
-def payments():
+def payments() -> ResponseReturnValue:
     return render_template("migu/payments.html", payments=store.payments_for(get_db(), g.member.account))
 
 
 @bp.route("/member/payments/<int:payment_id>/unlink", methods=["GET", "POST"])
 @login_required
-def unlink_payment(payment_id: int):
+def unlink_payment(payment_id: int) -> ResponseReturnValue:
     conn = get_db()
     pm = next((p for p in store.payments_for(conn, g.member.account) if p.id == payment_id), None)
     if pm is None:
@@ -83,7 +99,7 @@ def unlink_payment(payment_id: int):
 
 @bp.route("/member/subscribe", methods=["GET", "POST"])
 @login_required
-def subscribe():
+def subscribe() -> ResponseReturnValue:
     m = g.member
     if m.status != "unsubscribed":
         flash("您的会员仍在有效期内,无需重新开通")

@@ -1,4 +1,5 @@
 """客服渠道: the hotline 95016 voice-menu simulator and the 在线客服 chat, acting on the same accounts."""
+
 from __future__ import annotations
 
 import json
@@ -8,6 +9,7 @@ import sqlite3
 from datetime import datetime
 
 from flask import g, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
 from werkzeug.security import check_password_hash
 
 from .. import sms
@@ -37,7 +39,9 @@ class StoreDesk:
         sms.send_code(self.conn, account, "service", "【咪咕】您正在通过客服办理会员退订,验证码 {code},5 分钟内有效。", self.now)
 
     def code_ok(self, account: str, code: str) -> bool:
-        return bool(re.fullmatch(r"\d{6}", code.strip())) and sms.code_is_valid(sms.latest(self.conn, account, "service"), code, self.now)
+        return bool(re.fullmatch(r"\d{6}", code.strip())) and sms.code_is_valid(
+            sms.latest(self.conn, account, "service"), code, self.now
+        )
 
     def password_ok(self, account: str, password: str) -> bool:
         row = self.conn.execute("SELECT password_hash FROM migu_account WHERE account=?", (account,)).fetchone()
@@ -59,7 +63,7 @@ def _load(channel: str) -> tuple[str, Dialogue]:
     key = f"dialogue_{channel}"
     did = session.get(key)
     row = get_db().execute("SELECT data FROM migu_dialogue WHERE id=?", (did,)).fetchone() if did else None
-    if row is None:
+    if row is None or not isinstance(did, str):
         return _start(channel)
     return did, Dialogue.from_dict(json.loads(row["data"]))
 
@@ -73,8 +77,10 @@ def _start(channel: str) -> tuple[str, Dialogue]:
 
 
 def _save(did: str, d: Dialogue) -> None:
-    get_db().execute("INSERT INTO migu_dialogue (id, data) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET data=excluded.data",
-                     (did, json.dumps(d.to_dict(), ensure_ascii=False)))
+    get_db().execute(
+        "INSERT INTO migu_dialogue (id, data) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET data=excluded.data",
+        (did, json.dumps(d.to_dict(), ensure_ascii=False)),
+    )
 
 
 def _shown(d: Dialogue, text: str) -> str:
@@ -83,19 +89,19 @@ def _shown(d: Dialogue, text: str) -> str:
 
 
 @bp.get("/service/hotline")
-def hotline():
+def hotline() -> ResponseReturnValue:
     _, d = _load("ivr")
     return render_template("migu/hotline.html", d=d)
 
 
 @bp.post("/service/hotline/call")
-def hotline_call():
+def hotline_call() -> ResponseReturnValue:
     _start("ivr")
     return redirect(url_for("migu.hotline"))
 
 
 @bp.post("/service/hotline")
-def hotline_key():
+def hotline_key() -> ResponseReturnValue:
     did, d = _load("ivr")
     # Digits typed into the field, then the keypad key pressed (usually '#'); Enter in the field sends just the digits.
     keys = request.form.get("keys", "").strip() + request.form.get("key", "")
@@ -112,19 +118,19 @@ def hotline_key():
 
 
 @bp.get("/service/chat")
-def chat():
+def chat() -> ResponseReturnValue:
     _, d = _load("chat")
     return render_template("migu/chat.html", d=d, limit=CHAT_MAX)
 
 
 @bp.post("/service/chat/new")
-def chat_new():
+def chat_new() -> ResponseReturnValue:
     _start("chat")
     return redirect(url_for("migu.chat"))
 
 
 @bp.post("/service/chat")
-def chat_send():
+def chat_send() -> ResponseReturnValue:
     did, d = _load("chat")
     text = request.form.get("message", "").strip()
     if not text:

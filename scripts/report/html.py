@@ -21,10 +21,7 @@ def _data_uri(path: Path) -> str | None:
 
 def render_report(run_dir: Path) -> str:
     manifest = load_manifest(run_dir)
-    steps = [
-        {**s.model_dump(), "image": _data_uri(run_dir / s.screenshot) if s.screenshot else None}
-        for s in manifest.steps
-    ]
+    steps = [{**s.model_dump(), "image": _data_uri(run_dir / s.screenshot) if s.screenshot else None} for s in manifest.steps]
     return _env.get_template("run_report.html").render(m=manifest, steps=steps)
 
 
