@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import os
 import tempfile
+from datetime import datetime
 from pathlib import Path
 
 from flask import Flask
 
 from . import db, testapi
-from .registry import PORTALS, get_portal
+from .registry import PORTALS, SettingError, get_portal
 
-__all__ = ["create_app", "PORTALS"]
+__all__ = ["PORTALS", "SettingError", "create_app"]
 
 
 def create_app(
@@ -24,13 +25,31 @@ def create_app(
     database: str | os.PathLike[str] | None = None,
     test_api: bool = False,
     config: dict | None = None,
+    clock: str | None = None,
+    settings: dict[str, str] | None = None,
 ) -> Flask:
     """Build the app for one portal with its own SQLite state file.
 
     `database=None` makes a fresh file in a temporary folder (the embedded mode's
-    "own state"). `test_api` mounts `/__mock__/` (reset, SMS inbox, clock).
+    "own state"). `test_api` mounts `/__mock__/` (reset, SMS inbox, clock, settings).
+    `clock`: an ISO date-time the portal's clock stands still at (moved only by the test API),
+    or None for real time. `settings`: portal settings (e.g. a UX variant) from the start;
+    a bad name or value raises SettingError.
     """
     spec = get_portal(portal)
+    start = dict(settings or {})
+    for name, value in start.items():
+        problem = spec.setting_problem(name, str(value))
+        if problem:
+            raise SettingError(f"{portal}: setting {name}: {problem}")
+    frozen = None
+    if clock is not None:
+        try:
+            frozen = datetime.fromisoformat(clock).isoformat()
+        except ValueError:
+            raise SettingError(
+                f"{portal}: clock: expected an ISO date-time like 2026-11-20T10:00:00+08:00, got '{clock}'"
+            ) from None
     app = Flask(__name__)
     if database is None:
         database = Path(tempfile.mkdtemp(prefix=f"tuiding-{portal}-")) / "state.db"
@@ -40,6 +59,8 @@ def create_app(
         PORTAL=portal,
         TEST_API=test_api,
         SESSION_COOKIE_SAMESITE="Lax",
+        CLOCK=frozen,
+        START_SETTINGS={k: str(v) for k, v in start.items()},
     )
     if config:
         app.config.update(config)

@@ -10,7 +10,7 @@ from flask import Flask, current_app, g
 from .clock import PortalClock
 
 COMMON_SQL = """
-CREATE TABLE IF NOT EXISTS mock_clock (id INTEGER PRIMARY KEY CHECK (id = 1), offset_seconds REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS mock_clock (id INTEGER PRIMARY KEY CHECK (id = 1), offset_seconds REAL NOT NULL, frozen_at TEXT);
 CREATE TABLE IF NOT EXISTS mock_settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS sms_inbox (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -54,20 +54,28 @@ def _close_db(_exc: BaseException | None = None) -> None:
         conn.close()
 
 
-def reset(conn: sqlite3.Connection, schema: str, seed: Callable) -> None:
+def reset(conn: sqlite3.Connection, schema: str, seed: Callable, frozen_at: str | None, settings: dict[str, str]) -> None:
     """Drop every table and re-create the seeded state (the /__mock__/reset endpoint)."""
     tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'")]
     conn.execute("PRAGMA foreign_keys=OFF")
     for t in tables:
         conn.execute(f'DROP TABLE IF EXISTS "{t}"')
     conn.execute("PRAGMA foreign_keys=ON")
-    _create(conn, schema, seed)
+    _create(conn, schema, seed, frozen_at, settings)
 
 
-def _create(conn: sqlite3.Connection, schema: str, seed: Callable) -> None:
+def _create(conn: sqlite3.Connection, schema: str, seed: Callable, frozen_at: str | None, settings: dict[str, str]) -> None:
     conn.executescript(COMMON_SQL + schema)
-    conn.execute("INSERT OR IGNORE INTO mock_clock (id, offset_seconds) VALUES (1, 0)")
+    conn.execute("INSERT OR IGNORE INTO mock_clock (id, offset_seconds, frozen_at) VALUES (1, 0, ?)", (frozen_at,))
+    for name, value in settings.items():
+        set_setting(conn, name, value)
     seed(conn, PortalClock(conn))
+
+
+def set_setting(conn: sqlite3.Connection, name: str, value: str) -> None:
+    conn.execute(
+        "INSERT INTO mock_settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value", (name, value)
+    )
 
 
 def init_app(app: Flask, schema: str, seed: Callable) -> None:
@@ -75,7 +83,7 @@ def init_app(app: Flask, schema: str, seed: Callable) -> None:
     try:
         exists = conn.execute("SELECT 1 FROM sqlite_master WHERE name='mock_clock'").fetchone()
         if not exists:
-            _create(conn, schema, seed)
+            _create(conn, schema, seed, app.config.get("CLOCK"), app.config.get("START_SETTINGS") or {})
     finally:
         conn.close()
     app.extensions["tuiding.schema"] = (schema, seed)

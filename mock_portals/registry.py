@@ -28,6 +28,10 @@ class Setting:
         return None if self.check(value) else self.help
 
 
+class SettingError(ValueError):
+    """An unknown setting or a bad value; the message is one line."""
+
+
 @dataclass(frozen=True)
 class PortalSpec:
     name: str
@@ -36,6 +40,11 @@ class PortalSpec:
     schema: str
     seed: Callable[[sqlite3.Connection, PortalClock], None]
     settings: dict[str, Setting] = field(default_factory=dict)
+
+    def setting_problem(self, name: str, value: str) -> str | None:
+        if name not in self.settings:
+            return f"unknown setting (expected one of: {', '.join(self.settings) or 'none'})"
+        return self.settings[name].problem(value)
 
 
 def _schema(portal: str) -> str:
@@ -46,7 +55,23 @@ def _schema(portal: str) -> str:
 def _migu() -> PortalSpec:
     from .migu import bp, seed
 
-    return PortalSpec("migu", "咪咕会员", bp, _schema("migu"), seed.seed)
+    return PortalSpec(
+        "migu",
+        "咪咕会员",
+        bp,
+        _schema("migu"),
+        seed.seed,
+        {
+            "variant": Setting(
+                "standard",
+                ("standard", "retention", "hidden_entry", "confirmshaming", "no_receipt", "preticked", "phone_only"),
+                help="standard flow, or a variant that misbehaves on purpose (README: portal variants)",
+            ),
+            "button_order": Setting(
+                "standard", ("standard", "swapped"), help="swapped: 确认退订 and 我再想想 change places (a moved button)"
+            ),
+        },
+    )
 
 
 def _cloudpc() -> PortalSpec:
@@ -59,7 +84,11 @@ def _cloudpc() -> PortalSpec:
         _schema("cloudpc"),
         seed.seed,
         {
-            "variant": Setting("standard", ("standard", "one_click"), help="standard flow, or the 一键退订 variant"),
+            "variant": Setting(
+                "standard",
+                ("standard", "one_click", "retention", "forced_reason"),
+                help="standard flow, the 一键退订 variant, or one that misbehaves on purpose",
+            ),
             "processing_hours": Setting(
                 "24",
                 check=lambda v: v.replace(".", "", 1).isdigit() and 0 <= float(v) <= 720,

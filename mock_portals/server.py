@@ -14,6 +14,10 @@ from waitress.server import create_server
 
 from . import create_app
 
+# Embedded portals stand still at this instant (the test API moves it): every run sees the same
+# dates, so receipts compare with their visual baselines. `settings: {clock: real}` gives real time.
+EMBEDDED_CLOCK = "2026-11-20T10:00:00+08:00"
+
 
 class ServeError(RuntimeError):
     """The server cannot start (address in use, no permission); the message is one line."""
@@ -33,9 +37,11 @@ class EmbeddedPortal:
         print(portal.url)
     """
 
-    def __init__(self, portal: str, *, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(self, portal: str, *, host: str = "127.0.0.1", port: int = 0, settings: dict[str, object] | None = None) -> None:
         self.portal = portal
-        self.app = create_app(portal, test_api=True)
+        start = {k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in (settings or {}).items()}
+        clock = start.pop("clock", EMBEDDED_CLOCK)
+        self.app = create_app(portal, test_api=True, clock=None if clock == "real" else clock, settings=start)
         self._server = _server(self.app, host, port, threads=4)
         self.url = f"http://{host}:{self._server.effective_port}"  # type: ignore[attr-defined]
         self._thread = threading.Thread(target=self._server.run, name=f"portal-{portal}", daemon=True)  # type: ignore[attr-defined]
@@ -53,19 +59,19 @@ class EmbeddedPortal:
 
 
 @contextmanager
-def _provide(name: str) -> Iterator[str]:
-    with EmbeddedPortal(name) as portal:
+def _provide(name: str, settings: dict[str, object]) -> Iterator[str]:
+    with EmbeddedPortal(name, settings=settings) as portal:
         yield portal.url
 
 
-def migu() -> AbstractContextManager[str]:
-    """The 咪咕会员 portal, embedded (entry point tuiding.portals: migu)."""
-    return _provide("migu")
+def migu(**settings: object) -> AbstractContextManager[str]:
+    """The 咪咕会员 portal, embedded (entry point tuiding.portals: migu); settings as /__mock__/settings takes them."""
+    return _provide("migu", settings)
 
 
-def cloudpc() -> AbstractContextManager[str]:
+def cloudpc(**settings: object) -> AbstractContextManager[str]:
     """The 移动云电脑软件版 portal, embedded (entry point tuiding.portals: cloudpc)."""
-    return _provide("cloudpc")
+    return _provide("cloudpc", settings)
 
 
 def serve_forever(

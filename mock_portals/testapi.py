@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import timedelta
 
 from flask import Blueprint, abort, current_app, jsonify, request
@@ -12,12 +13,13 @@ from . import db, sms
 bp = Blueprint("mock", __name__, url_prefix="/__mock__")
 
 _UNITS = {"seconds": 1, "minutes": 60, "hours": 3600, "days": 86400}
+MAX_ADVANCE = timedelta(days=3660)
 
 
 @bp.post("/reset")
 def reset() -> ResponseReturnValue:
     schema, seed = current_app.extensions["tuiding.schema"]
-    db.reset(db.get_db(), schema, seed)
+    db.reset(db.get_db(), schema, seed, current_app.config.get("CLOCK"), current_app.config.get("START_SETTINGS") or {})
     return jsonify(ok=True, portal=current_app.config["PORTAL"])
 
 
@@ -46,21 +48,32 @@ def sms_list() -> ResponseReturnValue:
 @bp.get("/clock")
 def clock_get() -> ResponseReturnValue:
     clock = db.get_clock()
-    return jsonify(now=clock.now().isoformat(), offset_seconds=clock.offset().total_seconds())
+    frozen = clock.frozen_at()
+    return jsonify(
+        now=clock.now().isoformat(),
+        offset_seconds=clock.offset().total_seconds(),
+        frozen_at=frozen.isoformat() if frozen else None,
+    )
 
 
 @bp.post("/clock/advance")
 def clock_advance() -> ResponseReturnValue:
-    body = request.get_json(silent=True) or {}
+    body = request.get_json(silent=True)
+    body = dict(body) if isinstance(body, dict) else {}
     body.update({k: v for k, v in request.args.items()})
     unknown = set(body) - set(_UNITS)
     if unknown or not body:
         return jsonify(error=f"expected any of {sorted(_UNITS)} with a number, got {sorted(body) or 'nothing'}"), 400
     try:
-        seconds = sum(float(v) * _UNITS[k] for k, v in body.items())
-        now = db.get_clock().advance(timedelta(seconds=seconds))
-    except ValueError as exc:
-        return jsonify(error=str(exc)), 400
+        values = [float(v) for v in body.values() if not isinstance(v, bool)]
+    except (TypeError, ValueError):
+        values = []
+    if len(values) != len(body) or not all(math.isfinite(v) and v >= 0 for v in values):
+        return jsonify(error="expected finite numbers of at least 0"), 400
+    seconds = sum(float(v) * _UNITS[k] for k, v in body.items())
+    if seconds > MAX_ADVANCE.total_seconds():
+        return jsonify(error=f"the mock clock moves at most {MAX_ADVANCE.days} days at a time"), 400
+    now = db.get_clock().advance(timedelta(seconds=seconds))
     return jsonify(now=now.isoformat())
 
 
@@ -85,10 +98,7 @@ def settings_set() -> ResponseReturnValue:
             return jsonify(error=f"{name}: {problem}"), 400
     conn = db.get_db()
     for name, value in body.items():
-        conn.execute(
-            "INSERT INTO mock_settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value",
-            (name, str(value)),
-        )
+        db.set_setting(conn, name, str(value))
     return jsonify({name: db.get_setting(name) for name in specs})
 
 

@@ -40,7 +40,7 @@ def test_double_clicked_confirmation_issues_one_receipt(session):
         unsubscribe_to_confirmation(page, portal.url)
         # Two submissions of the same confirmation form at once, as an impatient double click sends them;
         # both are awaited in the page, so both reached the server before we look.
-        statuses = page.evaluate("""async () => { const f = document.querySelector('form.actions');
+        statuses = page.evaluate("""async () => { const f = document.querySelector('input[name=token]').form;
             const send = () => fetch(f.action || location.href, {method: 'POST', body: new FormData(f), redirect: 'manual'});
             const answers = await Promise.all([send(), send()]);
             return answers.map(a => a.type === 'opaqueredirect' ? 302 : a.status); }""")

@@ -17,9 +17,16 @@ REASONS = ("费用过高", "服务不满意", "使用频率低", "性能不满�
 OTHER_MAX = 200
 
 
-def reason_problem(reason: str, other_text: str) -> str | None:
+FORCED_REASON_MIN = 20  # the forced_reason variant: a free-text explanation is required for every reason
+
+
+def reason_problem(reason: str, other_text: str, *, forced: bool = False) -> str | None:
     if reason not in REASONS:
         return "请选择退订原因"
+    if forced and len(other_text.strip()) < FORCED_REASON_MIN:
+        return f"请详细说明退订原因(至少 {FORCED_REASON_MIN} 字,当前 {len(other_text.strip())} 字)"
+    if forced and len(other_text.strip()) > OTHER_MAX:
+        return f"原因说明最多 {OTHER_MAX} 字(当前 {len(other_text.strip())} 字)"
     if reason == "其他":
         text = other_text.strip()
         if not text:

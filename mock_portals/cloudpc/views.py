@@ -7,7 +7,7 @@ import re
 from flask import g, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 
-from ..db import get_clock, get_db
+from ..db import get_clock, get_db, get_setting
 from ..guards import requires
 from . import bp, rules, store
 
@@ -24,7 +24,7 @@ def _load_account() -> None:
 
 @bp.app_context_processor
 def _inject() -> dict:
-    return {"account": g.get("account"), "today": g.now.date() if "now" in g else None}
+    return {"account": g.get("account"), "today": g.now.date() if "now" in g else None, "variant": get_setting("variant")}
 
 
 login_required = requires("account", "cloudpc.login")

@@ -44,13 +44,32 @@ def reason() -> ResponseReturnValue:
     error, chosen, other = None, session.get("cp_reason", ""), session.get("cp_reason_text", "")
     if request.method == "POST":
         chosen, other = request.form.get("reason", ""), request.form.get("other", "")
-        error = rules.reason_problem(chosen, other)
+        forced = get_setting("variant") == "forced_reason"
+        error = rules.reason_problem(chosen, other, forced=forced)
         if error is None:
-            session["cp_reason"], session["cp_reason_text"] = chosen, other.strip() if chosen == "其他" else ""
+            session["cp_reason"], session["cp_reason_text"] = chosen, other.strip() if chosen == "其他" or forced else ""
+            if get_setting("variant") == "retention":
+                return redirect(url_for("cloudpc.offer"))
             return redirect(url_for("cloudpc.verify"))
     return render_template(
         "cloudpc/reason.html", reasons=rules.REASONS, error=error, chosen=chosen, other=other, limit=rules.OTHER_MAX
     ), (400 if error else 200)
+
+
+@bp.route("/unsubscribe/offer", methods=["GET", "POST"])
+@login_required
+def offer() -> ResponseReturnValue:
+    """The retention variant: a discount between the reason and the verification; going on is a small grey link."""
+    if get_setting("variant") != "retention":
+        abort(404)
+    if "cp_reason" not in session:
+        return redirect(url_for("cloudpc.reason"))
+    if request.method == "POST":
+        for key in ("cp_reason", "cp_reason_text", "cp_verified"):
+            session.pop(key, None)
+        flash("已为您保留云电脑服务,续订享 7 折优惠已生效")
+        return redirect(url_for("cloudpc.home"))
+    return render_template("cloudpc/offer.html")
 
 
 def _method() -> str:

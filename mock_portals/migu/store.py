@@ -190,16 +190,29 @@ class AlreadyUnsubscribed(Exception):
     pass
 
 
+class UnknownToken(Exception):
+    """The confirmation was not issued by this portal to this account (forged, or another account's)."""
+
+
+def issued_receipt(conn: sqlite3.Connection, account: str, token: str) -> str | None:
+    """The receipt a confirmation token already issued (a double submit), if any."""
+    row = conn.execute("SELECT receipt_no FROM migu_confirm_token WHERE token=? AND account=?", (token, account)).fetchone()
+    return row["receipt_no"] if row and row["receipt_no"] else None
+
+
 def unsubscribe(conn: sqlite3.Connection, account: str, token: str, now: datetime, channel: str = "官网") -> Receipt:
     """Stop the membership and issue exactly one receipt.
 
     Atomic (BEGIN IMMEDIATE): a confirmation submitted twice returns the receipt the
-    first submission issued; an account already unsubscribed raises AlreadyUnsubscribed.
+    first submission issued; an account already unsubscribed raises AlreadyUnsubscribed;
+    a token this account was never given raises UnknownToken.
     """
     conn.execute("BEGIN IMMEDIATE")
     try:
         tok = conn.execute("SELECT * FROM migu_confirm_token WHERE token=? AND account=?", (token, account)).fetchone()
-        if tok is not None and tok["receipt_no"]:
+        if tok is None:
+            raise UnknownToken(account)
+        if tok["receipt_no"]:
             conn.execute("COMMIT")
             return get_receipt(conn, account, tok["receipt_no"])  # type: ignore[return-value]
         m = find_member(conn, account, now.date())
@@ -226,8 +239,7 @@ def unsubscribe(conn: sqlite3.Connection, account: str, token: str, now: datetim
             " frozen_days=NULL WHERE account=?",
             (now.date().isoformat(), now.date().isoformat(), account),
         )
-        if tok is not None:
-            conn.execute("UPDATE migu_confirm_token SET receipt_no=? WHERE token=?", (receipt_no, token))
+        conn.execute("UPDATE migu_confirm_token SET receipt_no=? WHERE token=?", (receipt_no, token))
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")

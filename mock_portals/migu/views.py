@@ -8,7 +8,7 @@ from flask import Response, abort, flash, g, redirect, render_template, request,
 from flask.typing import ResponseReturnValue
 
 from .. import sms
-from ..db import get_clock, get_db
+from ..db import get_clock, get_db, get_setting
 from ..downloads import download
 from ..guards import requires
 from . import bp, rules, store
@@ -25,7 +25,12 @@ def _load_member() -> None:
 
 @bp.app_context_processor
 def _inject() -> dict:
-    return {"member": g.get("member"), "today": g.now.date() if "now" in g else None}
+    return {
+        "member": g.get("member"),
+        "today": g.now.date() if "now" in g else None,
+        "variant": get_setting("variant"),
+        "button_order": get_setting("button_order"),
+    }
 
 
 @bp.app_template_filter("cn_time")
@@ -139,14 +144,59 @@ def manage() -> ResponseReturnValue:
 def unsubscribe_agreement() -> ResponseReturnValue:
     if g.member.status == "unsubscribed":
         return render_template("migu/already.html", receipts=store.receipts_for(get_db(), g.member.account)), 409
+    if get_setting("variant") == "phone_only":
+        return render_template("migu/phone_only.html")
     error = None
     if request.method == "POST":
         if request.form.get("agree") != "yes":
             error = "请先阅读并勾选同意《咪咕会员退订协议》"
         else:
             session["agreed"] = g.member.account
+            session.pop("past_offer", None)
+            if get_setting("variant") == "retention":
+                return redirect(url_for("migu.unsubscribe_offer"))
             return redirect(url_for("migu.unsubscribe_confirm"))
     return render_template("migu/agreement.html", error=error), (400 if error else 200)
+
+
+def _retention_only() -> ResponseReturnValue | None:
+    """The retention pages exist in that variant only, and only after the agreement."""
+    if get_setting("variant") != "retention":
+        abort(404)
+    if session.get("agreed") != g.member.account:
+        return redirect(url_for("migu.unsubscribe_agreement"))
+    return None
+
+
+@bp.route("/member/unsubscribe/offer", methods=["GET", "POST"])
+@login_required
+def unsubscribe_offer() -> ResponseReturnValue:
+    """挽留: a discount to stay; going on with the unsubscribe is possible, but small and grey."""
+    refused = _retention_only()
+    if refused is not None:
+        return refused
+    if request.method == "POST":
+        session.pop("agreed", None)
+        flash("已为您领取续费 5 折优惠,会员继续有效")
+        return redirect(url_for("migu.member_center"))
+    return render_template("migu/retention_offer.html")
+
+
+@bp.get("/member/unsubscribe/sure")
+@login_required
+def unsubscribe_sure() -> ResponseReturnValue:
+    """确定要离开吗?: one more page between the offer and the confirmation."""
+    refused = _retention_only()
+    if refused is not None:
+        return refused
+    session["past_offer"] = g.member.account
+    return render_template("migu/retention_sure.html")
+
+
+def _may_confirm() -> bool:
+    if session.get("agreed") != g.member.account:
+        return False
+    return get_setting("variant") != "retention" or session.get("past_offer") == g.member.account
 
 
 @bp.route("/member/unsubscribe/confirm", methods=["GET", "POST"])
@@ -154,18 +204,37 @@ def unsubscribe_agreement() -> ResponseReturnValue:
 def unsubscribe_confirm() -> ResponseReturnValue:
     conn = get_db()
     if request.method == "POST":
+        token = request.form.get("token", "")
+        if g.member.status == "unsubscribed" and store.issued_receipt(conn, g.member.account, token) is None:
+            return render_template("migu/already.html", receipts=store.receipts_for(conn, g.member.account)), 409
+        if not _may_confirm() and store.issued_receipt(conn, g.member.account, token) is None:
+            flash("请先阅读并同意退订协议")
+            return redirect(url_for("migu.unsubscribe_agreement"))
         try:
             receipt = store.unsubscribe(conn, g.member.account, request.form.get("token", ""), g.now)
         except store.AlreadyUnsubscribed:
             return render_template("migu/already.html", receipts=store.receipts_for(conn, g.member.account)), 409
+        except store.UnknownToken:
+            flash("确认页面已过期,请重新确认")
+            return redirect(url_for("migu.unsubscribe_agreement"))
         session.pop("agreed", None)
+        session.pop("past_offer", None)
+        if get_setting("variant") == "no_receipt":
+            return redirect(url_for("migu.unsubscribe_submitted"))
         return redirect(url_for("migu.receipt", receipt_no=receipt.receipt_no))
     if g.member.status == "unsubscribed":
         return render_template("migu/already.html", receipts=store.receipts_for(conn, g.member.account)), 409
-    if session.get("agreed") != g.member.account:
+    if not _may_confirm():
         flash("请先阅读并同意退订协议")
         return redirect(url_for("migu.unsubscribe_agreement"))
     return render_template("migu/confirm.html", token=store.new_confirm_token(conn, g.member.account))
+
+
+@bp.get("/member/unsubscribe/submitted")
+@login_required
+def unsubscribe_submitted() -> ResponseReturnValue:
+    """The no_receipt variant's last page: 已提交, no reference number, no date-time."""
+    return render_template("migu/submitted.html")
 
 
 @bp.get("/member/receipts/<receipt_no>")

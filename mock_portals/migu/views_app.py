@@ -80,7 +80,10 @@ def app_unsubscribe() -> ResponseReturnValue:
                 return render_template(
                     "migu/app/already.html", receipts=store.receipts_for(conn, g.member.account), tab="me"
                 ), 409
-            return redirect(url_for("migu.app_receipt", receipt_no=receipt.receipt_no))
+            except store.UnknownToken:
+                error = "确认页面已过期,请重新确认"
+            else:
+                return redirect(url_for("migu.app_receipt", receipt_no=receipt.receipt_no))
     return render_template(
         "migu/app/unsubscribe.html", token=store.new_confirm_token(conn, g.member.account), error=error, tab="me"
     ), (400 if error else 200)
