@@ -187,6 +187,12 @@ def validate(paths: tuple[Path, ...]) -> None:
     envvar="TUIDING_SIGNING_KEY",
     help="Sign each run's seal with this Ed25519 private key (tuiding keygen; env TUIDING_SIGNING_KEY).",
 )
+@click.option("--variant", metavar="NAME", help="Start embedded portals in this UX variant (e.g. retention); see README.")
+@click.option(
+    "--update-baselines",
+    is_flag=True,
+    help="Approve this run's receipts as the visual baselines (<scenario folder>/__baselines__/…); review them in git.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object per scenario (JSON Lines) instead of progress.")
 def run(
     paths: tuple[Path, ...],
@@ -199,6 +205,8 @@ def run(
     trace: str,
     timeout: float,
     sign_key: str | None,
+    variant: str | None,
+    update_baselines: bool,
     as_json: bool,
 ) -> None:
     """Run scenario files (or folders, recursively; flows/ folders are skipped).
@@ -241,7 +249,15 @@ def run(
     signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
         with BrowserSession(browser_path=browser_path, headed=headed, connect=connect) as session:
-            opts = RunOptions(out_dir=out_dir, base_url=base_url, trace=trace, timeout=timeout, browser=session.description)
+            opts = RunOptions(
+                out_dir=out_dir,
+                base_url=base_url,
+                trace=trace,
+                timeout=timeout,
+                browser=session.description,
+                baselines="update" if update_baselines else "compare",
+                variant=variant,
+            )
             for sc in scenarios:
                 session.ensure_connected()
                 result = run_scenario(sc, session, opts, progress.scenario(sc, len(results) + 1, len(scenarios)))

@@ -141,6 +141,8 @@ def device_names() -> tuple[str, ...]:
     return tuple(data["devices"])
 
 
+StepKindName = Literal["sms", "face", "question", "password", "retention", "none"]
+STEP_KINDS: tuple[str, ...] = get_args(StepKindName)
 Role = Annotated[RoleName, one_of("role", ROLES)]
 Permission = Annotated[PermissionName, one_of("permission", PERMISSIONS)]
 WaitState = Annotated[WaitStateName, one_of("state", WAIT_STATES)]
@@ -453,6 +455,16 @@ class StepBase(Strict):
     retry: StrictInt = Field(0, ge=0, le=10)
     optional: bool = False
     if_: Condition | None = Field(None, alias="if")
+    section: str | None = Field(None, description="walkthroughs start a heading here, e.g. 第一步：登录咪咕会员账户")
+    walkthrough: bool = Field(True, description="false: leave this step out of walkthroughs (it stays in the report)")
+    zoom: bool = Field(False, description="walkthroughs add an enlarged crop around the step's target")
+    kind: StepKindName | None = Field(
+        None, description="what this step meets, overriding detection: sms, face, question, password, retention or none"
+    )
+    mask: list[TargetSpec] = Field([], description="regions excluded from visual comparison at this step (dates, numbers)")
+    a11y: bool | None = Field(
+        None, description="run axe-core after this step (true), or not even when the scenario says so (false)"
+    )
 
     @property
     def arg(self) -> Any:
@@ -700,12 +712,46 @@ def step_adapter(action_name: str) -> TypeAdapter[Any]:
 Scalar = Union[str, int, float, bool, None]
 
 
-class Budget(Strict):
-    """UX budget: maxima for the whole run; exceeding one fails the run."""
+Count = Annotated[StrictInt, Field(ge=0)]
 
-    clicks: StrictInt | None = Field(None, ge=0)
-    pages: StrictInt | None = Field(None, ge=0)
-    inputs: StrictInt | None = Field(None, ge=0)
+
+class Budget(Strict):
+    """UX budget: maxima for the whole run (README "Metrics and budgets"); exceeding one fails the run."""
+
+    clicks: Count | None = None
+    inputs: Count | None = None
+    keystrokes: Count | None = None
+    pages: Count | None = Field(None, description="distinct URL paths")
+    navigations: Count | None = None
+    dialogs: Count | None = None
+    downloads: Count | None = None
+    verifications: Count | None = None
+    retention_pages: Count | None = None
+    preticked: Count | None = None
+    seconds: Annotated[float, Field(ge=0)] | None = Field(None, description="active seconds (waiting is not counted)")
+    a11y: Count | None = Field(None, description="serious + critical accessibility violations")
+    receipt: Literal["required"] | None = Field(
+        None, description="required: fail unless a receipt (reference + date-time) was shown"
+    )
+
+
+class UxPatterns(Strict):
+    """Text patterns (regular expressions, case-insensitive) replacing the defaults in data/ux_patterns.json."""
+
+    retention: list[Regex] | None = None
+    entry: list[Regex] | None = Field(None, description="where the unsubscribe flow begins (URL path or the clicked text)")
+    reference: list[Regex] | None = None
+    datetime: list[Regex] | None = None
+    question: list[Regex] | None = None
+    otp: list[Regex] | None = None
+
+
+class VisualOptions(Strict):
+    threshold: Annotated[float, Field(ge=0, le=1)] = Field(0.2, description="per-pixel colour tolerance (pixelmatch), 0–1")
+    max_diff_pixels: Count = Field(0, description="changed pixels allowed before a step fails")
+
+
+SettingValue = Union[str, int, float, bool]
 
 
 def _portal_check(v: Any, info: ValidationInfo) -> Any:
@@ -751,6 +797,15 @@ class ScenarioFile(Strict):
     vars: dict[str, Scalar] = {}
     secrets: list[str] = []
     budget: Budget | None = None
+    before: list[str] = Field([], description="walkthroughs: 准备工作, what to do before starting")
+    after: list[str] = Field([], description="walkthroughs: 退订后的注意事项, what to do afterwards")
+    redact: list[TargetSpec] = Field([], description="blacked out in walkthrough images (phone numbers, receipt numbers)")
+    mask: list[TargetSpec] = Field([], description="excluded from visual comparison on every step (dates, numbers)")
+    a11y: bool = Field(False, description="run axe-core after every step that shows a new page")
+    ux: UxPatterns | None = None
+    visual: VisualOptions = VisualOptions()
+    settings: dict[str, SettingValue] = Field({}, description="embedded portal settings at start, e.g. {clock: real}")
+    variant: str | None = Field(None, description="the embedded portal's UX variant (a shortcut for settings: {variant: …})")
     matrix: list[dict[str, Scalar]] | None = Field(
         None, min_length=1, description="run once per row; row values are variables, 'id' names the row"
     )

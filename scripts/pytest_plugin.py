@@ -35,6 +35,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--tuiding-out", default="runs", metavar="DIR", help="Folder for scenario run folders (default: runs).")
     group.addoption("--tuiding-timeout", default=10.0, type=float, metavar="SECONDS", help="Default step timeout (default: 10).")
     group.addoption("--tuiding-sign", default=None, metavar="KEYFILE", help="Sign each run's seal with this Ed25519 private key.")
+    group.addoption(
+        "--tuiding-update-baselines", action="store_true", help="Approve this run's receipts as the scenarios' visual baselines."
+    )
     parser.addini("tuiding_scenarios", type="paths", default=[], help="Folders (or files) whose scenario YAML files are tests.")
 
 
@@ -162,6 +165,7 @@ def _scenario_test(
         trace="off" if tracing_by_pytest else "on-failure",
         timeout=config.getoption("--tuiding-timeout"),
         browser=f"{browser.browser_type.name} {browser.version}",
+        baselines="update" if config.getoption("--tuiding-update-baselines") else "compare",
     )
     try:
         result = run_scenario(item.scenario, PytestBrowser(new_context, playwright.devices, browser_context_args), opts)

@@ -57,10 +57,54 @@ class StepEvents(Record):
     """What one step did in the browser."""
 
     clicks: int = 0
-    inputs: int = 0
+    inputs: int = Field(0, description="text fields filled, options chosen, files set")
+    keystrokes: int = Field(0, description="characters typed plus keys pressed")
+    navigations: int = Field(0, description="main-frame navigations during the step")
     dialogs: int = 0
     requests: int = 0
     downloads: list[str] = []
+
+
+class PageFacts(Record):
+    """What the page showed after the step (read in one evaluate, before the screenshot)."""
+
+    path: str = ""
+    verification: Literal["sms", "face", "question", "password"] | None = Field(
+        None, description="a verification challenge on this page (detected, or the step's `kind:`)"
+    )
+    new_verification: bool = Field(False, description="this step met a verification challenge not met the step before")
+    new_page: bool = Field(False, description="the first visit of this URL path in the run")
+    retention: list[str] = Field(
+        [], description="retention patterns the page matched (counted once per page, after the unsubscribe entry)"
+    )
+    retention_page: bool = Field(False, description="this step is the first visit of a retention page")
+    preticked: list[str] = Field(
+        [], description="labels of checkboxes the site ticked before the user touched them (first seen here)"
+    )
+    reference: str | None = Field(None, description="a reference number shown on the page")
+    datetime: str | None = Field(None, description="a date-time shown on the page")
+    in_flow: bool = Field(False, description="at or after the unsubscribe entry")
+
+
+class A11yViolation(Record):
+    rule: str
+    impact: Literal["minor", "moderate", "serious", "critical"] | None = None
+    help: str = ""
+    help_url: str = ""
+    targets: list[str] = []
+
+
+class VisualCheck(Record):
+    """The receipt compared with its approved baseline (masked regions painted on both first)."""
+
+    status: Literal["same", "changed", "new", "updated"]
+    baseline: str = Field(description="the baseline image, relative to the scenario file's folder")
+    diff: str | None = Field(None, description="diff image (changed pixels in red), relative to the run folder")
+    diff_pixels: int = 0
+    diff_ratio: float = 0.0
+    diff_box: Box | None = Field(None, description="where the changed pixels lie, in image pixels")
+    threshold: float = 0.2
+    max_diff_pixels: int = 0
 
 
 class StepRecord(Record):
@@ -88,6 +132,16 @@ class StepRecord(Record):
     sha256: str | None = Field(None, description="of the screenshot file")
     shot: Shot | None = None
     bbox: Box | None = Field(None, description="the element the step acted on or asserted, in page CSS pixels")
+    masks: list[Box] = Field([], description="regions excluded from visual comparison (page CSS pixels)")
+    redact: list[Box] = Field([], description="regions blacked out in walkthrough images (page CSS pixels)")
+    section: str | None = Field(None, description="a walkthrough heading that starts at this step")
+    walkthrough: bool = Field(True, description="false: left out of walkthroughs (still in the report)")
+    zoom: bool = Field(False, description="walkthroughs add an enlarged crop around the target")
+    active_ms: int = Field(0, description="time spent acting (everything but waiting)")
+    wait_ms: int = Field(0, description="time spent in `wait` steps and polling")
+    page: PageFacts | None = None
+    a11y: list[A11yViolation] | None = Field(None, description="axe-core violations after the step (when audited)")
+    visual: VisualCheck | None = None
     events: StepEvents = StepEvents()
     prev_hash: str = GENESIS
     hash: str = ""
@@ -111,6 +165,53 @@ class Failure(Record):
     source: str | None = None
     message: str
     screenshot: str | None = None
+
+
+class ReceiptFound(Record):
+    """Whether the journey handed out a receipt: a page (after the unsubscribe entry) with a reference and a date-time."""
+
+    found: bool = False
+    step: int | None = None
+    reference: str | None = None
+    datetime: str | None = None
+
+
+class Metrics(Record):
+    """Friction measured in the browser (README "Metrics")."""
+
+    steps: int = 0
+    clicks: int = 0
+    inputs: int = 0
+    keystrokes: int = 0
+    pages: int = Field(0, description="distinct URL paths")
+    navigations: int = 0
+    dialogs: int = 0
+    downloads: int = 0
+    requests: int = 0
+    verifications: int = 0
+    verification_kinds: list[str] = []
+    retention_pages: int = 0
+    preticked: int = 0
+    active_s: float = 0.0
+    waiting_s: float = 0.0
+    a11y: int = Field(0, description="serious and critical accessibility violations")
+    a11y_all: int = 0
+    visual_changed: int = Field(0, description="steps whose receipt differs from its baseline")
+    receipt: ReceiptFound = ReceiptFound()
+
+
+class BudgetItem(Record):
+    item: str
+    value: float | str
+    limit: float | str
+    step: int | None = Field(None, description="where the budget was first exceeded")
+    steps: list[int] = Field([], description="the steps that added to it")
+
+    def line(self) -> str:
+        if self.item == "receipt":
+            return "budget: receipt required, none found (no page with a reference number and a date-time)"
+        named = ", ".join(map(str, self.steps[:12])) + (", …" if len(self.steps) > 12 else "")
+        return f"budget: {self.item} {self.value:g} > {self.limit:g}" + (f" (steps {named})" if named else "")
 
 
 class FileEntry(Record):
@@ -139,8 +240,12 @@ class Manifest(Record):
     ended_at: str | None = None
     duration_ms: int | None = None
     status: RunStatus = "running"
-    metrics: dict[str, Any] = {}
-    budget_exceeded: list[str] = []
+    metrics: Metrics = Metrics()
+    budget: dict[str, Any] | None = Field(None, description="the scenario's budget")
+    budget_exceeded: list[BudgetItem] = []
+    before: list[str] = Field([], description="the scenario's `before:` list (准备工作)")
+    after: list[str] = Field([], description="the scenario's `after:` list (退订后的注意事项)")
+    settings: dict[str, str] = Field({}, description="portal settings the run started with (variant, clock, …)")
     failure: Failure | None = None
     trace: str | None = None
     steps: list[StepRecord] = []
@@ -161,7 +266,7 @@ class ResultLine(Record):
     status: RunStatus
     run_dir: str
     duration_s: float
-    metrics: dict[str, Any] = {}
+    metrics: Metrics = Metrics()
     failure: Failure | None = None
 
 

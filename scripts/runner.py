@@ -23,14 +23,17 @@ from pydantic import ValidationError
 
 from . import __version__
 from . import model as M
+from .a11y import audit
+from .friction import CAMERA_INIT, PROBE_JS, FrictionTracker, metrics, over_budget, patterns
 from .locators import locate
 from .portals import PortalProvider, PortalUnavailable, get_provider
 from .receipts import RunFolder
-from .record import Failure, Manifest, ScenarioInfo, Shot, Site, StepEvents, StepRecord
+from .record import Box, Failure, Manifest, Metrics, PageFacts, ScenarioInfo, Shot, Site, StepEvents, StepRecord, VisualCheck
 from .scenario import Flow, Scenario, Step
 from .secrets import SecretValues
 from .steps import RUNNERS, Events, StepContext, StepFailed, condition_holds
 from .variables import Context, UnresolvedVariable
+from .visual import Baselines, baseline_dir
 
 DEFAULT_TIMEOUT_S = 10.0
 SCREENSHOT_ATTEMPTS = 5
@@ -55,6 +58,8 @@ class RunOptions:
     timeout: float = DEFAULT_TIMEOUT_S
     browser: str = ""
     portals: Mapping[str, PortalProvider] | None = None  # extra portals by name (besides the installed ones)
+    baselines: str = "compare"  # compare (when a baseline exists) | update (approve this run's receipts) | off
+    variant: str | None = None  # --variant: the embedded portals' UX variant for every scenario
 
 
 @dataclass
@@ -65,7 +70,7 @@ class RunResult:
     manifest: Manifest
     failure: Failure | None = None
     duration_s: float = 0.0
-    metrics: dict[str, Any] = field(default_factory=dict)
+    metrics: Metrics = field(default_factory=Metrics)
     secrets: SecretValues = field(default_factory=SecretValues)
 
     @property
@@ -167,8 +172,27 @@ def _safe(fn: Callable[[], str]) -> str:
         return ""
 
 
+_BOXES_JS = """els => els.filter(e => e.offsetWidth || e.offsetHeight || e.getClientRects().length).map(e => {
+  const r = e.getBoundingClientRect(); return [r.x + scrollX, r.y + scrollY, r.width, r.height]; })"""
+
+
+def _boxes(page: Page, targets: list[Any]) -> list[Box]:
+    """Page boxes of every visible element each target matches (masks and redactions)."""
+    out: list[Box] = []
+    for t in targets:
+        loc = page.get_by_text(t) if isinstance(t, str) else locate(page, t)
+        try:
+            for x, y, w, h in loc.evaluate_all(_BOXES_JS):
+                if w and h:
+                    out.append(Box(x=x, y=y, width=w, height=h))
+        except PlaywrightError:
+            continue
+    return out
+
+
 class StepLoop:
-    """The steps of one run on one page: substitute, check `if`, act (with retries), screenshot, record."""
+    """The steps of one run on one page: substitute, check `if`, act (with retries), read the page,
+    screenshot, compare with the baseline, audit, record."""
 
     def __init__(self, run: ScenarioRun, page: Page) -> None:
         self.run, self.page = run, page
@@ -176,9 +200,11 @@ class StepLoop:
         self.saved: dict[str, Any] = {}  # values stored by `save` / `request`, visible to every later step
         self.masks: list[Locator] = []
         self.index = 0
-        self.totals = {"clicks": 0, "inputs": 0, "dialogs": 0, "requests": 0, "pages": 0, "downloads": 0}
-        self.events = Events()  # the running step's events (dialogs arrive through the page)
+        self.events = Events()  # the running step's events (dialogs and navigations arrive through the page)
         self.dialog_answers: list[str] = []
+        self.friction = FrictionTracker(patterns(self.sc.header.ux))
+        self.audited_url = ""
+        self.visual_failures: list[Failure] = []
         page.on("framenavigated", self._navigated)
         page.on("dialog", self._dialog)
 
@@ -190,7 +216,7 @@ class StepLoop:
 
     def _navigated(self, frame: Any) -> None:
         if frame == self.page.main_frame:
-            self.totals["pages"] += 1
+            self.events.navigations += 1
 
     def _save_download(self, download: Any, name: str) -> Path:
         target = self.folder.download_path(name)
@@ -242,7 +268,7 @@ class StepLoop:
                 events=events,
                 base_dir=self.run.scenario.file.parent,
                 save_download=self._save_download,
-                is_secret=self.secrets.__contains__,
+                has_secret=self.secrets.within,
                 mask=self.masks.append,
                 arm_dialog=self.dialog_answers.append,
             )
@@ -255,6 +281,42 @@ class StepLoop:
                 self.page.wait_for_timeout(500)
         raise AssertionError("unreachable")
 
+    def _probe(self, index: int, model: M.StepBase) -> PageFacts | None:
+        """What the page shows now (one evaluate); None when the page cannot answer (closed, navigating)."""
+        try:
+            probe = self.page.evaluate(PROBE_JS, self.friction.patterns)
+        except PlaywrightError:
+            return None
+        words = M.words(model.arg) if isinstance(model.arg, (str, M.Target)) else ""
+        return self.friction.facts(index, probe, model.kind, words)
+
+    def _visual(self, path: Path, shot: Shot, masks: list[Box], failed: bool) -> VisualCheck | None:
+        mode = self.run.opts.baselines
+        if mode == "off" or failed:
+            return None
+        baselines = self.run.baselines
+        if mode == "update":
+            baselines.approve(path)
+            return VisualCheck(status="updated", baseline=_rel(baselines.folder / path.name, self.sc.file.parent))
+        opts = self.sc.header.visual
+        return baselines.compare(
+            path,
+            [shot.to_image(b) for b in masks],
+            self.folder.path / "diffs" / path.name,
+            threshold=opts.threshold,
+            max_diff_pixels=opts.max_diff_pixels,
+            rel_to=self.sc.file.parent,
+        )
+
+    def _wants_audit(self, model: M.StepBase, status: str) -> bool:
+        if _safe(lambda: self.page.url) in ("", "about:blank"):
+            return False  # nothing of the site's to audit yet
+        if model.a11y is not None:
+            return model.a11y and status != "skipped"
+        return (
+            self.sc.header.a11y and status in ("passed", "optional-failed") and _safe(lambda: self.page.url) != self.audited_url
+        )
+
     def run_step(self, step: Step, ctx: Context, flow: Flow | None) -> Failure | None:
         self.index += 1
         started, t0 = datetime.now(ZoneInfo(self.sc.timezone)), time.monotonic()
@@ -262,6 +324,7 @@ class StepLoop:
         timeout_ms = (model.timeout or self.run.opts.timeout) * 1000
         caption, named, target, arg = model.name or model.ACTION, model.name is not None, "", None
         status, error, attempts, events = "passed", None, 1, Events()
+        self.events = events
         try:
             model = self._prepare(step, ctx)
             caption = model.name if model.name is not None else model.caption("zh")
@@ -278,20 +341,30 @@ class StepLoop:
             events = self.events
         if status == "failed" and model.optional:
             status = "optional-failed"
+        acted_ms = int((time.monotonic() - t0) * 1000)
+        facts = self._probe(self.index, model) if status != "skipped" else None
         caption = self.secrets.mask(caption) or caption
-        screenshot, shot = None, None
+        screenshot, shot, masks, redact, visual = None, None, [], [], None
         want = model.screenshot if status != "failed" else True  # a failure always gets its screenshot
         if status != "skipped" and want is not False:
             path = self.folder.screenshot_path(self.index, caption)
             try:
                 shot = capture(self.page, path, want, self.masks, timeout_ms, self.run.scale)
                 screenshot = path.relative_to(self.folder.path).as_posix()
+                masks = _boxes(self.page, [*self.sc.header.mask, *model.mask])
+                redact = _boxes(self.page, list(self.sc.header.redact))
+                visual = self._visual(path, shot, masks, status == "failed")
             except PlaywrightError as exc:
                 if status == "passed":
                     status, error = "failed", f"screenshot failed: {short_error(exc)}"
-        for k in ("clicks", "inputs", "dialogs", "requests"):
-            self.totals[k] += getattr(events, k)
-        self.totals["downloads"] += len(events.downloads)
+        violations = None
+        if self._wants_audit(model, status):
+            try:
+                violations = audit(self.page)
+                self.audited_url = _safe(lambda: self.page.url)
+            except PlaywrightError as exc:
+                error = error or f"a11y audit failed: {short_error(exc)}"
+        waiting = model.ACTION == "wait"
         record = StepRecord(
             index=self.index,
             name=caption,
@@ -302,9 +375,14 @@ class StepLoop:
             source=step.where,
             flow=flow.file.name if flow else None,
             note=self.secrets.mask(ctx.substitute(model.note)) if model.note else None,
+            section=self.secrets.mask(ctx.substitute(model.section)) if model.section else None,
+            walkthrough=model.walkthrough,
+            zoom=model.zoom,
             started_at=started.isoformat(timespec="milliseconds"),
             ended_at=datetime.now(ZoneInfo(self.sc.timezone)).isoformat(timespec="milliseconds"),
             duration_ms=int((time.monotonic() - t0) * 1000),
+            active_ms=0 if waiting else acted_ms,
+            wait_ms=acted_ms if waiting else 0,
             status=status,
             error=self.secrets.mask(error),
             attempts=attempts,
@@ -313,35 +391,48 @@ class StepLoop:
             screenshot=screenshot,
             shot=shot,
             bbox=events.bbox,
+            masks=masks,
+            redact=redact,
+            page=facts,
+            a11y=violations,
+            visual=visual,
             events=StepEvents(
                 clicks=events.clicks,
                 inputs=events.inputs,
+                keystrokes=events.keystrokes,
+                navigations=events.navigations,
                 dialogs=events.dialogs,
                 requests=events.requests,
                 downloads=[Path(d).relative_to(self.folder.path).as_posix() for d in events.downloads],
             ),
         )
+        if visual is not None and visual.status == "changed" and record.status == "passed":
+            # Soft: the step fails and the run will, but the journey goes on so every changed screen is shown.
+            record.status = "failed"
+            record.error = (
+                f"visual: {visual.diff_pixels} pixels differ from the baseline {visual.baseline} "
+                f"(allowed {visual.max_diff_pixels}); diff: {visual.diff}"
+            )
+            self.visual_failures.append(Failure(step=self.index, source=step.where, message=record.error, screenshot=screenshot))
         self.folder.append(record)
         self.run.progress("step", record)
-        if status == "failed":
+        soft = bool(self.visual_failures) and self.visual_failures[-1].step == record.index
+        if record.status == "failed" and not soft:
             return Failure(
                 step=record.index, source=record.source, message=record.error or "failed", screenshot=record.screenshot
             )
         return None
 
 
+def _rel(path: Path, base: Path) -> str:
+    try:
+        return path.resolve().relative_to(base.resolve()).as_posix()
+    except ValueError:
+        return str(path)
+
+
 def _resolve(ctx: Context, cond: M.Condition) -> M.Condition:
     return M.Condition.model_validate(ctx.substitute(cond.model_dump(by_alias=True, exclude_none=True)))
-
-
-def budget_problems(scenario: Scenario, totals: dict[str, int]) -> list[str]:
-    if scenario.budget is None:
-        return []
-    return [
-        f"{k} {totals[k]} > {limit}"
-        for k, limit in scenario.budget.model_dump().items()
-        if limit is not None and totals[k] > limit
-    ]
 
 
 def _close_quietly(closable: Any) -> None:
@@ -364,6 +455,7 @@ class ScenarioRun:
         self.secrets = SecretValues()
         self.scale = 1.0
         self.loop: StepLoop | None = None
+        self.baselines = Baselines(baseline_dir(scenario.file, scenario.slug, scenario.device))
         self.manifest = self.folder.write_manifest(
             Manifest(
                 tool=f"tuiding {__version__}",
@@ -377,6 +469,9 @@ class ScenarioRun:
                     row=scenario.row,
                 ),
                 browser=opts.browser,
+                budget=scenario.budget.model_dump(exclude_none=True) if scenario.budget else None,
+                before=list(scenario.header.before),
+                after=list(scenario.header.after),
                 device=scenario.device or "Desktop 1280x720",
                 locale=scenario.locale,
                 timezone=scenario.timezone,
@@ -401,8 +496,17 @@ class ScenarioRun:
         ctx = Context(vars={}, builtins=self.builtins, tz=sc.timezone)
         base_url = opts.base_url or (ctx.substitute(sc.base_url) if sc.base_url else None)
         if base_url is None and sc.portal:
-            base_url = stack.enter_context(get_provider(sc.portal, opts.portals)())
+            settings: dict[str, Any] = dict(sc.header.settings)
+            if sc.header.variant:
+                settings["variant"] = sc.header.variant
+            if opts.variant:
+                settings["variant"] = opts.variant
+            try:
+                base_url = stack.enter_context(get_provider(sc.portal, opts.portals)(**settings))
+            except ValueError as exc:  # the portal refused a setting: one line, the run is an error
+                raise PortalUnavailable(str(exc)) from None
             self.manifest.site = Site(base_url=base_url, portal=sc.portal)
+            self.manifest.settings = {k: str(v) for k, v in settings.items()}
         if base_url is None:
             raise PortalUnavailable(f"{sc.file}: no site to run against (add 'portal:' or 'base_url:', or pass --base-url)")
         self.manifest.site.base_url = base_url
@@ -435,16 +539,34 @@ class ScenarioRun:
                 run_vars = self.resolve_vars()
                 context = self.browser.new_context(**self.context_options(self.open_site(stack)))
                 stack.callback(_close_quietly, context)
+                context.add_init_script(CAMERA_INIT)
                 tracing = self.opts.trace != "off"
                 if tracing:
                     # No screenshots/sources in the trace: DOM snapshots are text we can scrub of secrets.
                     context.tracing.start(snapshots=True, screenshots=False, sources=False, title=self.scenario.name)
                 self.loop = StepLoop(self, context.new_page())
                 failure = self.loop.run_steps(self.scenario.steps, run_vars, None)
-                exceeded = budget_problems(self.scenario, self.loop.totals)
+                measured = metrics(self.folder.records, self.loop.friction)
+                exceeded = over_budget(self.scenario.budget, self.folder.records, measured)
                 self.manifest.budget_exceeded = exceeded
                 if failure is None and exceeded:
-                    failure = Failure(step=None, message="UX budget exceeded: " + ", ".join(exceeded))
+                    first = min(exceeded, key=lambda b: b.step or 0)
+                    record = self.folder.records[(first.step or 1) - 1] if self.folder.records else None
+                    failure = Failure(
+                        step=first.step,
+                        source=record.source if record else None,
+                        message="\n".join(b.line() for b in exceeded),
+                        screenshot=record.screenshot if record else None,
+                    )
+                if failure is None and self.loop.visual_failures:
+                    first_visual = self.loop.visual_failures[0]
+                    failure = first_visual.model_copy(
+                        update={
+                            "message": f"{len(self.loop.visual_failures)} step(s) differ from their baselines; first: {first_visual.message}"
+                        }
+                    )
+                if self.opts.baselines == "update" and (failure is None or self.loop.visual_failures):
+                    self.baselines.prune({Path(r.screenshot).name for r in self.folder.records if r.screenshot})
                 result.failure = failure
                 result.status = "passed" if failure is None else "failed"
                 if tracing:
@@ -456,7 +578,7 @@ class ScenarioRun:
                         self.manifest.trace = "trace.zip"
         except KeyboardInterrupt:
             result.status, interrupted = "interrupted", True
-        except PortalUnavailable as exc:
+        except (PortalUnavailable, UnresolvedVariable) as exc:
             result.status, result.failure = "error", Failure(step=None, message=str(exc))
         except PlaywrightError as exc:  # the browser or its connection died outside a step
             result.status = "error"
@@ -470,7 +592,7 @@ class ScenarioRun:
 
     def finish(self, result: RunResult) -> None:
         result.duration_s = time.monotonic() - self.t0
-        result.metrics = {**(self.loop.totals if self.loop else {}), "steps": len(self.folder.records)}
+        result.metrics = metrics(self.folder.records, self.loop.friction if self.loop else None)
         m = self.manifest
         m.status = result.status  # type: ignore[assignment]
         m.ended_at = datetime.now(self.tz).isoformat(timespec="milliseconds")

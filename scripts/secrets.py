@@ -24,6 +24,10 @@ class SecretValues:
     def __contains__(self, text: str) -> bool:
         return text in self._values
 
+    def within(self, text: str) -> bool:
+        """Does `text` contain any secret (a field typed "note ${password} end" shows it too)?"""
+        return any(v in text for v in self._values)
+
     def __bool__(self) -> bool:
         return bool(self._values)
 

@@ -32,6 +32,8 @@ class Events:
 
     clicks: int = 0
     inputs: int = 0
+    keystrokes: int = 0
+    navigations: int = 0
     dialogs: int = 0
     requests: int = 0
     bbox: Box | None = None
@@ -53,7 +55,7 @@ class StepContext:
     events: Events
     base_dir: Path  # the scenario file's folder (for upload paths)
     save_download: DownloadSink
-    is_secret: Callable[[str], bool]
+    has_secret: Callable[[str], bool]  # does this text contain a secret value?
     mask: Callable[[Locator], None]  # hide this element in later screenshots
     arm_dialog: Callable[[str], None]  # how to answer the next JS dialog ("accept" | "dismiss")
 
@@ -104,10 +106,11 @@ def fill(ctx: StepContext, arg: Any) -> None:
     for loc, value in pairs:
         ctx.record_box(loc)
         text = str(value)
-        if ctx.is_secret(text):
+        if ctx.has_secret(text):
             ctx.mask(loc)
         loc.fill(text, timeout=ctx.timeout_ms)
         ctx.events.inputs += 1
+        ctx.events.keystrokes += len(text)
 
 
 @runs("select")
@@ -152,6 +155,7 @@ def press(ctx: StepContext, arg: Any) -> None:
         ctx.page.keyboard.press(arg)
     else:
         locate(ctx.page, arg).press(arg.key, timeout=ctx.timeout_ms)
+    ctx.events.keystrokes += 1
 
 
 @runs("see")

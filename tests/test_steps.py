@@ -96,7 +96,7 @@ def test_interaction_actions(tmp_path, session):
     assert steps["download"].events.downloads == ["downloads/观看记录.csv"]
     assert (result.run_dir / "downloads" / "观看记录.csv").read_text(encoding="utf-8").startswith("日期,节目")
     assert steps["fill"].target == "搜索=again 会员"  # the last fill, with the saved value substituted
-    assert result.metrics["dialogs"] == 3 and result.metrics["downloads"] == 1
+    assert result.metrics.dialogs == 3 and result.metrics.downloads == 1
     manifest = json.loads((result.run_dir / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["steps"][18]["events"]["downloads"] == ["downloads/观看记录.csv"]
 
@@ -133,7 +133,8 @@ def test_if_optional_retry_and_budget(tmp_path, session):
     statuses = [r.status for r in result.records]
     assert statuses == ["passed", "skipped", "optional-failed", "passed", "passed"]
     assert result.records[1].screenshot is None  # a skipped step leaves no receipt
-    assert not result.passed and "UX budget exceeded: clicks 2 > 1" in result.failure.message
+    assert not result.passed and result.failure.message == "budget: clicks 2 > 1 (steps 4, 5)"
+    assert result.failure.step == 5  # pinned on the step where the budget was first exceeded, not the last one
 
 
 def test_the_vocabulary_tables_agree():
