@@ -327,6 +327,72 @@ def verify(run_dirs: tuple[Path, ...], key_path: str | None) -> None:
 
 
 @main.command()
+@click.argument("run_a", type=click.Path(path_type=Path))
+@click.argument("run_b", type=click.Path(path_type=Path))
+@click.option("--out", "out", default="compare.html", show_default=True, type=click.Path(path_type=Path), help="The HTML report.")
+@click.option(
+    "--tolerance",
+    default=0,
+    show_default=True,
+    type=click.IntRange(0, 1000),
+    help="How much a count may grow before it is worse.",
+)
+@click.option(
+    "--threshold",
+    default=0.2,
+    show_default=True,
+    type=click.FloatRange(0, 1),
+    help="Per-pixel colour tolerance of the screenshot diff.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object per compared scenario instead of the summary.")
+def compare(run_a: Path, run_b: Path, out: Path, tolerance: int, threshold: float, as_json: bool) -> None:
+    """Compare two runs of a journey (A = before, B = after), or two folders of runs matched by scenario
+    file and matrix row: metric deltas, added, removed and changed steps, and a pixel diff of each
+    aligned pair of screenshots.
+
+    Exit status 1 when a metric got worse (beyond --tolerance; active seconds by more than a quarter)
+    or an aligned screenshot changed; 2 when the inputs cannot be compared.
+
+    \b
+    Examples:
+      tuiding compare runs/20261120-100000-web_unsubscribe runs/20261121-100000-web_unsubscribe
+      tuiding compare runs/release-1.4/ runs/release-1.5/ --out compare.html
+    """
+    from .record import RunFolderError
+    from .report.compare import CompareError, compare_runs, pairs, render
+
+    try:
+        comparisons = [compare_runs(a, b, tolerance=tolerance, threshold=threshold) for a, b in pairs(run_a, run_b)]
+    except (CompareError, RunFolderError) as exc:
+        fail(str(exc))
+    for c in comparisons:
+        if as_json:
+            click.echo(json.dumps(c.as_json(), ensure_ascii=False))
+            continue
+        verdict = "WORSE" if c.failed else "ok"
+        click.echo(f"{verdict}: {c.b.scenario.name}  ({c.a_dir.name} → {c.b_dir.name})")
+        for m in c.metrics:
+            if m.worse or m.delta not in ("", "±0"):
+                click.echo(f"  {'✗' if m.worse else '·'} {m.name}: {m.a} → {m.b} ({m.delta})")
+        for p in c.steps:
+            if p.kind != "same":
+                where = f"A{p.a.index}" if p.a else ""
+                where += ("→" if p.a and p.b else "") + (f"B{p.b.index}" if p.b else "")
+                extra = f"; {p.diff_pixels} pixels differ" if p.diff_pixels else ""
+                click.echo(f"  {p.kind:8} {where:9} {p.label}{'; ' + '; '.join(p.notes) if p.notes else ''}{extra}")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        from .receipts import atomic_write
+
+        atomic_write(out, render(comparisons))
+    except OSError as exc:
+        fail(f"--out {out}: cannot write ({exc.strerror or exc})")
+    if not as_json:
+        click.echo(f"report: {out}")
+    sys.exit(EXIT_FAILED if any(c.failed for c in comparisons) else 0)
+
+
+@main.command()
 @click.argument("keyfile", type=click.Path(path_type=Path))
 def keygen(keyfile: Path) -> None:
     """Make an Ed25519 key pair for signing runs: KEYFILE (private, mode 0600) and KEYFILE.pub.

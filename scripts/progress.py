@@ -96,7 +96,8 @@ class Progress:
             f = result.failure
             where = f"step {f.step} 「{result.records[f.step - 1].name}」 at {f.source}" if f.step else "the run"
             shot = result.run_dir / f.screenshot if f.screenshot else "(none)"
-            self._err(f"FAILED {result.scenario.name}: {where}\n  {f.message}\n  screenshot: {shot}")
+            message = "\n".join("  " + line for line in f.message.splitlines())
+            self._err(f"FAILED {result.scenario.name}: {where}\n{message}\n  screenshot: {shot}")
         click.echo(f"  → {result.status} in {result.duration_s:.1f}s; report: {result.run_dir / 'report.html'}")
 
     def _err(self, text: str) -> None:

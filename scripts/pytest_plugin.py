@@ -113,7 +113,7 @@ class ScenarioItem(pytest.Function):
                 shot = r.run_dir / f.screenshot if f.screenshot else "(none)"
                 lines += [
                     f"step {f.step} 「{r.records[f.step - 1].name}」 at {f.source}",
-                    f"  {f.message}",
+                    *[f"  {line}" for line in f.message.splitlines()],
                     f"  screenshot: {shot}",
                 ]
             elif f:

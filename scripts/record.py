@@ -105,6 +105,9 @@ class VisualCheck(Record):
     diff_box: Box | None = Field(None, description="where the changed pixels lie, in image pixels")
     threshold: float = 0.2
     max_diff_pixels: int = 0
+    enforced: bool = Field(
+        True, description="false when the baselines were approved with another browser version: shown, not failed"
+    )
 
 
 class StepRecord(Record):

@@ -296,8 +296,8 @@ class StepLoop:
             return None
         baselines = self.run.baselines
         if mode == "update":
-            baselines.approve(path)
-            return VisualCheck(status="updated", baseline=_rel(baselines.folder / path.name, self.sc.file.parent))
+            image = baselines.approve(path)
+            return VisualCheck(status="updated", baseline=_rel(image, self.sc.file.parent))
         opts = self.sc.header.visual
         return baselines.compare(
             path,
@@ -406,7 +406,7 @@ class StepLoop:
                 downloads=[Path(d).relative_to(self.folder.path).as_posix() for d in events.downloads],
             ),
         )
-        if visual is not None and visual.status == "changed" and record.status == "passed":
+        if visual is not None and visual.status == "changed" and visual.enforced and record.status == "passed":
             # Soft: the step fails and the run will, but the journey goes on so every changed screen is shown.
             record.status = "failed"
             record.error = (
@@ -455,7 +455,7 @@ class ScenarioRun:
         self.secrets = SecretValues()
         self.scale = 1.0
         self.loop: StepLoop | None = None
-        self.baselines = Baselines(baseline_dir(scenario.file, scenario.slug, scenario.device))
+        self.baselines = Baselines(baseline_dir(scenario.file, scenario.slug, scenario.device), browser=opts.browser)
         self.manifest = self.folder.write_manifest(
             Manifest(
                 tool=f"tuiding {__version__}",

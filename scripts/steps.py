@@ -190,7 +190,12 @@ def expect_url(ctx: StepContext, text: str) -> None:
 
 
 def condition_holds(page: Page, cond: M.Condition) -> bool:
-    """Check a condition now, without waiting (for `if:` and `wait: {until: …}`)."""
+    """Check a condition now, without waiting for it (for `if:` and `wait: {until: …}`) — but on a loaded
+    page: a click's navigation may still be arriving."""
+    try:
+        page.wait_for_load_state("load", timeout=5000)
+    except Exception:
+        pass
     if cond.see is not None:
         return visible_text(page, cond.see).is_visible()
     if cond.not_see is not None:

@@ -19,7 +19,7 @@ from .receipts import MANIFEST, STEPS, file_sha256, run_files, seal_hash
 from .record import GENESIS, Manifest, RunFolderError, StepRecord, load_manifest, load_steps, record_hash
 
 # Files the run itself writes; anything else under these folders after the run is not part of it.
-RUN_AREAS = ("receipts/", "downloads/")
+RUN_AREAS = ("receipts/", "downloads/", "diffs/")
 RUN_FILES = (STEPS, "report.html", "trace.zip")
 
 
@@ -75,7 +75,10 @@ def _check_seal(run_dir: Path, m: Manifest, v: Verdict) -> None:
             v.notes.append(f"{path}: added after the run (not covered by the seal)")
     shots = {r.screenshot for r in m.steps if r.screenshot}
     downloads = {d for r in m.steps for d in r.events.downloads}
+    diffs = {r.visual.diff for r in m.steps if r.visual and r.visual.diff}
     for path in listed:
+        if path.startswith("diffs/") and path not in diffs:
+            v.problems.append(f"{path}: a diff image no step record names")
         if path.startswith("receipts/") and path not in shots:
             v.problems.append(f"{path}: a receipt no step record names")
         if path.startswith("downloads/") and path not in downloads:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,57 +45,70 @@ def _paint(image: Image.Image, boxes: list[Box]) -> None:
         draw.rectangle([b.x / REDUCE, b.y / REDUCE, (b.x + b.width) / REDUCE, (b.y + b.height) / REDUCE], fill=MASK_FILL)
 
 
+def browser_major(description: str) -> str:
+    """'chromium 156.0.8078.73 (/usr/bin/chromium)' → 'chromium 156': what decides how pages render."""
+    m = re.search(r"(\w+)\s+(\d+)\.", description)
+    return f"{m.group(1)} {m.group(2)}" if m else description
+
+
 @dataclass
 class Baselines:
-    """One baseline folder: the approved images and their full-size hashes."""
+    """One baseline folder: the approved images and their full-size hashes, and the browser that made them.
+
+    Another browser version renders text a little differently: its differences are shown but do not
+    fail (approve new baselines with --update-baselines after looking)."""
 
     folder: Path
+    browser: str = ""
 
-    def _index(self) -> dict[str, dict[str, object]]:
+    def _data(self) -> dict[str, object]:
         try:
             data = json.loads((self.folder / MANIFEST).read_text(encoding="utf-8"))
-            return dict(data.get("images", {}))
+            return data if isinstance(data, dict) else {}
         except (OSError, ValueError):
             return {}
 
+    def _index(self) -> dict[str, dict[str, object]]:
+        images = self._data().get("images", {})
+        return dict(images) if isinstance(images, dict) else {}
+
+    def _write(self, index: dict[str, dict[str, object]]) -> None:
+        body = {"format": 1, "reduce": REDUCE, "browser": browser_major(self.browser), "images": dict(sorted(index.items()))}
+        atomic_write(self.folder / MANIFEST, json.dumps(body, ensure_ascii=False, indent=1) + "\n")
+
     def approve(self, receipt: Path) -> Path:
-        """Store `receipt` (a full-size PNG) as the baseline of its step."""
+        """Store `receipt` (a full-size PNG) as the baseline of its step. Identical screens share one
+        image file (named by content), so a `see` after the click that opened the page costs nothing."""
         self.folder.mkdir(parents=True, exist_ok=True)
-        target = self.folder / receipt.name
+        sha = _sha(receipt)
+        target = self.folder / f"{sha[:20]}.png"
         with Image.open(receipt) as im:
             size = im.size
-            reduced = _reduced(im)
-        reduced.save(target, "PNG", optimize=True)
+            if not target.exists():
+                _reduced(im).save(target, "PNG", optimize=True)
         index = self._index()
-        index[receipt.name] = {"sha256": _sha(receipt), "width": size[0], "height": size[1]}
-        atomic_write(
-            self.folder / MANIFEST,
-            json.dumps({"format": 1, "reduce": REDUCE, "images": dict(sorted(index.items()))}, ensure_ascii=False, indent=1)
-            + "\n",
-        )
+        index[receipt.name] = {"image": target.name, "sha256": sha, "width": size[0], "height": size[1]}
+        self._write(index)
         return target
 
     def prune(self, keep: set[str]) -> None:
-        """Drop baselines of steps the scenario no longer has (after --update-baselines)."""
-        index = self._index()
-        for name in list(index):
-            if name not in keep:
-                index.pop(name)
-                (self.folder / name).unlink(missing_ok=True)
-        if self.folder.is_dir():
-            atomic_write(
-                self.folder / MANIFEST,
-                json.dumps({"format": 1, "reduce": REDUCE, "images": dict(sorted(index.items()))}, ensure_ascii=False, indent=1)
-                + "\n",
-            )
+        """Drop baselines of steps the scenario no longer has, and images no step uses (after --update-baselines)."""
+        if not self.folder.is_dir():
+            return
+        index = {name: e for name, e in self._index().items() if name in keep}
+        used = {str(e.get("image")) for e in index.values()}
+        for png in self.folder.glob("*.png"):
+            if png.name not in used:
+                png.unlink()
+        self._write(index)
 
     def compare(
         self, receipt: Path, masks: list[Box], diff_path: Path, *, threshold: float, max_diff_pixels: int, rel_to: Path
     ) -> VisualCheck:
         """Compare a receipt with its baseline; writes `diff_path` when pixels changed. `masks` are in image pixels."""
-        baseline = self.folder / receipt.name
-        rel = _relative(baseline, rel_to)
         entry = self._index().get(receipt.name)
+        baseline = self.folder / str((entry or {}).get("image", receipt.name))
+        rel = _relative(baseline, rel_to)
         if entry is None or not baseline.is_file():
             return VisualCheck(status="new", baseline=rel, threshold=threshold, max_diff_pixels=max_diff_pixels)
         if entry.get("sha256") == _sha(receipt):
@@ -103,56 +117,78 @@ class Baselines:
             current = _reduced(im)
         with Image.open(baseline) as bm:
             approved = bm.convert("RGB")
-        if current.size != approved.size:
-            return self._size_changed(current, approved, diff_path, rel, threshold, max_diff_pixels)
-        _paint(current, masks)
-        _paint(approved, masks)
-        box = ImageChops.difference(current, approved).getbbox()
-        if box is None:
+        found = diff_images(approved, current, masks, threshold)
+        if found.pixels == 0:
             return VisualCheck(status="same", baseline=rel, threshold=threshold, max_diff_pixels=max_diff_pixels)
-        from pixelmatch.contrib.PIL import pixelmatch
-
-        left, top = max(0, box[0] - _PAD), max(0, box[1] - _PAD)
-        right, bottom = min(current.width, box[2] + _PAD), min(current.height, box[3] + _PAD)
-        crop_a, crop_b = approved.crop((left, top, right, bottom)), current.crop((left, top, right, bottom))
-        marked = Image.new("RGBA", crop_a.size)
-        changed = pixelmatch(crop_a, crop_b, marked, threshold=threshold)
-        if changed == 0:  # anti-aliasing only
-            return VisualCheck(status="same", baseline=rel, threshold=threshold, max_diff_pixels=max_diff_pixels)
-        diff = Image.blend(current, Image.new("RGB", current.size, "white"), 0.7)
-        diff.paste(marked.convert("RGB"), (left, top))
-        ImageDraw.Draw(diff).rectangle([left - 3, top - 3, right + 2, bottom + 2], outline=(220, 30, 30), width=2)
+        assert found.image is not None
+        made_with = str(self._data().get("browser", ""))
+        enforced = not made_with or not self.browser or made_with == browser_major(self.browser)
         diff_path.parent.mkdir(parents=True, exist_ok=True)
-        diff.save(diff_path, "PNG", optimize=True)
+        found.image.save(diff_path, "PNG", optimize=True)
         return VisualCheck(
-            status="changed" if changed > max_diff_pixels else "same",
+            status="changed" if found.pixels > max_diff_pixels else "same",
             baseline=rel,
             diff=f"{diff_path.parent.name}/{diff_path.name}",
-            diff_pixels=changed * REDUCE * REDUCE,
-            diff_ratio=round(changed / (current.width * current.height), 6),
-            diff_box=Box(x=left * REDUCE, y=top * REDUCE, width=(right - left) * REDUCE, height=(bottom - top) * REDUCE),
+            diff_pixels=found.pixels,
+            diff_ratio=found.ratio,
+            diff_box=found.box,
             threshold=threshold,
             max_diff_pixels=max_diff_pixels,
+            enforced=enforced,
         )
 
-    def _size_changed(
-        self, current: Image.Image, approved: Image.Image, diff_path: Path, rel: str, threshold: float, max_diff_pixels: int
-    ) -> VisualCheck:
-        w, h = max(current.width, approved.width), max(current.height, approved.height)
-        diff = Image.new("RGB", (w, h), (220, 30, 30))
-        diff.paste(Image.blend(current, Image.new("RGB", current.size, "white"), 0.5), (0, 0))
-        diff_path.parent.mkdir(parents=True, exist_ok=True)
-        diff.save(diff_path, "PNG", optimize=True)
-        return VisualCheck(
-            status="changed",
-            baseline=rel,
-            diff=f"{diff_path.parent.name}/{diff_path.name}",
-            diff_pixels=w * h * REDUCE * REDUCE,
-            diff_ratio=1.0,
-            diff_box=Box(x=0, y=0, width=w * REDUCE, height=h * REDUCE),
-            threshold=threshold,
-            max_diff_pixels=max_diff_pixels,
-        )
+
+@dataclass
+class Difference:
+    """How two screenshots differ: changed pixels (full-size equivalent), where, and a picture of it."""
+
+    pixels: int = 0
+    ratio: float = 0.0
+    box: Box | None = None
+    image: Image.Image | None = None
+
+
+def diff_images(before: Image.Image, after: Image.Image, masks: list[Box], threshold: float) -> Difference:
+    """Compare two reduced RGB images (masks in full-size image pixels are painted on both first).
+
+    Only the rectangle where any pixel differs goes through pixelmatch, so an unchanged screen with
+    one changed button costs little. The diff image is `after` faded, the changed pixels in red and
+    the changed rectangle outlined."""
+    before, after = before.copy(), after.copy()
+    if before.size != after.size:
+        w, h = max(before.width, after.width), max(before.height, after.height)
+        image = Image.new("RGB", (w, h), (220, 30, 30))
+        image.paste(Image.blend(after, Image.new("RGB", after.size, "white"), 0.5), (0, 0))
+        return Difference(w * h * REDUCE * REDUCE, 1.0, Box(x=0, y=0, width=w * REDUCE, height=h * REDUCE), image)
+    _paint(before, masks)
+    _paint(after, masks)
+    box = ImageChops.difference(before, after).getbbox()
+    if box is None:
+        return Difference()
+    from pixelmatch.contrib.PIL import pixelmatch
+
+    left, top = max(0, box[0] - _PAD), max(0, box[1] - _PAD)
+    right, bottom = min(after.width, box[2] + _PAD), min(after.height, box[3] + _PAD)
+    marked = Image.new("RGBA", (right - left, bottom - top))
+    changed = pixelmatch(
+        before.crop((left, top, right, bottom)), after.crop((left, top, right, bottom)), marked, threshold=threshold
+    )
+    if changed == 0:  # anti-aliasing only
+        return Difference()
+    image = Image.blend(after, Image.new("RGB", after.size, "white"), 0.7)
+    image.paste(marked.convert("RGB"), (left, top))
+    ImageDraw.Draw(image).rectangle([left - 3, top - 3, right + 2, bottom + 2], outline=(220, 30, 30), width=2)
+    return Difference(
+        pixels=changed * REDUCE * REDUCE,
+        ratio=round(changed / (after.width * after.height), 6),
+        box=Box(x=left * REDUCE, y=top * REDUCE, width=(right - left) * REDUCE, height=(bottom - top) * REDUCE),
+        image=image,
+    )
+
+
+def load_reduced(path: Path) -> Image.Image:
+    with Image.open(path) as im:
+        return _reduced(im)
 
 
 def _relative(path: Path, base: Path) -> str:

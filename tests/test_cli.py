@@ -20,7 +20,7 @@ def test_list_names_every_scenario_with_steps_portal_and_tags():
     assert r.exit_code == 0
     rows = [line.split("\t") for line in r.output.splitlines()]
     web = next(row for row in rows if row[0].endswith("web_unsubscribe.yaml"))
-    assert web[1] == "咪咕会员 · 官网立即退订" and web[2] == "18 steps" and web[3] == "migu" and "smoke" in web[4]
+    assert web[1] == "咪咕会员 · 官网立即退订" and web[2] == "20 steps" and web[3] == "migu" and "smoke" in web[4]
     assert sum(1 for row in rows if "annual_penalty" in row[0]) == 4  # one line per matrix row
 
 

@@ -59,7 +59,8 @@ def test_run_folder_layout_and_records(unsubscribed):
     lines = [json.loads(l) for l in (run_dir / "steps.jsonl").read_text(encoding="utf-8").splitlines()]
     assert manifest["status"] == "passed"
     assert [s["hash"] for s in manifest["steps"]] == [l["hash"] for l in lines]
-    assert len(lines) == 18 and [l["index"] for l in lines] == list(range(1, 19))
+    assert len(lines) == 20 and [l["index"] for l in lines] == list(range(1, 21))
+    assert [l["status"] for l in lines].count("skipped") == 2  # no retention pages on the standard portal
     pngs = sorted((run_dir / "receipts").glob("*.png"))
     shots = [l for l in lines if l["screenshot"]]
     assert len(pngs) == len(shots) == 17  # step 6 says screenshot: false
