@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 LOG    := $(VENV)/pip.log
 
-.PHONY: bootstrap demo test lint docs test-lowest serve clean
+.PHONY: bootstrap demo guides test lint docs test-lowest serve clean
 
 # pip's own chatter (and this machine's index warnings) goes to a log; a newcomer sees what happens and that it worked.
 $(STAMP): pyproject.toml
@@ -15,12 +15,19 @@ $(STAMP): pyproject.toml
 		|| { tail -n 30 $(LOG); echo "bootstrap: pip failed; the whole log is in $(LOG)"; exit 1; }
 	@touch $@
 
-# venv + package, then a browser, CJK fonts and a video encoder (found or installed; see scripts/bootstrap.py)
+# venv + package, then a browser, CJK fonts, a video encoder and PDF tools (found or installed; see scripts/bootstrap.py).
+# NARRATION=1 also installs espeak-ng for spoken video walkthroughs.
 bootstrap: $(STAMP)
-	@$(PY) -m tuiding.bootstrap
+	@NARRATION=$(NARRATION) $(PY) -m tuiding.bootstrap
 
 demo: bootstrap
 	@$(VENV)/bin/tuiding run scenarios/ --out runs/
+	@$(MAKE) --no-print-directory guides
+
+# Both seed guides, written again from the scenarios on the embedded portals: guides/migu/ and guides/cloudpc/.
+guides: bootstrap
+	@$(VENV)/bin/tuiding guide guides/migu.yaml $$(command -v espeak-ng >/dev/null && echo --narrate)
+	@$(VENV)/bin/tuiding guide guides/cloudpc.yaml
 
 # The whole suite: unit, validation, portal, end-to-end and every scenario. Fast lane: pytest -m "not browser".
 test: bootstrap
@@ -57,4 +64,4 @@ serve: bootstrap
 	@$(VENV)/bin/tuiding serve migu --dev
 
 clean:
-	rm -rf runs/ test-results/ build/ dist/ *.egg-info .venv-lowest
+	rm -rf runs/ test-results/ build/ dist/ *.egg-info .venv-lowest guides/migu/ guides/cloudpc/

@@ -97,6 +97,12 @@ def main() -> int:
         missing.append("chromium")
     if not has_cjk_font():
         missing.append("fonts-noto-cjk")
+    # The test suite reads generated PDFs back with poppler; spoken narration (asked for with
+    # NARRATION=1, as CI does) needs espeak-ng.
+    if not shutil.which("pdftotext"):
+        missing.append("poppler-utils")
+    if os.environ.get("NARRATION") == "1" and not shutil.which("espeak-ng"):
+        missing.append("espeak-ng")
     if missing:
         if not can_apt():
             say(
@@ -118,7 +124,10 @@ def main() -> int:
     if problem:
         say(problem)
         return 1
-    say(f"browser ready ({info.source}: {info.executable or 'playwright-installed chromium'}); CJK fonts and video encoder ready")
+    extras = "; spoken narration ready" if shutil.which("espeak-ng") else "; no espeak-ng (narration: make bootstrap NARRATION=1)"
+    say(
+        f"browser ready ({info.source}: {info.executable or 'playwright-installed chromium'}); CJK fonts, video encoder and PDF tools ready{extras}"
+    )
     return 0
 
 

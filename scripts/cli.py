@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import signal
 import sys
 import tempfile
@@ -95,6 +96,26 @@ def _finite(value: float) -> float:
     if value != value:  # NaN passes every range check
         raise click.BadParameter("expected a number of seconds from 0.05 to 600, got nan")
     return value
+
+
+def _formats(value: str) -> tuple[str, ...]:
+    from .report.walkthrough import WalkthroughError, parse_formats
+
+    try:
+        return parse_formats(value)
+    except WalkthroughError as exc:
+        fail(str(exc))
+
+
+def _needs_video_tools(narrate: bool) -> None:
+    from .video import VideoUnavailable, ffmpeg, speech_available
+
+    try:
+        ffmpeg()
+    except VideoUnavailable as exc:
+        fail(str(exc))
+    if narrate and not speech_available():
+        fail("spoken narration needs espeak-ng: apt-get install espeak-ng (or: make bootstrap NARRATION=1)")
 
 
 def check_out_dir(out: Path) -> None:
@@ -189,6 +210,16 @@ def validate(paths: tuple[Path, ...]) -> None:
 )
 @click.option("--variant", metavar="NAME", help="Start embedded portals in this UX variant (e.g. retention); see README.")
 @click.option(
+    "--walkthrough",
+    "walkthrough",
+    metavar="FORMATS",
+    help="Also write an illustrated guide into each run folder: md,html,pdf,video (video records while running).",
+)
+@click.option("--narrate", is_flag=True, help="With --walkthrough video: speak each caption (espeak-ng, Mandarin).")
+@click.option(
+    "--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True, help="Language of generated walkthrough captions."
+)
+@click.option(
     "--update-baselines",
     is_flag=True,
     help="Approve this run's receipts as the visual baselines (<scenario folder>/__baselines__/…); review them in git.",
@@ -206,6 +237,9 @@ def run(
     timeout: float,
     sign_key: str | None,
     variant: str | None,
+    walkthrough: str | None,
+    narrate: bool,
+    lang: str,
     update_baselines: bool,
     as_json: bool,
 ) -> None:
@@ -236,6 +270,11 @@ def run(
             )
         sys.exit(EXIT_INVALID)
     key = _signing_key(sign_key)
+    formats = _formats(walkthrough) if walkthrough else ()
+    if narrate and "video" not in formats:
+        fail("--narrate speaks the video's captions: add --walkthrough video")
+    if "video" in formats:
+        _needs_video_tools(narrate)
     check_out_dir(out_dir)
 
     from .browser import BrowserNotFound, BrowserSession, BrowserStartFailed
@@ -257,11 +296,13 @@ def run(
                 browser=session.description,
                 baselines="update" if update_baselines else "compare",
                 variant=variant,
+                walkthrough=formats,
+                narrate=narrate,
             )
             for sc in scenarios:
                 session.ensure_connected()
                 result = run_scenario(sc, session, opts, progress.scenario(sc, len(results) + 1, len(scenarios)))
-                finish(result.run_dir, key=key)
+                finish(result.run_dir, key=key, walkthrough=formats, lang=lang, browser=session)
                 results.append(result)
     except (BrowserNotFound, BrowserStartFailed) as exc:
         progress.close()
@@ -273,7 +314,7 @@ def run(
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not tear the report in half
         where = ""
         if isinstance(exc, RunInterrupted):
-            finish(exc.result.run_dir, key=key)
+            finish(exc.result.run_dir, key=key)  # no walkthrough after Ctrl-C: the report and the seal only
             where = f" in {exc.result.run_dir}"
         click.echo(f"interrupted: finished steps, the manifest and the report are on disk{where}", err=True)
         sys.exit(EXIT_INTERRUPTED)
@@ -324,6 +365,170 @@ def verify(run_dirs: tuple[Path, ...], key_path: str | None) -> None:
             signed = " and its signature" if public is not None else ""
             click.echo(f"ok: {run_dir}: {v.steps} step records, their receipts, the run's metadata and files{signed} are intact")
     sys.exit(EXIT_FAILED if bad else 0)
+
+
+@main.command()
+@click.argument("run_dirs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--format", "formats", default="md,html", show_default=True, metavar="FORMATS", help="Any of md,html,pdf,video.")
+@click.option("--title", help="The guide's title (default: the scenario's name, or the first one's).")
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(path_type=Path),
+    help="Folder for the guide (default: RUN_DIR/walkthrough for one run, ./walkthrough otherwise).",
+)
+@click.option(
+    "--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True, help="Language of generated captions and labels."
+)
+def walkthrough(run_dirs: tuple[Path, ...], formats: str, title: str | None, out: Path | None, lang: str) -> None:
+    """Build an illustrated guide from run folders: one section per run, in the order given.
+
+    Markdown (with images/), one self-contained HTML file, a PDF (A4, printed by Chromium) and,
+    for runs recorded with `tuiding run --walkthrough video`, WebM/MP4 with WebVTT subtitles.
+    Receipts are not changed: pictures are annotated copies. A folder of runs contributes all of them.
+
+    \b
+    Examples:
+      tuiding walkthrough runs/20261120-100000-web_unsubscribe
+      tuiding walkthrough runs/*-web_unsubscribe runs/*-app_unsubscribe --format md,html,pdf --out guide/
+    """
+    from .record import RunFolderError
+    from .report.walkthrough import WalkthroughError, build, guide_from_runs, run_dirs_of
+
+    chosen = _formats(formats)
+    if "video" in chosen:
+        _needs_video_tools(False)
+    try:
+        dirs = run_dirs_of(list(run_dirs))
+        guide = guide_from_runs(dirs, title=title, lang=lang)
+        target = out or (dirs[0] / "walkthrough" if len(dirs) == 1 else Path("walkthrough"))
+        check_out_dir(target)
+        written = build(guide, target, chosen)
+    except (WalkthroughError, RunFolderError) as exc:
+        fail(str(exc))
+    for path in written:
+        if not path.parent.name == "images":
+            click.echo(f"wrote {path}")
+    click.echo(f"{sum(1 for p in written if p.parent.name == 'images')} annotated image(s) in {target / 'images'}")
+
+
+@main.command()
+@click.argument("manifest", type=click.Path(path_type=Path))
+@browser_options
+@click.option(
+    "--out", "out", type=click.Path(path_type=Path), help="Folder for the guide (default: next to the manifest, named after it)."
+)
+@click.option("--format", "formats", metavar="FORMATS", help="Override the manifest's formats: md,html,pdf,video.")
+@click.option("--narrate", is_flag=True, help="Speak the captions of the video parts (espeak-ng).")
+def guide(
+    manifest: Path,
+    headed: bool,
+    browser_path: str | None,
+    connect: str | None,
+    out: Path | None,
+    formats: str | None,
+    narrate: bool,
+) -> None:
+    """Run the scenarios a guide manifest (guides/*.yaml) lists and write the illustrated guide.
+
+    The manifest names the title, intro, and the parts in order: headings with prose, lists and
+    questions and answers, each optionally illustrated by a scenario's run or some of its
+    sections (each scenario runs once; the runs are kept in OUT/runs/). Exit status 1 if a
+    scenario failed (the guide still shows where it stopped).
+
+    \b
+    Example:
+      tuiding guide guides/migu.yaml --out guides/migu
+    """
+    from .guides import load_guide
+    from .report.walkthrough import Guide, Part, WalkthroughError, build, only_sections, part_from_run
+
+    try:
+        spec = load_guide(manifest)
+    except ScenarioInvalid as exc:
+        _report_problems(exc.problems)
+        sys.exit(EXIT_INVALID)
+    chosen = _formats(formats) if formats else tuple(spec.formats)
+    target = out or manifest.parent / manifest.stem
+
+    def key_of(p: Any) -> tuple[str, str | None]:
+        return (os.path.relpath((manifest.parent / p.scenario).resolve()), p.row)
+
+    # Each scenario (and matrix row) runs once, however many parts show it.
+    scenarios: dict[tuple[str, str | None], Scenario] = {}
+    for part in spec.parts:
+        if part.scenario:
+            variants = {s.row: s for s in expand_or_fail(Path(key_of(part)[0]))}
+            if part.row not in variants:
+                rows = ", ".join(map(str, variants))
+                fail(f"{manifest}: part '{part.heading}': {part.scenario} has no matrix row '{part.row}' (rows: {rows})")
+            scenarios.setdefault(key_of(part), variants[part.row])
+    video_keys = {key_of(p) for p in spec.parts if p.video and p.scenario} if "video" in chosen else set()
+    if video_keys:
+        _needs_video_tools(narrate)
+    check_out_dir(target / "runs")
+
+    from .browser import BrowserNotFound, BrowserSession, BrowserStartFailed
+    from .outputs import finish
+    from .progress import make_progress
+    from .record import load_manifest
+    from .runner import RunOptions, run_scenario
+
+    progress = make_progress(as_json=False)
+    runs: dict[tuple[str, str | None], Path] = {}
+    failed = False
+    try:
+        with BrowserSession(browser_path=browser_path, headed=headed, connect=connect) as session:
+            for n, (key, sc) in enumerate(scenarios.items(), 1):
+                opts = RunOptions(
+                    out_dir=target / "runs",
+                    browser=session.description,
+                    baselines="off",
+                    walkthrough=("video",) if key in video_keys else (),
+                    narrate=narrate and key in video_keys,
+                )
+                session.ensure_connected()
+                result = run_scenario(sc, session, opts, progress.scenario(sc, n, len(scenarios)))
+                finish(result.run_dir)
+                runs[key] = result.run_dir
+                failed = failed or not result.passed
+            parts: list[Part] = []
+            for p in spec.parts:
+                if p.scenario:
+                    built = part_from_run(runs[key_of(p)], load_manifest(runs[key_of(p)]), spec.lang, p.heading, p.level)
+                    if p.sections is not None:
+                        built = only_sections(built, p.sections)
+                        built.before, built.after, built.description = [], [], None
+                else:
+                    built = Part(p.heading, p.level)
+                built.text, built.bullets, built.faq = p.text, list(p.bullets), [qa.model_dump() for qa in p.faq]
+                built.want_video = p.video
+                parts.append(built)
+            dates = [load_manifest(d).started_at[:10] for d in runs.values()]
+            g = Guide(spec.title, parts, spec.lang, spec.subtitle, spec.intro, date=min(dates) if dates else "", runs=len(runs))
+            try:
+                written = build(g, target, chosen, name=manifest.stem, browser=session)
+            except WalkthroughError as exc:
+                fail(str(exc))
+    except (BrowserNotFound, BrowserStartFailed) as exc:
+        progress.close()
+        fail(str(exc))
+    except KeyboardInterrupt:
+        progress.close()
+        click.echo("interrupted: no guide written", err=True)
+        sys.exit(EXIT_INTERRUPTED)
+    for path in written:
+        if path.parent.name != "images":
+            click.echo(f"wrote {path}")
+    sys.exit(EXIT_FAILED if failed else 0)
+
+
+def expand_or_fail(path: Path) -> list[Scenario]:
+    try:
+        return expand(load_scenario(path))
+    except ScenarioInvalid as exc:
+        _report_problems(exc.problems)
+        sys.exit(EXIT_INVALID)
 
 
 @main.command()

@@ -1,18 +1,26 @@
-"""What a caller does after a run: the report (and, on request, other readers' outputs), then the seal.
+"""What a caller does after a run: the report, the walkthrough it asked for, then the seal.
 
 Kept out of the runner so a run's artefacts are written by its caller (CLI, pytest plugin, embedding code),
-and so a Ctrl-C during the run still ends in a reported, sealed folder."""
+and so a Ctrl-C during the run still ends in a reported, sealed folder. Everything written here comes
+before the seal, so `tuiding verify` covers it."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from .receipts import seal
 from .record import Manifest, load_manifest
 from .report.html import write_report
 
 
-def finish(run_dir: Path, *, key: object | None = None) -> Manifest:
-    """Write report.html, then seal the folder (every file hashed; signed with `key`)."""
+def finish(
+    run_dir: Path, *, key: object | None = None, walkthrough: tuple[str, ...] = (), lang: str = "zh", browser: Any = None
+) -> Manifest:
+    """Write report.html (and walkthrough/ in the formats asked for; `browser` prints the PDF), then seal the folder."""
     write_report(run_dir)
+    if walkthrough:
+        from .report.walkthrough import build, guide_from_runs
+
+        build(guide_from_runs([run_dir], lang=lang), run_dir / "walkthrough", walkthrough, browser=browser)
     return seal(run_dir, load_manifest(run_dir), key=key)

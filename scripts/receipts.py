@@ -18,6 +18,10 @@ from typing import IO
 from .record import GENESIS, FileEntry, Manifest, StepRecord, canonical, record_hash
 
 MANIFEST, STEPS = "manifest.json", "steps.jsonl"
+# mkstemp makes 0600 files; run folders and guides are shared, so written files get the usual mode.
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+FILE_MODE = 0o666 & ~_UMASK
 
 
 def file_sha256(path: Path) -> str:
@@ -42,6 +46,7 @@ def atomic_write(path: Path, data: str | bytes) -> None:
             f.write(data.encode("utf-8") if isinstance(data, str) else data)
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, FILE_MODE)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -248,6 +248,7 @@ class Manifest(Record):
     budget_exceeded: list[BudgetItem] = []
     before: list[str] = Field([], description="the scenario's `before:` list (准备工作)")
     after: list[str] = Field([], description="the scenario's `after:` list (退订后的注意事项)")
+    redact_text: list[str] = Field([], description="the scenario's `redact:` texts, left out of walkthrough text")
     settings: dict[str, str] = Field({}, description="portal settings the run started with (variant, clock, …)")
     failure: Failure | None = None
     trace: str | None = None

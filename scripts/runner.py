@@ -33,6 +33,7 @@ from .scenario import Flow, Scenario, Step
 from .secrets import SecretValues
 from .steps import RUNNERS, Events, StepContext, StepFailed, condition_holds
 from .variables import Context, UnresolvedVariable
+from .video import VideoRecorder, VideoUnavailable
 from .visual import Baselines, baseline_dir
 
 DEFAULT_TIMEOUT_S = 10.0
@@ -60,6 +61,8 @@ class RunOptions:
     portals: Mapping[str, PortalProvider] | None = None  # extra portals by name (besides the installed ones)
     baselines: str = "compare"  # compare (when a baseline exists) | update (approve this run's receipts) | off
     variant: str | None = None  # --variant: the embedded portals' UX variant for every scenario
+    walkthrough: tuple[str, ...] = ()  # formats to build after the run; "video" also records while running
+    narrate: bool = False  # spoken captions in the video (espeak-ng)
 
 
 @dataclass
@@ -205,6 +208,10 @@ class StepLoop:
         self.friction = FrictionTracker(patterns(self.sc.header.ux))
         self.audited_url = ""
         self.visual_failures: list[Failure] = []
+        self.recorder: VideoRecorder | None = None
+        # A `run:` step's section and walkthrough flag belong to the steps of its flow.
+        self.pending_section: str | None = None
+        self.hidden_depth = 0
         page.on("framenavigated", self._navigated)
         page.on("dialog", self._dialog)
 
@@ -217,6 +224,15 @@ class StepLoop:
     def _navigated(self, frame: Any) -> None:
         if frame == self.page.main_frame:
             self.events.navigations += 1
+
+    def _mask(self, loc: Locator) -> None:
+        """A field about to receive a secret: painted over in receipts; in a recorded video its text is discs."""
+        self.masks.append(loc)
+        if self.recorder is not None:
+            try:
+                loc.evaluate("e => e.style.setProperty('-webkit-text-security', 'disc')", timeout=2000)
+            except PlaywrightError:
+                pass
 
     def _save_download(self, download: Any, name: str) -> Path:
         target = self.folder.download_path(name)
@@ -247,7 +263,14 @@ class StepLoop:
         for name in flow.secrets:
             if name in values:
                 self.secrets.add(values[name])
-        return self.run_steps(flow.steps, values, flow)
+        if step.model.section:
+            self.pending_section = ctx.substitute(step.model.section)
+        hidden = not step.model.walkthrough
+        self.hidden_depth += hidden
+        try:
+            return self.run_steps(flow.steps, values, flow)
+        finally:
+            self.hidden_depth -= hidden
 
     def _prepare(self, step: Step, ctx: Context) -> M.StepBase:
         """The step with its variables substituted, validated again (a substituted value may be wrong)."""
@@ -269,7 +292,7 @@ class StepLoop:
                 base_dir=self.run.scenario.file.parent,
                 save_download=self._save_download,
                 has_secret=self.secrets.within,
-                mask=self.masks.append,
+                mask=self._mask,
                 arm_dialog=self.dialog_answers.append,
             )
             try:
@@ -295,10 +318,22 @@ class StepLoop:
         if mode == "off" or failed:
             return None
         baselines = self.run.baselines
+        opts = self.sc.header.visual
         if mode == "update":
+            # Approve only what changed: a screen that matches its baseline (masked regions aside) keeps it,
+            # so updating does not churn images in git for receipt numbers that differ on every run.
+            kept = baselines.compare(
+                path,
+                [shot.to_image(b) for b in masks],
+                None,
+                threshold=opts.threshold,
+                max_diff_pixels=0,
+                rel_to=self.sc.file.parent,
+            )
+            if kept.status == "same" and kept.enforced:
+                return kept
             image = baselines.approve(path)
             return VisualCheck(status="updated", baseline=_rel(image, self.sc.file.parent))
-        opts = self.sc.header.visual
         return baselines.compare(
             path,
             [shot.to_image(b) for b in masks],
@@ -333,6 +368,9 @@ class StepLoop:
                 status = "skipped"
             else:
                 self.run.progress("begin", (self.index, self.secrets.mask(caption)))
+                section = ctx.substitute(model.section) if model.section else self.pending_section
+                if self.recorder is not None and section and not self.hidden_depth:
+                    t0 += self.recorder.chapter(self.secrets.mask(section) or section, self.index)  # not the journey's time
                 events, attempts = self._act(model, timeout_ms)
         except UnresolvedVariable as exc:
             status, error = "failed", str(exc)
@@ -343,6 +381,8 @@ class StepLoop:
             status = "optional-failed"
         acted_ms = int((time.monotonic() - t0) * 1000)
         facts = self._probe(self.index, model) if status != "skipped" else None
+        if self.recorder is not None and status != "skipped":
+            self.recorder.hide_actions()  # the pointer and highlight are for the video, never for a receipt
         caption = self.secrets.mask(caption) or caption
         screenshot, shot, masks, redact, visual = None, None, [], [], None
         want = model.screenshot if status != "failed" else True  # a failure always gets its screenshot
@@ -375,8 +415,8 @@ class StepLoop:
             source=step.where,
             flow=flow.file.name if flow else None,
             note=self.secrets.mask(ctx.substitute(model.note)) if model.note else None,
-            section=self.secrets.mask(ctx.substitute(model.section)) if model.section else None,
-            walkthrough=model.walkthrough,
+            section=self.secrets.mask(ctx.substitute(model.section) if model.section else self.pending_section),
+            walkthrough=model.walkthrough and not self.hidden_depth,
             zoom=model.zoom,
             started_at=started.isoformat(timespec="milliseconds"),
             ended_at=datetime.now(ZoneInfo(self.sc.timezone)).isoformat(timespec="milliseconds"),
@@ -414,8 +454,13 @@ class StepLoop:
                 f"(allowed {visual.max_diff_pixels}); diff: {visual.diff}"
             )
             self.visual_failures.append(Failure(step=self.index, source=step.where, message=record.error, screenshot=screenshot))
+        if status != "skipped":
+            self.pending_section = None
         self.folder.append(record)
         self.run.progress("step", record)
+        if self.recorder is not None and record.status != "skipped" and record.walkthrough:
+            self.recorder.caption(record.index, record.name)
+            self.recorder.show_actions()
         soft = bool(self.visual_failures) and self.visual_failures[-1].step == record.index
         if record.status == "failed" and not soft:
             return Failure(
@@ -471,6 +516,7 @@ class ScenarioRun:
                 browser=opts.browser,
                 budget=scenario.budget.model_dump(exclude_none=True) if scenario.budget else None,
                 before=list(scenario.header.before),
+                redact_text=[t for t in scenario.header.redact if isinstance(t, str)],
                 after=list(scenario.header.after),
                 device=scenario.device or "Desktop 1280x720",
                 locale=scenario.locale,
@@ -537,14 +583,21 @@ class ScenarioRun:
         try:
             with ExitStack() as stack:
                 run_vars = self.resolve_vars()
-                context = self.browser.new_context(**self.context_options(self.open_site(stack)))
+                context_kwargs = self.context_options(self.open_site(stack))
+                context = self.browser.new_context(**context_kwargs)
                 stack.callback(_close_quietly, context)
                 context.add_init_script(CAMERA_INIT)
                 tracing = self.opts.trace != "off"
                 if tracing:
                     # No screenshots/sources in the trace: DOM snapshots are text we can scrub of secrets.
                     context.tracing.start(snapshots=True, screenshots=False, sources=False, title=self.scenario.name)
-                self.loop = StepLoop(self, context.new_page())
+                page = context.new_page()
+                self.loop = StepLoop(self, page)
+                if "video" in self.opts.walkthrough:
+                    size = dict(context_kwargs.get("viewport") or DESKTOP)
+                    self.loop.recorder = VideoRecorder(page, self.folder.path / "video", narrate=self.opts.narrate, size=size)
+                    stack.callback(self.loop.recorder.finish)  # before the context closes (callbacks run last-in first)
+                    self.loop.recorder.chapter(self.scenario.name, 0, self.scenario.description)  # the title card
                 failure = self.loop.run_steps(self.scenario.steps, run_vars, None)
                 measured = metrics(self.folder.records, self.loop.friction)
                 exceeded = over_budget(self.scenario.budget, self.folder.records, measured)
@@ -578,7 +631,7 @@ class ScenarioRun:
                         self.manifest.trace = "trace.zip"
         except KeyboardInterrupt:
             result.status, interrupted = "interrupted", True
-        except (PortalUnavailable, UnresolvedVariable) as exc:
+        except (PortalUnavailable, UnresolvedVariable, VideoUnavailable) as exc:
             result.status, result.failure = "error", Failure(step=None, message=str(exc))
         except PlaywrightError as exc:  # the browser or its connection died outside a step
             result.status = "error"

@@ -60,12 +60,20 @@ class StepContext:
     arm_dialog: Callable[[str], None]  # how to answer the next JS dialog ("accept" | "dismiss")
 
     def record_box(self, loc: Locator) -> None:
-        """The element's box in page coordinates (evidence for walkthroughs, never a reason to fail)."""
+        """The element's box in page coordinates (evidence for walkthroughs, never a reason to fail).
+        Several elements in one step (a fill of two fields) give the box around all of them."""
         try:
             x, y, w, h = loc.evaluate(_BOX_JS, timeout=min(self.timeout_ms, 2000))
-            self.events.bbox = Box(x=x, y=y, width=w, height=h) if w and h else None
         except Exception:
-            self.events.bbox = None
+            return
+        if not (w and h):
+            return
+        b = self.events.bbox
+        if b is not None:
+            left, top = min(b.x, x), min(b.y, y)
+            right, bottom = max(b.x + b.width, x + w), max(b.y + b.height, y + h)
+            x, y, w, h = left, top, right - left, bottom - top
+        self.events.bbox = Box(x=x, y=y, width=w, height=h)
 
 
 RUNNERS: dict[str, Callable[[StepContext, Any], None]] = {}

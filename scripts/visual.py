@@ -103,9 +103,9 @@ class Baselines:
         self._write(index)
 
     def compare(
-        self, receipt: Path, masks: list[Box], diff_path: Path, *, threshold: float, max_diff_pixels: int, rel_to: Path
+        self, receipt: Path, masks: list[Box], diff_path: Path | None, *, threshold: float, max_diff_pixels: int, rel_to: Path
     ) -> VisualCheck:
-        """Compare a receipt with its baseline; writes `diff_path` when pixels changed. `masks` are in image pixels."""
+        """Compare a receipt with its baseline; writes `diff_path` (if given) when pixels changed. `masks` are in image pixels."""
         entry = self._index().get(receipt.name)
         baseline = self.folder / str((entry or {}).get("image", receipt.name))
         rel = _relative(baseline, rel_to)
@@ -123,12 +123,13 @@ class Baselines:
         assert found.image is not None
         made_with = str(self._data().get("browser", ""))
         enforced = not made_with or not self.browser or made_with == browser_major(self.browser)
-        diff_path.parent.mkdir(parents=True, exist_ok=True)
-        found.image.save(diff_path, "PNG", optimize=True)
+        if diff_path is not None:
+            diff_path.parent.mkdir(parents=True, exist_ok=True)
+            found.image.save(diff_path, "PNG", optimize=True)
         return VisualCheck(
             status="changed" if found.pixels > max_diff_pixels else "same",
             baseline=rel,
-            diff=f"{diff_path.parent.name}/{diff_path.name}",
+            diff=f"{diff_path.parent.name}/{diff_path.name}" if diff_path is not None else None,
             diff_pixels=found.pixels,
             diff_ratio=found.ratio,
             diff_box=found.box,

@@ -54,3 +54,11 @@ def test_cloudpc_accounts_and_scenarios_are_documented():
     on_disk = {p.stem for p in (ROOT / "scenarios" / "cloudpc").glob("*.yaml")}
     flows = {p.stem for p in (ROOT / "scenarios" / "flows").glob("*.yaml")}
     assert named - flows == on_disk
+
+
+def test_the_package_version_is_the_distributions():
+    import tomllib
+
+    import tuiding
+
+    assert tuiding.__version__ == tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["version"]
