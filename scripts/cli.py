@@ -57,10 +57,10 @@ def _load_all(paths: tuple[Path, ...], *, include_flows: bool) -> tuple[list[Sce
     problems: list[Problem] = []
     files = discover(paths, include_flows=include_flows)
     for p in paths:
-        if not p.exists():
+        if not p.exists() and not p.is_symlink():
             problems.append(Problem(p, 1, 1, "no such file or folder"))
     for f in files:
-        if not f.exists():
+        if not f.exists() and not f.is_symlink():
             continue
         try:
             if include_flows and is_flow_file(f):

@@ -101,12 +101,13 @@ def one_of(what: str, values: tuple[str, ...]) -> BeforeValidator:
     """A closed set's check with our own message (the Literal it guards gives types and the JSON Schema enum)."""
 
     def check(v: Any) -> Any:
-        if isinstance(v, str) and v not in values:
+        if v not in values:
             listed = f" (expected one of: {', '.join(values)})" if len(values) <= 10 else ""
+            shown = v if isinstance(v, str) else str(v).lower() if isinstance(v, bool) else v
             raise PydanticCustomError(
                 "one_of",
                 "unknown {what} '{value}'{listed}{hint}",
-                {"what": what, "value": v, "listed": listed, "hint": hint(v, values)},
+                {"what": what, "value": str(shown), "listed": listed, "hint": hint(v, values) if isinstance(v, str) else ""},
             )
         return v
 
@@ -265,12 +266,12 @@ class Target(Strict):
 
 def _str_or_map(v: Any) -> str | None:
     if isinstance(v, (dict, BaseModel)):  # a mapping when validating, a model when serialising
-        return "map"
-    return "str" if isinstance(v, (str, int, float)) and not isinstance(v, bool) else None
+        return "@target"
+    return "@text" if isinstance(v, (str, int, float)) and not isinstance(v, bool) else None
 
 
 TargetSpec = Annotated[
-    Union[Annotated[Text, Tag("str")], Annotated[Target, Tag("map")]],
+    Union[Annotated[Text, Tag("@text")], Annotated[Target, Tag("@target")]],
     Discriminator(_str_or_map, custom_error_type="target_type", custom_error_message="expected a target: text or a mapping"),
     Field(description="a string (button/link by accessible name, then exact text, then containing) or a target mapping"),
 ]
@@ -295,10 +296,10 @@ class FillOne(Target):
 
 def _fill_kind(v: Any) -> str | None:
     if isinstance(v, BaseModel):
-        return "one"
+        return "@one"
     if not isinstance(v, dict):
         return None
-    return "one" if "value" in v else "map"
+    return "@one" if "value" in v else "@target"
 
 
 FillArg = Annotated[
@@ -306,7 +307,7 @@ FillArg = Annotated[
     Union[
         Annotated[
             dict[str, FieldValue],
-            Tag("map"),
+            Tag("@target"),
             WithJsonSchema(
                 {
                     "type": "object",
@@ -316,7 +317,7 @@ FillArg = Annotated[
                 }
             ),
         ],
-        Annotated[FillOne, Tag("one")],
+        Annotated[FillOne, Tag("@one")],
     ],
     Discriminator(
         _fill_kind, custom_error_type="fill_type", custom_error_message="expected {label: value, …} or {target…, value}"
@@ -365,14 +366,14 @@ class WaitUntil(Strict):
 
 def _wait_kind(v: Any) -> str | None:
     if isinstance(v, BaseModel):
-        return "until" if hasattr(v, "until") else "for"
+        return "@poll" if hasattr(v, "until") else "@element"
     if isinstance(v, dict):
-        return "until" if "until" in v else "for"
-    return "duration" if isinstance(v, (str, int, float)) and not isinstance(v, bool) else None
+        return "@poll" if "until" in v else "@element"
+    return "@pause" if isinstance(v, (str, int, float)) and not isinstance(v, bool) else None
 
 
 WaitArg = Annotated[
-    Union[Annotated[Pause, Tag("duration")], Annotated[WaitFor, Tag("for")], Annotated[WaitUntil, Tag("until")]],
+    Union[Annotated[Pause, Tag("@pause")], Annotated[WaitFor, Tag("@element")], Annotated[WaitUntil, Tag("@poll")]],
     Discriminator(_wait_kind, custom_error_type="wait_type", custom_error_message="expected a duration, {for: …} or {until: …}"),
 ]
 
@@ -427,12 +428,16 @@ class DownloadArg(Strict):
 
 def _screenshot_kind(v: Any) -> str | None:
     if isinstance(v, bool):
-        return "bool"
-    return "map" if isinstance(v, (dict, BaseModel)) else "str" if isinstance(v, str) else None
+        return "@flag"
+    return "@target" if isinstance(v, (dict, BaseModel)) else "@text" if isinstance(v, str) else None
 
 
 ScreenshotOpt = Annotated[
-    Union[Annotated[bool, Tag("bool")], Annotated[Literal["full", "viewport"], Tag("str")], Annotated[Target, Tag("map")]],
+    Union[
+        Annotated[bool, Tag("@flag")],
+        Annotated[Literal["full", "viewport"], one_of("screenshot", ("full", "viewport")), Tag("@text")],
+        Annotated[Target, Tag("@target")],
+    ],
     Discriminator(
         _screenshot_kind, custom_error_type="screenshot_type", custom_error_message="expected true, false, full or a target"
     ),
@@ -458,7 +463,7 @@ class StepBase(Strict):
     section: str | None = Field(None, description="walkthroughs start a heading here, e.g. 第一步：登录咪咕会员账户")
     walkthrough: bool = Field(True, description="false: leave this step out of walkthroughs (it stays in the report)")
     zoom: bool = Field(False, description="walkthroughs add an enlarged crop around the step's target")
-    kind: StepKindName | None = Field(
+    kind: Annotated[StepKindName, one_of("kind", STEP_KINDS)] | None = Field(
         None, description="what this step meets, overriding detection: sms, face, question, password, retention or none"
     )
     mask: list[TargetSpec] = Field([], description="regions excluded from visual comparison at this step (dates, numbers)")
@@ -730,7 +735,7 @@ class Budget(Strict):
     preticked: Count | None = None
     seconds: Annotated[float, Field(ge=0)] | None = Field(None, description="active seconds (waiting is not counted)")
     a11y: Count | None = Field(None, description="serious + critical accessibility violations")
-    receipt: Literal["required"] | None = Field(
+    receipt: Annotated[Literal["required"], one_of("receipt requirement", ("required",))] | None = Field(
         None, description="required: fail unless a receipt (reference + date-time) was shown"
     )
 

@@ -6,6 +6,7 @@ the checks types cannot express (variables, flows, matrix rows). Every message i
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
@@ -140,9 +141,10 @@ def iter_leaf_steps(steps: Iterable[Step]) -> Iterable[Step]:
 
 
 def display_path(path: Path) -> str:
-    """Relative to the working directory when inside it (shorter, and the same on every machine)."""
+    """Relative to the working directory when inside it (shorter, and the same on every machine).
+    Symbolic links are not followed: the path a user gave is the one they recognise."""
     try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
+        return str(Path(os.path.abspath(path)).relative_to(Path(os.path.abspath(Path.cwd()))))
     except (ValueError, OSError):
         return str(path)
 
@@ -281,6 +283,8 @@ def problems_from(exc: ValidationError, doc: Document, base: tuple[Any, ...] = (
             msg = f"expected {TYPE_WORDS[t]}, got {type_name(err['input'])}"
             if err["input"] is None and _in_flow_mapping(doc, tuple(path)):
                 msg += " (a ',' inside {…} separates keys: quote text that contains commas)"
+        elif t == "literal_error":  # a closed set without its own check (the values come from ctx, not a message)
+            msg = f"expected {ctx.get('expected', 'one of the listed values')}, got {err['input']!r}"
         elif t == "too_short":
             msg = "expected a non-empty list"
         elif t == "greater_than_equal":
@@ -530,6 +534,8 @@ def discover(paths: Iterable[Path | str], *, include_flows: bool = False) -> lis
     found: list[Path] = []
     for p in map(Path, paths):
         if p.is_dir():
+            # Everything named *.yaml is listed — folders, broken links and pipes too — so loading says
+            # what is wrong with each instead of skipping it silently.
             for f in sorted(list(p.rglob("*.yaml")) + list(p.rglob("*.yml"))):
                 if include_flows or not is_flow_file(f.relative_to(p)):
                     found.append(f)

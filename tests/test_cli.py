@@ -24,6 +24,7 @@ def test_list_names_every_scenario_with_steps_portal_and_tags():
     assert sum(1 for row in rows if "annual_penalty" in row[0]) == 4  # one line per matrix row
 
 
+@pytest.mark.current_deps  # pydantic's schema layout differs between versions
 @pytest.mark.parametrize("name", ["scenario", "flow", "run", "step", "result"])
 def test_schema_prints_each_published_schema(name):
     r = invoke("schema", name)

@@ -32,7 +32,7 @@ def expected_lines(path: Path) -> list[str]:
 
 
 def test_corpus_is_large_enough():
-    assert len(CASES) >= 36
+    assert len(CASES) >= 80
 
 
 @pytest.mark.parametrize("path", CASES, ids=[p.stem for p in CASES])
