@@ -147,9 +147,9 @@ def _check_depth(text: str, file: Path) -> None:
         if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
             depth += 1
             if depth > MAX_DEPTH:
-                raise SourceError(
-                    file, Pos(event.start_mark.line + 1, event.start_mark.column + 1), f"nested more than {MAX_DEPTH} levels deep"
-                )
+                mark = event.start_mark
+                pos = Pos(mark.line + 1, mark.column + 1) if mark is not None else Pos(1, 1)
+                raise SourceError(file, pos, f"nested more than {MAX_DEPTH} levels deep")
         elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
             depth -= 1
 
