@@ -305,10 +305,27 @@ class StepLoop:
         raise AssertionError("unreachable")
 
     def _probe(self, index: int, model: M.StepBase) -> PageFacts | None:
-        """What the page shows now (one evaluate); None when the page cannot answer (closed, navigating)."""
-        try:
-            probe = self.page.evaluate(PROBE_JS, self.friction.patterns)
-        except PlaywrightError:
+        """What the page shows now (one evaluate); None when the page cannot answer (closed).
+
+        A click that navigates can still be unloading the old page when the step ends; the evaluate then
+        fails with "execution context was destroyed". Waiting for the new document and asking again keeps
+        a receipt page from going unnoticed (it did, about one run in a few hundred).
+        """
+        probe = None
+        for _ in range(3):
+            try:
+                # Free when the document is already parsed (Playwright tracks load states client-side);
+                # a half-parsed page would hide the receipt number further down.
+                self.page.wait_for_load_state("domcontentloaded", timeout=2000)
+            except PlaywrightError:
+                pass  # a page that never finishes parsing is still asked what it shows so far
+            try:
+                probe = self.page.evaluate(PROBE_JS, self.friction.patterns)
+                break
+            except PlaywrightError:
+                if self.page.is_closed():
+                    return None
+        if probe is None:
             return None
         words = M.words(model.arg) if isinstance(model.arg, (str, M.Target)) else ""
         return self.friction.facts(index, probe, model.kind, words)
