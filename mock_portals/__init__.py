@@ -13,8 +13,9 @@ from pathlib import Path
 
 from flask import Flask
 
-from . import db, testapi
+from . import db, faults, testapi
 from .registry import PORTALS, SettingError, get_portal
+from .security import csrf, init_security
 
 __all__ = ["PORTALS", "SettingError", "create_app"]
 
@@ -31,7 +32,7 @@ def create_app(
     """Build the app for one portal with its own SQLite state file.
 
     `database=None` makes a fresh file in a temporary folder (the embedded mode's
-    "own state"). `test_api` mounts `/__mock__/` (reset, SMS inbox, clock, settings).
+    "own state"). `test_api` mounts `/__mock__/` (reset, SMS inbox, clock, settings, faults).
     `clock`: an ISO date-time the portal's clock stands still at (moved only by the test API),
     or None for real time. `settings`: portal settings (e.g. a UX variant) from the start;
     a bad name or value raises SettingError.
@@ -66,7 +67,10 @@ def create_app(
         app.config.update(config)
     db.init_app(app, spec.schema, spec.seed)
     app.extensions["tuiding.settings"] = spec.settings
+    init_security(app)
     app.register_blueprint(spec.blueprint)
     if test_api:
+        csrf.exempt(testapi.bp)  # the test API is for scripts and scenarios' request steps, not for forms
         app.register_blueprint(testapi.bp)
+        faults.init_faults(app)
     return app

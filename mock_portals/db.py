@@ -9,6 +9,8 @@ from flask import Flask, current_app, g
 
 from .clock import PortalClock
 
+# Every portal's own tables come from its schema.sql; these are the mock's (clock, settings, SMS, sessions).
+
 COMMON_SQL = """
 CREATE TABLE IF NOT EXISTS mock_clock (id INTEGER PRIMARY KEY CHECK (id = 1), offset_seconds REAL NOT NULL, frozen_at TEXT);
 CREATE TABLE IF NOT EXISTS mock_settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -18,7 +20,19 @@ CREATE TABLE IF NOT EXISTS sms_inbox (
     code TEXT NOT NULL,
     text TEXT NOT NULL,
     purpose TEXT NOT NULL,
-    sent_at TEXT NOT NULL
+    sent_at TEXT NOT NULL,
+    delivered_ts REAL NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS web_session (
+    sid TEXT PRIMARY KEY,
+    account TEXT NOT NULL,
+    revoked INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS mock_fault (
+    kind TEXT NOT NULL,
+    path TEXT NOT NULL DEFAULT '',
+    value REAL NOT NULL DEFAULT 0,
+    remaining INTEGER NOT NULL DEFAULT -1
 );
 """
 

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import secrets
 import sqlite3
+import time
 from datetime import datetime, timedelta
+
+from . import faults
 
 CODE_TTL = timedelta(minutes=5)
 
@@ -16,15 +19,22 @@ def new_code() -> str:
 def send_code(conn: sqlite3.Connection, phone: str, purpose: str, text: str, now: datetime) -> str:
     code = new_code()
     conn.execute(
-        "INSERT INTO sms_inbox (phone, code, text, purpose, sent_at) VALUES (?, ?, ?, ?, ?)",
-        (phone, code, text.format(code=code), purpose, now.isoformat()),
+        "INSERT INTO sms_inbox (phone, code, text, purpose, sent_at, delivered_ts) VALUES (?, ?, ?, ?, ?, ?)",
+        (phone, code, text.format(code=code), purpose, now.isoformat(), faults.sms_delivery_time(conn)),
     )
     return code
 
 
-def latest(conn: sqlite3.Connection, phone: str, purpose: str | None = None) -> sqlite3.Row | None:
+def latest(
+    conn: sqlite3.Connection, phone: str, purpose: str | None = None, *, delivered_only: bool = False
+) -> sqlite3.Row | None:
+    """The latest code sent to `phone`; with delivered_only, the latest one the phone has received
+    (an `sms_delay` fault holds messages back from the inbox, not from the portal's own check)."""
     sql = "SELECT * FROM sms_inbox WHERE phone = ?"
     args: list = [phone]
+    if delivered_only:
+        sql += " AND delivered_ts <= ?"
+        args.append(time.time())
     if purpose:
         sql += " AND purpose = ?"
         args.append(purpose)

@@ -1,14 +1,17 @@
-"""/__mock__/: test control (reset, SMS inbox, clock). Mounted only in embedded and dev modes."""
+"""/__mock__/: test control (reset, SMS inbox, clock, settings, faults, CSRF tokens for scripts). Mounted only in embedded and dev modes."""
 
 from __future__ import annotations
 
 import math
+import time
 from datetime import timedelta
 
 from flask import Blueprint, abort, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
+from flask_wtf.csrf import generate_csrf
 
-from . import db, sms
+from . import db, faults, sms
+from .security import end_all_sessions
 
 bp = Blueprint("mock", __name__, url_prefix="/__mock__")
 
@@ -28,7 +31,7 @@ def sms_latest() -> ResponseReturnValue:
     phone = request.args.get("phone", "").strip()
     if not phone:
         return jsonify(error="query parameter 'phone' is required"), 400
-    row = sms.latest(db.get_db(), phone, request.args.get("purpose") or None)
+    row = sms.latest(db.get_db(), phone, request.args.get("purpose") or None, delivered_only=True)
     if row is None:
         return jsonify(error=f"no SMS sent to {phone}"), 404
     return jsonify(phone=row["phone"], code=row["code"], text=row["text"], purpose=row["purpose"], sent_at=row["sent_at"])
@@ -39,8 +42,10 @@ def sms_list() -> ResponseReturnValue:
     phone = request.args.get("phone")
     conn = db.get_db()
     rows = conn.execute(
-        "SELECT * FROM sms_inbox" + (" WHERE phone = ?" if phone else "") + " ORDER BY id",
-        (phone,) if phone else (),
+        "SELECT phone, code, text, purpose, sent_at FROM sms_inbox WHERE delivered_ts <= ?"
+        + (" AND phone = ?" if phone else "")
+        + " ORDER BY id",
+        (time.time(), phone) if phone else (time.time(),),
     ).fetchall()
     return jsonify(messages=[dict(r) for r in rows])
 
@@ -100,6 +105,40 @@ def settings_set() -> ResponseReturnValue:
     for name, value in body.items():
         db.set_setting(conn, name, str(value))
     return jsonify({name: db.get_setting(name) for name in specs})
+
+
+@bp.get("/csrf")
+def csrf_token() -> ResponseReturnValue:
+    """A CSRF token for this client's session, for scripts that post the portal's forms without a browser."""
+    return jsonify(csrf_token=generate_csrf())
+
+
+@bp.get("/faults")
+def faults_get() -> ResponseReturnValue:
+    return jsonify(faults=[vars(f) for f in faults.listed(db.get_db())], kinds={k: v[0] for k, v in faults.KINDS.items()})
+
+
+@bp.post("/faults")
+def faults_add() -> ResponseReturnValue:
+    """Switch a fault on, e.g. {"kind": "fail", "path": "/member/unsubscribe/confirm", "value": 500, "times": 1}.
+    {"kind": "expire_session"} ends every login session at once instead."""
+    body = request.get_json(silent=True)
+    if isinstance(body, dict) and body.get("kind") == "expire_session":
+        if set(body) != {"kind"}:
+            return jsonify(error="expire_session takes no other fields"), 400
+        end_all_sessions()
+        return jsonify(ok=True, expired="all sessions")
+    fault = faults.parse(body)
+    if isinstance(fault, str):
+        return jsonify(error=fault), 400
+    faults.add(db.get_db(), fault)
+    return jsonify(ok=True, fault=vars(fault))
+
+
+@bp.delete("/faults")
+def faults_clear() -> ResponseReturnValue:
+    faults.clear(db.get_db())
+    return jsonify(ok=True)
 
 
 @bp.before_request

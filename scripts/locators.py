@@ -36,7 +36,9 @@ def locate(page: Page, spec: str | Target, timeout_ms: float = 0) -> Locator:
             try:
                 anything.first.wait_for(state="attached", timeout=timeout_ms)
             except PlaywrightError:
-                raise TargetNotFound(f"no button, link or text '{spec}' on the page after {timeout_ms / 1000:g}s") from None
+                raise TargetNotFound(
+                    f"no button, link or text '{spec}' on the page after {round(timeout_ms / 1000, 1):g}s"
+                ) from None
         for c in candidates:
             if c.count():
                 return c.first

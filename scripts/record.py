@@ -145,6 +145,9 @@ class StepRecord(Record):
     page: PageFacts | None = None
     a11y: list[A11yViolation] | None = Field(None, description="axe-core violations after the step (when audited)")
     visual: VisualCheck | None = None
+    console: list[str] = Field(
+        [], description="the page's console errors and warnings and uncaught exceptions during the step (at most 20)"
+    )
     events: StepEvents = StepEvents()
     prev_hash: str = GENESIS
     hash: str = ""
@@ -282,10 +285,16 @@ def canonical(data: dict[str, Any]) -> bytes:
     return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
 
 
+ADDED_FIELDS = ("console",)
+
+
 def record_hash(record: StepRecord) -> str:
     import hashlib
 
-    return hashlib.sha256(canonical(record.model_dump(mode="json", exclude={"hash"}))).hexdigest()
+    # Fields added within format 1 count only when they hold something, so records written before they
+    # existed still verify.
+    added = {name for name in ADDED_FIELDS if not getattr(record, name)}
+    return hashlib.sha256(canonical(record.model_dump(mode="json", exclude={"hash", *added}))).hexdigest()
 
 
 def _read_json(path: Path) -> Any:

@@ -38,6 +38,7 @@ from .visual import Baselines, baseline_dir
 
 DEFAULT_TIMEOUT_S = 10.0
 SCREENSHOT_ATTEMPTS = 5
+MAX_CONSOLE = 20  # console lines kept per step: enough to explain a failure, bounded for a noisy page
 MASK_COLOR = "#3d4450"  # secrets are painted over in receipts
 DESKTOP = {"width": 1280, "height": 720}
 
@@ -212,8 +213,19 @@ class StepLoop:
         # A `run:` step's section and walkthrough flag belong to the steps of its flow.
         self.pending_section: str | None = None
         self.hidden_depth = 0
+        self.console: list[str] = []  # the page's errors during the running step
         page.on("framenavigated", self._navigated)
         page.on("dialog", self._dialog)
+        page.on("console", self._console)
+        page.on("pageerror", self._page_error)
+
+    def _console(self, message: Any) -> None:
+        if message.type in ("error", "warning") and len(self.console) < MAX_CONSOLE:
+            self.console.append(f"{message.type}: {message.text}"[:300])
+
+    def _page_error(self, error: Any) -> None:
+        if len(self.console) < MAX_CONSOLE:
+            self.console.append(f"uncaught: {getattr(error, 'message', error)}"[:300])
 
     def _dialog(self, dialog: Any) -> None:
         """Answer as a `dialog` step armed; dismiss unexpected ones (Playwright's own default)."""
@@ -286,7 +298,7 @@ class StepLoop:
             events = self.events = Events()
             ctx = StepContext(
                 page=self.page,
-                timeout_ms=timeout_ms,
+                budget_ms=timeout_ms,
                 vars=self.saved,
                 events=events,
                 base_dir=self.run.scenario.file.parent,
@@ -301,7 +313,8 @@ class StepLoop:
             except (PlaywrightError, StepFailed, AssertionError):
                 if attempt > model.retry:
                     raise
-                self.page.wait_for_timeout(500)
+                # Back off as a person would before trying again: 0.5 s, 1 s, 2 s, then 4 s at most.
+                self.page.wait_for_timeout(min(500 * 2 ** (attempt - 1), 4000))
         raise AssertionError("unreachable")
 
     def _probe(self, index: int, model: M.StepBase) -> PageFacts | None:
@@ -377,6 +390,7 @@ class StepLoop:
         caption, named, target, arg = model.name or model.ACTION, model.name is not None, "", None
         status, error, attempts, events = "passed", None, 1, Events()
         self.events = events
+        self.console = []
         try:
             model = self._prepare(step, ctx)
             caption = model.name if model.name is not None else model.caption("zh")
@@ -453,6 +467,7 @@ class StepLoop:
             page=facts,
             a11y=violations,
             visual=visual,
+            console=[self.secrets.mask(line) or "" for line in self.console],
             events=StepEvents(
                 clicks=events.clicks,
                 inputs=events.inputs,

@@ -50,7 +50,7 @@ _BOX_JS = "e => { const r = e.getBoundingClientRect(); return [r.x + scrollX, r.
 @dataclass(kw_only=True)
 class StepContext:
     page: Page
-    timeout_ms: float
+    budget_ms: float  # the step's timeout: all its waits together, not each of them
     vars: dict[str, Any]  # run-wide values saved by `save` / `request`
     events: Events
     base_dir: Path  # the scenario file's folder (for upload paths)
@@ -58,6 +58,13 @@ class StepContext:
     has_secret: Callable[[str], bool]  # does this text contain a secret value?
     mask: Callable[[Locator], None]  # hide this element in later screenshots
     arm_dialog: Callable[[str], None]  # how to answer the next JS dialog ("accept" | "dismiss")
+    started: float = field(default_factory=time.monotonic)
+
+    @property
+    def timeout_ms(self) -> float:
+        """What is left of the step's timeout: finding a target and then clicking it share one budget.
+        Never 0, which Playwright reads as "wait forever"."""
+        return max(1.0, self.budget_ms - (time.monotonic() - self.started) * 1000)
 
     def record_box(self, loc: Locator) -> None:
         """The element's box in page coordinates (evidence for walkthroughs, never a reason to fail).
@@ -172,7 +179,7 @@ def see(ctx: StepContext, target: Any) -> None:
     try:
         expect(loc).to_be_visible(timeout=ctx.timeout_ms)
     except AssertionError:
-        raise StepFailed(f"expected to see {_quoted(target)} on the page, not visible after {ctx.timeout_ms / 1000:g}s") from None
+        raise StepFailed(f"expected to see {_quoted(target)} on the page, not visible after {ctx.budget_ms / 1000:g}s") from None
     ctx.record_box(loc)
 
 
@@ -184,9 +191,7 @@ def not_see(ctx: StepContext, target: Any) -> None:
         else:
             expect(locate(ctx.page, target)).to_be_hidden(timeout=ctx.timeout_ms)
     except AssertionError:
-        raise StepFailed(
-            f"expected {_quoted(target)} not to be visible, still visible after {ctx.timeout_ms / 1000:g}s"
-        ) from None
+        raise StepFailed(f"expected {_quoted(target)} not to be visible, still visible after {ctx.budget_ms / 1000:g}s") from None
 
 
 @runs("expect_url")

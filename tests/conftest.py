@@ -34,6 +34,26 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 # ---------------------------------------------------------------- portals
 
 
+def form_client(app):
+    """A test client that posts forms the way the portal's own pages do: with the session's CSRF token
+    (fetched from /__mock__/csrf), unless the test passes its own `csrf_token` to see it refused."""
+    from flask.testing import FlaskClient
+
+    class FormClient(FlaskClient):
+        def open(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+            path = args[0] if args and isinstance(args[0], str) else kwargs.get("path", "/")
+            data = kwargs.get("data")
+            if kwargs.get("method") == "POST" and not path.startswith("/__mock__/") and kwargs.get("json") is None:
+                data = dict(data or {})
+                if "csrf_token" not in data:
+                    data["csrf_token"] = super().open("/__mock__/csrf").get_json()["csrf_token"]
+                kwargs["data"] = data
+            return super().open(*args, **kwargs)
+
+    app.test_client_class = FormClient
+    return app.test_client()
+
+
 @pytest.fixture
 def app(request: pytest.FixtureRequest, tmp_path: Path):
     """A fresh portal app with its own SQLite file; the portal is the test module's PORTAL (default migu)."""
@@ -44,7 +64,7 @@ def app(request: pytest.FixtureRequest, tmp_path: Path):
 
 @pytest.fixture
 def client(app):
-    return app.test_client()
+    return form_client(app)
 
 
 # ---------------------------------------------------------------- browser and CLI

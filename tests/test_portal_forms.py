@@ -4,6 +4,7 @@ visible error when it refuses, and changes nothing — one sweep, one table per 
 import sqlite3
 
 import pytest
+from conftest import form_client
 
 from tuiding_portals import create_app
 
@@ -62,7 +63,7 @@ CASES = [(portal, path, fields) for portal, spec in PORTALS.items() for path, fi
 def test_every_form_answers_hostile_input_without_500_or_changes(tmp_path, portal, path, fields):
     spec = PORTALS[portal]
     app = create_app(portal, database=tmp_path / "state.db", test_api=True)
-    client = app.test_client()
+    client = form_client(app)
     login_path, credentials = spec["login"]
     assert client.post(login_path, data=credentials).status_code == 302
     for prepare in spec.get("prepare", []):

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import re
 
-from flask import g, redirect, render_template, request, session, url_for
+from flask import g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from ..db import get_clock, get_db, get_setting
 from ..guards import requires
+from ..security import end_session, safe_next, session_account, start_session
 from . import bp, rules, store
 
 PHONE_RE = re.compile(r"^1\d{10}$")
@@ -17,7 +18,7 @@ PHONE_RE = re.compile(r"^1\d{10}$")
 @bp.before_app_request
 def _load_account() -> None:
     g.now = get_clock().now()
-    phone = session.get("phone")
+    phone = session_account()
     acct = store.find_account(get_db(), phone) if phone else None
     g.account = acct if acct and not acct.deleted else None
 
@@ -41,16 +42,14 @@ def login() -> ResponseReturnValue:
         else:
             acct, error = store.login(get_db(), phone, password)
             if acct is not None:
-                session.clear()
-                session["phone"] = acct.phone
-                nxt = request.args.get("next", "")
-                return redirect(nxt if nxt.startswith("/") and not nxt.startswith("//") else url_for("cloudpc.home"))
+                start_session(acct.phone)
+                return redirect(safe_next(request.args.get("next"), url_for("cloudpc.home")))
     return render_template("cloudpc/login.html", error=error, phone=phone), (400 if error else 200)
 
 
 @bp.post("/logout")
 def logout() -> ResponseReturnValue:
-    session.clear()
+    end_session()
     return redirect(url_for("cloudpc.login"))
 
 

@@ -6,12 +6,13 @@ import io
 import json
 import zipfile
 
-from flask import flash, g, redirect, render_template, request, session, url_for
+from flask import flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from werkzeug.security import check_password_hash
 
 from ..db import get_db
 from ..downloads import download
+from ..security import end_session
 from . import bp, store
 from .seed import INSTALLED_SOFTWARE
 from .views import login_required
@@ -72,7 +73,7 @@ def delete_account() -> ResponseReturnValue:
             error = "登录密码不正确"
         else:
             store.delete_account(get_db(), g.account.phone)
-            session.clear()
+            end_session()
             flash("账户已注销,感谢您使用移动云电脑")
             return redirect(url_for("cloudpc.login"))
     return render_template("cloudpc/delete.html", error=error, word=DELETE_WORD), (400 if error else 200)

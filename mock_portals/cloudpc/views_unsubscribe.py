@@ -11,6 +11,7 @@ from flask.typing import ResponseReturnValue
 
 from .. import sms
 from ..db import get_db, get_setting
+from ..security import account_lock
 from . import bp, rules, store
 from .views import login_required
 
@@ -123,20 +124,21 @@ def verify_submit() -> ResponseReturnValue:
     error = None
     if method == "sms":
         code = request.form.get("code", "").strip()
-        wrong, last = store.sms_status(conn, phone)
-        latest = sms.latest(conn, phone, "unsubscribe")
-        if not re.fullmatch(r"\d{6}", code):
-            error = "请输入 6 位数字验证码"
-        elif latest is None or last is None:
-            error = "请先获取验证码"
-        elif wrong >= rules.SMS_MAX_WRONG:
-            error = "验证码错误次数过多已失效,请重新获取"
-        elif not sms.code_is_valid(latest, code, g.now):
-            if g.now - last > sms.CODE_TTL:
-                error = "验证码已过期,请重新获取"
-            else:
-                left = rules.SMS_MAX_WRONG - store.sms_wrong(conn, phone)
-                error = f"验证码错误,还可尝试 {left} 次" if left > 0 else "验证码错误次数过多已失效,请重新获取"
+        with account_lock(f"cloudpc:{phone}"):  # concurrent guesses are counted one at a time
+            wrong, last = store.sms_status(conn, phone)
+            latest = sms.latest(conn, phone, "unsubscribe")
+            if not re.fullmatch(r"\d{6}", code):
+                error = "请输入 6 位数字验证码"
+            elif latest is None or last is None:
+                error = "请先获取验证码"
+            elif wrong >= rules.SMS_MAX_WRONG:
+                error = "验证码错误次数过多已失效,请重新获取"
+            elif not sms.code_is_valid(latest, code, g.now):
+                if g.now - last > sms.CODE_TTL:
+                    error = "验证码已过期,请重新获取"
+                else:
+                    left = rules.SMS_MAX_WRONG - store.sms_wrong(conn, phone)
+                    error = f"验证码错误,还可尝试 {left} 次" if left > 0 else "验证码错误次数过多已失效,请重新获取"
     elif method == "face":
         nonce = session.pop("cp_face_nonce", None)
         if not nonce or not secrets.compare_digest(nonce, request.form.get("face_nonce", "")):
@@ -148,7 +150,8 @@ def verify_submit() -> ResponseReturnValue:
         elif len(answer) > rules.ANSWER_MAX:
             error = f"答案最多 {rules.ANSWER_MAX} 个字"
         else:
-            ok, error = store.question_check(conn, phone, answer, g.now)
+            with account_lock(f"cloudpc:{phone}"):
+                ok, error = store.question_check(conn, phone, answer, g.now)
             error = None if ok else error
     if error:
         wrong, last = store.sms_status(conn, phone)

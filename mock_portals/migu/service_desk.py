@@ -21,7 +21,7 @@ class Desk(Protocol):
     def member_label(self, account: str) -> tuple[str, str] | None: ...  # (service, status) or None
     def send_code(self, account: str) -> None: ...
     def code_ok(self, account: str, code: str) -> bool: ...
-    def password_ok(self, account: str, password: str) -> bool: ...
+    def password_ok(self, account: str, password: str) -> bool | None: ...  # None: the account is locked
     def penalty(self, account: str) -> str: ...
     def unsubscribe(self, account: str) -> tuple[str, bool]: ...  # (receipt number, newly issued?)
 
@@ -94,6 +94,10 @@ SAY = {
     "code_sent": Line("验证码已发送至 {masked},请输入 6 位验证码,以 # 号结束。", "验证码已发送至 {masked},请输入 6 位验证码。"),
     "ask_password": Line("请输入您的登录密码,以 # 号结束。", "请输入您的登录密码(消息将被隐藏)。"),
     "method_again": Line("输入有误。短信验证码验证请按 1,密码验证请按 2。", "请回复 1(短信验证码)或 2(登录密码)。"),
+    "locked": Line(
+        "该账号因密码错误次数过多已被锁定,请稍后再试或通过官网找回密码。本次通话结束。",
+        "该账号因密码错误次数过多已被锁定,请稍后再试或通过官网「忘记密码」重置。本次会话已结束。",
+    ),
     "too_many": Line("验证失败次数过多,为保障账户安全,本次通话结束。", "验证失败次数过多,为保障账户安全,本次会话已结束。"),
     "retry_secret": Line("验证失败,还可尝试 {left} 次,请重新输入,以 # 号结束。", "验证失败,还可尝试 {left} 次,请重新输入。"),
     "already": Line(
@@ -161,6 +165,9 @@ def _method(d: Dialogue, ev: Event, desk: Desk) -> str:
 def _secret(d: Dialogue, ev: Event, desk: Desk) -> str:
     assert d.account
     ok = desk.code_ok(d.account, ev.value) if d.method == "sms" else desk.password_ok(d.account, ev.value)
+    if ok is None:
+        d.state = "ended"
+        return SAY["locked"].to(d)
     if not ok:
         d.attempts += 1
         if d.attempts >= MAX_VERIFY_ATTEMPTS:

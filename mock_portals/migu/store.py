@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from ..security import account_lock
 from . import rules
 from .seed import HIDDEN_BENEFITS, SERVICES
 
@@ -146,20 +147,35 @@ def find_member(conn: sqlite3.Connection, account: str, today: date) -> Member |
     return m
 
 
+def check_password(conn: sqlite3.Connection, account: str, password: str, now: datetime) -> tuple[str, str, str]:
+    """Judge one password attempt under the lockout rule, whatever the channel (website, app, hotline, chat).
+
+    Returns (verdict, message, account): verdict is ok, wrong, locked or unknown. One attempt at a time
+    per account (account_lock): concurrent guesses cannot all be judged before the lock is written."""
+    found = conn.execute("SELECT account FROM migu_account WHERE account = ? OR phone = ?", (account, account)).fetchone()
+    if found is None:
+        return "unknown", "账号或密码错误", account
+    with account_lock(found["account"]):
+        row = conn.execute("SELECT * FROM migu_account WHERE account = ?", (found["account"],)).fetchone()
+        locked_until = datetime.fromisoformat(row["locked_until"]) if row["locked_until"] else None
+        if locked_until is not None and rules.is_locked(locked_until, now):
+            return "locked", rules.lockout_message(locked_until, now), row["account"]
+        ok = check_password_hash(row["password_hash"], password)
+        verdict = rules.register_login(ok, row["failed_logins"], locked_until, now)
+        conn.execute(
+            "UPDATE migu_account SET failed_logins=?, locked_until=? WHERE account=?",
+            (verdict.failed_logins, verdict.locked_until.isoformat() if verdict.locked_until else None, row["account"]),
+        )
+    if verdict.ok:
+        return "ok", "", row["account"]
+    return ("locked" if verdict.locked_until else "wrong"), verdict.message, row["account"]
+
+
 def attempt_login(conn: sqlite3.Connection, account: str, password: str, now: datetime) -> tuple[Member | None, str]:
-    row = conn.execute("SELECT * FROM migu_account WHERE account = ? OR phone = ?", (account, account)).fetchone()
-    if row is None:
-        return None, "账号或密码错误"
-    locked_until = datetime.fromisoformat(row["locked_until"]) if row["locked_until"] else None
-    ok = check_password_hash(row["password_hash"], password)
-    verdict = rules.register_login(ok, row["failed_logins"], locked_until, now)
-    conn.execute(
-        "UPDATE migu_account SET failed_logins=?, locked_until=? WHERE account=?",
-        (verdict.failed_logins, verdict.locked_until.isoformat() if verdict.locked_until else None, row["account"]),
-    )
-    if not verdict.ok:
-        return None, verdict.message
-    return find_member(conn, row["account"], now.date()), ""
+    verdict, message, canonical = check_password(conn, account, password, now)
+    if verdict != "ok":
+        return None, message
+    return find_member(conn, canonical, now.date()), ""
 
 
 def set_password(conn: sqlite3.Connection, account: str, password: str) -> None:

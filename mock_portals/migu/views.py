@@ -11,6 +11,7 @@ from .. import sms
 from ..db import get_clock, get_db, get_setting
 from ..downloads import download
 from ..guards import requires
+from ..security import end_session, safe_next, session_account, start_session
 from . import bp, rules, store
 
 PHONE_RE = re.compile(r"^1\d{10}$")
@@ -19,7 +20,7 @@ PHONE_RE = re.compile(r"^1\d{10}$")
 @bp.before_app_request
 def _load_member() -> None:
     g.now = get_clock().now()
-    account = session.get("account")
+    account = session_account()
     g.member = store.find_member(get_db(), account, g.now.date()) if account else None
 
 
@@ -58,8 +59,7 @@ def login_from_form() -> tuple[store.Member | None, str | None, str]:
         return None, "请输入账号和密码", account
     member, error = store.attempt_login(get_db(), account, password, g.now)
     if member is not None:
-        session.clear()
-        session["account"] = member.account
+        start_session(member.account)
     return member, error or None, account
 
 
@@ -78,13 +78,13 @@ def login() -> ResponseReturnValue:
         member, error, account = login_from_form()
         if member is not None:
             nxt = request.args.get("next", "")
-            return redirect(nxt if nxt.startswith("/") and not nxt.startswith("//") else url_for("migu.home"))
+            return redirect(safe_next(nxt, url_for("migu.home")))
     return render_template("migu/login.html", error=error, account=account), (400 if error else 200)
 
 
 @bp.post("/logout")
 def logout() -> ResponseReturnValue:
-    session.clear()
+    end_session()
     flash("您已安全退出")
     return redirect(url_for("migu.home"))
 

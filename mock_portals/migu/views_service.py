@@ -10,7 +10,6 @@ from datetime import datetime
 
 from flask import g, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
-from werkzeug.security import check_password_hash
 
 from .. import sms
 from ..db import get_db
@@ -43,9 +42,10 @@ class StoreDesk:
             sms.latest(self.conn, account, "service"), code, self.now
         )
 
-    def password_ok(self, account: str, password: str) -> bool:
-        row = self.conn.execute("SELECT password_hash FROM migu_account WHERE account=?", (account,)).fetchone()
-        return bool(row) and check_password_hash(row["password_hash"], password)
+    def password_ok(self, account: str, password: str) -> bool | None:
+        """The account's one lockout applies here too (None: locked): a new dialogue is no new set of guesses."""
+        verdict, _, _ = store.check_password(self.conn, account, password, self.now)
+        return None if verdict == "locked" else verdict == "ok"
 
     def penalty(self, account: str) -> str:
         m = self._member(account)
