@@ -448,14 +448,14 @@ class _Loader:
         if loaded is None:
             return None
         doc, h = loaded
-        row_keys = self.check_matrix(doc, h.matrix or [])
+        row_keys = self.check_matrix(doc, h.matrix or [], h.secrets)
         self.check_vars_block(doc, {**h.vars, **dict.fromkeys(row_keys, "")}, h.secrets)
         for key in ("base_url", "name", "description"):
             self.check_refs(doc, getattr(h, key), (key,), set(row_keys))
         steps = self.steps(doc, h.steps, set(h.vars) | set(row_keys), (file.resolve(),))
         return Scenario(file, h, tuple(steps), dict(h.vars), h.name)
 
-    def check_matrix(self, doc: Document, rows: list[dict[str, Any]]) -> list[str]:
+    def check_matrix(self, doc: Document, rows: list[dict[str, Any]], secrets: Iterable[str] = ()) -> list[str]:
         """Every row has the same keys (besides 'id'); ids are unique. Returns the variable names rows define."""
         if not rows:
             return []
@@ -470,19 +470,20 @@ class _Loader:
             for k in keys:
                 if k not in row and not extra:  # a misspelt key is the one problem
                     self.problem(doc, ("matrix", i), f"matrix row {i + 1} is missing '{k}' (every row needs: {', '.join(keys)})")
-            rid = row_id(row, i)
+            rid = row_id(row, i, secrets)
             if rid in seen:
                 self.problem(doc, ("matrix", i), f"matrix row {i + 1}: duplicate id '{rid}'")
             seen.add(rid)
         return keys
 
 
-def row_id(row: dict[str, Any], index: int) -> str:
-    return (
-        str(row["id"])
-        if row.get("id") not in (None, "")
-        else "-".join(str(v) for k, v in row.items() if k != "id") or f"row{index + 1}"
-    )
+def row_id(row: dict[str, Any], index: int, secrets: Iterable[str] = ()) -> str:
+    """The row's `id`, or its values joined — never a secret's value, which would end up in folder names,
+    titles, JUnit and the console (a row of nothing but secrets is `row<n>`)."""
+    if row.get("id") not in (None, ""):
+        return str(row["id"])
+    hidden = set(secrets)
+    return "-".join(str(v) for k, v in row.items() if k != "id" and k not in hidden) or f"row{index + 1}"
 
 
 def expand(scenario: Scenario) -> list[Scenario]:
@@ -491,7 +492,7 @@ def expand(scenario: Scenario) -> list[Scenario]:
         return [scenario]
     out = []
     for i, row in enumerate(scenario.matrix):
-        rid = row_id(row, i)
+        rid = row_id(row, i, scenario.header.secrets)
         values = {k: v for k, v in row.items() if k != "id"}
         out.append(replace(scenario, name=f"{scenario.name} [{rid}]", vars={**scenario.vars, **values}, row=rid))
     return out

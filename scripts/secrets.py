@@ -2,24 +2,41 @@
 
 from __future__ import annotations
 
+import html
 import json
 import os
+import re
 import tempfile
 import zipfile
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, quote_plus
 
 MASK = "••••••"
+
+
+def encodings(value: str) -> set[str]:
+    """Every form a secret takes on its way through a browser and into a trace: as typed, JSON-escaped
+    (also twice, and ASCII-only \\uXXXX), percent-encoded as a form body or URL sends it (`+` or `%20` for a
+    space, either case of hex digits), and HTML-escaped."""
+    forms = {value, html.escape(value), html.escape(value, quote=False)}
+    for once in (json.dumps(value)[1:-1], json.dumps(value, ensure_ascii=False)[1:-1]):
+        forms |= {once, json.dumps(once)[1:-1]}
+    for encoded in (quote_plus(value), quote(value, safe=""), quote(value)):
+        forms |= {encoded, re.sub(r"%[0-9A-F]{2}", lambda m: m.group().lower(), encoded)}
+    return {f for f in forms if len(f) >= 3}
 
 
 class SecretValues:
     def __init__(self) -> None:
         self._values: set[str] = set()
+        self._cached: list[str] | None = None
 
     def add(self, value: Any) -> None:
         text = str(value)
         if len(text) >= 3:  # masking 1–2 characters would shred ordinary text
             self._values.add(text)
+            self._cached = None
 
     def __contains__(self, text: str) -> bool:
         return text in self._values
@@ -31,11 +48,17 @@ class SecretValues:
     def __bool__(self) -> bool:
         return bool(self._values)
 
+    def _forms(self) -> list[str]:
+        """Every encoding of every secret, longest first (a longer form may contain a shorter one)."""
+        if self._cached is None:
+            self._cached = sorted({f for v in self._values for f in encodings(v)}, key=len, reverse=True)
+        return self._cached
+
     def mask(self, text: str | None) -> str | None:
         if text is None:
             return None
-        for v in sorted(self._values, key=len, reverse=True):
-            text = text.replace(v, MASK)
+        for form in self._forms():
+            text = text.replace(form, MASK)
         return text
 
     def mask_data(self, data: Any) -> Any:
@@ -49,13 +72,10 @@ class SecretValues:
         return data
 
     def scrub_zip(self, path: Path) -> None:
-        """Rewrite a Playwright trace.zip with every secret (plain and JSON-escaped) replaced."""
+        """Rewrite a Playwright trace.zip with every secret, in every encoding (`encodings`), replaced."""
         if not self._values or not path.is_file():
             return
-        forms: list[tuple[bytes, bytes]] = []
-        for v in sorted(self._values, key=len, reverse=True):
-            for enc in {v, json.dumps(v)[1:-1]}:
-                forms.append((enc.encode(), MASK.encode()))
+        forms = [(f.encode(), MASK.encode()) for f in self._forms()]
         fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".zip")
         os.close(fd)
         with zipfile.ZipFile(path) as src, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as dst:
