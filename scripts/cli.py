@@ -20,7 +20,8 @@ import click
 from . import __version__
 from .scenario import Flow, Problem, Scenario, ScenarioInvalid, discover, expand, is_flow_file, load_flow, load_scenario
 
-EXIT_FAILED, EXIT_INVALID, EXIT_INTERRUPTED = 1, 2, 130
+EXIT_FAILED, EXIT_INVALID, EXIT_INTERRUPTED, EXIT_TERMINATED = 1, 2, 130, 143
+_terminated: list[int] = []  # set by the SIGTERM handler: the interrupt came from a CI cancellation, not Ctrl-C
 
 
 def paths_argument(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -83,7 +84,28 @@ def _scenarios(paths: tuple[Path, ...]) -> list[Scenario]:
     return [s for s in loaded if isinstance(s, Scenario)]
 
 
-def _raise_interrupt(_signum: int, _frame: Any) -> None:
+def _guard_live_sites(scenarios: list[Scenario], base_url: str | None, live: bool) -> None:
+    """Before a browser starts: every site known now is this machine, or --live / live: true allows it
+    (a base_url built from variables is checked again when the run resolves it)."""
+    from .guard import LiveSiteRefused, check_site
+
+    problems = []
+    for s in scenarios:
+        url = base_url or (s.base_url if s.base_url and "${" not in s.base_url else None)
+        if url is None:
+            continue
+        try:
+            check_site(url, live or s.header.live, f"{s.file}:1:1")
+        except LiveSiteRefused as exc:
+            problems.append(str(exc))
+    for line in dict.fromkeys(problems):
+        click.echo(line, err=True)
+    if problems:
+        sys.exit(EXIT_INVALID)
+
+
+def _raise_interrupt(signum: int, _frame: Any) -> None:
+    _terminated.append(signum)
     raise KeyboardInterrupt
 
 
@@ -141,7 +163,20 @@ def _signing_key(path: str | None) -> object | None:
         fail(str(exc))
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class _Main(click.Group):
+    """Ctrl-C anywhere — loading scenarios, starting a portal, shutting down — is one line and exit 130
+    (143 after SIGTERM), never click's "Aborted!" with exit 1 or a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            logging.getLogger("asyncio").setLevel(logging.CRITICAL)  # Playwright's driver pipe dies too
+            click.echo("terminated (SIGTERM)" if _terminated else "interrupted", err=True)
+            sys.exit(EXIT_TERMINATED if _terminated else EXIT_INTERRUPTED)
+
+
+@click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="tuiding")
 def main() -> None:
     """Run YAML unsubscribe journeys in a real headless browser and keep a screenshot receipt of every step.
@@ -181,6 +216,12 @@ def validate(paths: tuple[Path, ...]) -> None:
 @paths_argument
 @browser_options
 @click.option("--base-url", metavar="URL", help="Run against this site instead of the scenario's portal/base_url.")
+@click.option(
+    "--live",
+    is_flag=True,
+    help="Allow sites that are not this machine (without it, a base_url off 127.0.0.1/localhost is refused: "
+    "a scenario there really cancels).",
+)
 @click.option(
     "--out", "out_dir", default="runs", show_default=True, type=click.Path(path_type=Path), help="Folder for run folders."
 )
@@ -231,6 +272,7 @@ def run(
     browser_path: str | None,
     connect: str | None,
     base_url: str | None,
+    live: bool,
     out_dir: Path,
     tags: tuple[str, ...],
     trace: str,
@@ -248,7 +290,7 @@ def run(
     Each run writes OUT/<time>-<scenario>/ with one PNG receipt per step,
     steps.jsonl, manifest.json, report.html and, on failure, trace.zip.
     Exit status: 0 all passed, 1 a scenario failed, 2 invalid input,
-    130 interrupted (Ctrl-C or SIGTERM).
+    130 interrupted (Ctrl-C), 143 terminated (SIGTERM).
 
     \b
     Examples:
@@ -269,6 +311,7 @@ def run(
                 f"{s.file}:1:1: no site to run against: add 'portal: migu' or 'base_url: https://…', or pass --base-url", err=True
             )
         sys.exit(EXIT_INVALID)
+    _guard_live_sites(scenarios, base_url, live)
     key = _signing_key(sign_key)
     formats = _formats(walkthrough) if walkthrough else ()
     if narrate and "video" not in formats:
@@ -284,6 +327,7 @@ def run(
 
     progress = make_progress(as_json=as_json)
     results: list[RunResult] = []
+    unsealed: Path | None = None
     # A CI cancellation (SIGTERM) ends the run like Ctrl-C: finished steps and the manifest stay valid.
     signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
@@ -294,6 +338,7 @@ def run(
                 trace=trace,
                 timeout=timeout,
                 browser=session.description,
+                live=live,
                 baselines="update" if update_baselines else "compare",
                 variant=variant,
                 walkthrough=formats,
@@ -302,7 +347,9 @@ def run(
             for sc in scenarios:
                 session.ensure_connected()
                 result = run_scenario(sc, session, opts, progress.scenario(sc, len(results) + 1, len(scenarios)))
+                unsealed = result.run_dir  # until finish() returns, a Ctrl-C must still seal this folder
                 finish(result.run_dir, key=key, walkthrough=formats, lang=lang, browser=session)
+                unsealed = None
                 results.append(result)
     except (BrowserNotFound, BrowserStartFailed) as exc:
         progress.close()
@@ -314,10 +361,13 @@ def run(
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not tear the report in half
         where = ""
         if isinstance(exc, RunInterrupted):
-            finish(exc.result.run_dir, key=key)  # no walkthrough after Ctrl-C: the report and the seal only
-            where = f" in {exc.result.run_dir}"
-        click.echo(f"interrupted: finished steps, the manifest and the report are on disk{where}", err=True)
-        sys.exit(EXIT_INTERRUPTED)
+            unsealed = exc.result.run_dir
+        if unsealed is not None:
+            finish(unsealed, key=key)  # no walkthrough after Ctrl-C: the report and the seal only
+            where = f" in {unsealed}"
+        how = "terminated (SIGTERM)" if _terminated else "interrupted"
+        click.echo(f"{how}: finished steps, the manifest and the report are on disk{where}", err=True)
+        sys.exit(EXIT_TERMINATED if _terminated else EXIT_INTERRUPTED)
     progress.summary(results, out_dir)
     sys.exit(0 if all(r.passed for r in results) else EXIT_FAILED)
 

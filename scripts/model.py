@@ -792,6 +792,8 @@ class ScenarioFile(Strict):
         None, description="embedded mock portal to start for this run (an installed tuiding portal, e.g. migu, cloudpc)"
     )
     base_url: str | None = None
+    live: bool = Field(False, description="allow a base_url that is not this machine (a real site: it really cancels)")
+    allow_hosts: list[str] = Field([], description="hosts besides the site's own that `request` steps may reach")
     device: Device | None = Field(None, description="a Playwright device name, e.g. 'iPhone 13'")
     locale: str = "zh-CN"
     timezone: Annotated[str, BeforeValidator(_timezone)] = "Asia/Shanghai"

@@ -34,6 +34,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     group.addoption("--tuiding-out", default="runs", metavar="DIR", help="Folder for scenario run folders (default: runs).")
     group.addoption("--tuiding-timeout", default=10.0, type=float, metavar="SECONDS", help="Default step timeout (default: 10).")
+    group.addoption(
+        "--tuiding-live", action="store_true", help="Allow sites that are not this machine (a scenario there really cancels)."
+    )
     group.addoption("--tuiding-sign", default=None, metavar="KEYFILE", help="Sign each run's seal with this Ed25519 private key.")
     group.addoption(
         "--tuiding-update-baselines", action="store_true", help="Approve this run's receipts as the scenarios' visual baselines."
@@ -166,6 +169,7 @@ def _scenario_test(
         timeout=config.getoption("--tuiding-timeout"),
         browser=f"{browser.browser_type.name} {browser.version}",
         baselines="update" if config.getoption("--tuiding-update-baselines") else "compare",
+        live=config.getoption("--tuiding-live"),
     )
     try:
         result = run_scenario(item.scenario, PytestBrowser(new_context, playwright.devices, browser_context_args), opts)

@@ -127,6 +127,19 @@ class RunFolder:
         atomic_write(self.path / MANIFEST, manifest_json(manifest))
         return manifest
 
+    def drop_unrecorded(self) -> list[Path]:
+        """Remove receipts and downloads no step record names: what a step interrupted between its
+        screenshot and its record left behind (the step is not part of the run, so neither is its file)."""
+        named = {r.screenshot for r in self.records if r.screenshot}
+        named |= {d for r in self.records for d in r.events.downloads}
+        dropped = []
+        for folder in (self.receipts, self.path / "downloads"):
+            for f in sorted(folder.glob("*")) if folder.is_dir() else []:
+                if f.is_file() and f.relative_to(self.path).as_posix() not in named:
+                    f.unlink()
+                    dropped.append(f)
+        return dropped
+
     def close(self) -> None:
         if self._jsonl is not None:
             self._jsonl.close()

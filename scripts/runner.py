@@ -25,6 +25,7 @@ from . import __version__
 from . import model as M
 from .a11y import audit
 from .friction import CAMERA_INIT, PROBE_JS, FrictionTracker, metrics, over_budget, patterns
+from .guard import LiveSiteRefused, check_request, check_site
 from .locators import locate
 from .portals import PortalProvider, PortalUnavailable, get_provider
 from .receipts import RunFolder
@@ -64,6 +65,7 @@ class RunOptions:
     variant: str | None = None  # --variant: the embedded portals' UX variant for every scenario
     walkthrough: tuple[str, ...] = ()  # formats to build after the run; "video" also records while running
     narrate: bool = False  # spoken captions in the video (espeak-ng)
+    live: bool = False  # --live: a base_url off this machine is allowed (guard.py)
 
 
 @dataclass
@@ -227,6 +229,16 @@ class StepLoop:
         if len(self.console) < MAX_CONSOLE:
             self.console.append(f"uncaught: {getattr(error, 'message', error)}"[:300])
 
+    def _request_refused(self, url: str) -> str | None:
+        return check_request(url, self.run.manifest.site.base_url or "", self.sc.header.allow_hosts)
+
+    def _browser_gone(self) -> bool:
+        try:
+            browser = self.page.context.browser
+            return self.page.is_closed() or (browser is not None and not browser.is_connected())
+        except PlaywrightError:
+            return True
+
     def _dialog(self, dialog: Any) -> None:
         """Answer as a `dialog` step armed; dismiss unexpected ones (Playwright's own default)."""
         self.events.dialogs += 1
@@ -304,6 +316,7 @@ class StepLoop:
                 base_dir=self.run.scenario.file.parent,
                 save_download=self._save_download,
                 has_secret=self.secrets.within,
+                request_refused=self._request_refused,
                 mask=self._mask,
                 arm_dialog=self.dialog_answers.append,
             )
@@ -407,6 +420,8 @@ class StepLoop:
             status, error = "failed", str(exc)
         except (PlaywrightError, StepFailed, AssertionError, ValueError) as exc:
             status, error = "failed", short_error(exc)
+            if self._browser_gone():  # not "not visible after 10s": the page died under the step
+                error = "the browser closed during this step (it crashed or was killed)"
             events = self.events
         if status == "failed" and model.optional:
             status = "optional-failed"
@@ -569,9 +584,9 @@ class ScenarioRun:
             self.secrets.add(values[name])
         return values
 
-    def open_site(self, stack: ExitStack) -> str:
+    def open_site(self, stack: ExitStack, values: dict[str, Any]) -> str:
         sc, opts = self.scenario, self.opts
-        ctx = Context(vars={}, builtins=self.builtins, tz=sc.timezone)
+        ctx = Context(vars=values, builtins=self.builtins, tz=sc.timezone)  # a matrix row may name the site
         base_url = opts.base_url or (ctx.substitute(sc.base_url) if sc.base_url else None)
         if base_url is None and sc.portal:
             settings: dict[str, Any] = dict(sc.header.settings)
@@ -587,6 +602,10 @@ class ScenarioRun:
             self.manifest.settings = {k: str(v) for k, v in settings.items()}
         if base_url is None:
             raise PortalUnavailable(f"{sc.file}: no site to run against (add 'portal:' or 'base_url:', or pass --base-url)")
+        try:
+            check_site(base_url, opts.live or sc.header.live, str(sc.file))
+        except LiveSiteRefused as exc:
+            raise PortalUnavailable(str(exc)) from None
         self.manifest.site.base_url = base_url
         return base_url
 
@@ -615,7 +634,7 @@ class ScenarioRun:
         try:
             with ExitStack() as stack:
                 run_vars = self.resolve_vars()
-                context_kwargs = self.context_options(self.open_site(stack))
+                context_kwargs = self.context_options(self.open_site(stack, run_vars))
                 context = self.browser.new_context(**context_kwargs)
                 stack.callback(_close_quietly, context)
                 context.add_init_script(CAMERA_INIT)
@@ -684,6 +703,7 @@ class ScenarioRun:
         m.duration_ms = int(result.duration_s * 1000)
         m.metrics = result.metrics
         m.failure = result.failure
+        self.folder.drop_unrecorded()
         result.manifest = self.folder.write_manifest(m)
         self.folder.close()
 

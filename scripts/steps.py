@@ -58,6 +58,7 @@ class StepContext:
     has_secret: Callable[[str], bool]  # does this text contain a secret value?
     mask: Callable[[Locator], None]  # hide this element in later screenshots
     arm_dialog: Callable[[str], None]  # how to answer the next JS dialog ("accept" | "dismiss")
+    request_refused: Callable[[str], str | None] = lambda _url: None  # the live-site guard (guard.py)
     started: float = field(default_factory=time.monotonic)
 
     @property
@@ -261,6 +262,9 @@ def json_path(data: Any, path: str) -> Any:
 
 @runs("request")
 def request(ctx: StepContext, arg: M.RequestArg) -> None:
+    refused = ctx.request_refused(arg.url)
+    if refused:
+        raise StepFailed(refused)
     resp = ctx.page.request.fetch(
         arg.url,
         method=arg.method,

@@ -1,0 +1,187 @@
+"""Faults during a run: the browser killed under a scenario, Ctrl-C at any moment, SIGTERM, SIGKILL.
+Each leaves one clear line, a documented exit code, and run folders that `tuiding verify` accepts."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from conftest import ROOT
+
+pytestmark = pytest.mark.browser
+
+SLOW = "name: 慢场景\nportal: migu\nsteps:\n  - goto: /login\n  - see: 登录咪咕账号\n  - wait: 60s\n  - goto: /\n"
+
+
+def start(*args: object, cwd: Path = ROOT) -> subprocess.Popen[str]:
+    # Own process group, signals to all of it: what a terminal's Ctrl-C does.
+    return subprocess.Popen(
+        [sys.executable, "-m", "tuiding", *map(str, args)],
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process below `pid` (from /proc), so a test kills its own browser and not a neighbour's."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def command(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
+
+
+def wait_for_steps(out: Path, n: int, timeout: float = 60) -> Path:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for jsonl in out.glob("*/steps.jsonl"):
+            if len(jsonl.read_text(encoding="utf-8").splitlines()) >= n:
+                return jsonl.parent
+        time.sleep(0.1)
+    raise AssertionError(f"no run reached {n} steps")
+
+
+def verify(run_dir: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "tuiding", "verify", str(run_dir)], capture_output=True, text=True, cwd=ROOT, timeout=60
+    )
+
+
+def test_a_killed_browser_fails_its_scenario_with_one_line_and_the_suite_goes_on(tmp_path):
+    out = tmp_path / "runs"
+    proc = start("run", "scenarios/migu/web_unsubscribe.yaml", "scenarios/migu/web_pause.yaml", "--out", out, "--json")
+    first = wait_for_steps(out, 4)
+    browsers = [p for p in descendants(proc.pid) if "chrom" in command(p) and "--type=" not in command(p)]
+    assert browsers, "no browser process found under the run"
+    for pid in browsers:
+        os.kill(pid, signal.SIGKILL)
+    stdout, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 1, stderr
+    assert "Traceback" not in stderr
+    results = [json.loads(line) for line in stdout.splitlines()]
+    assert [r["status"] for r in results] == ["error", "passed"]  # the second scenario ran in a new browser
+    steps = [json.loads(line) for line in (first / "steps.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert steps[-1]["status"] == "failed" and "the browser closed during this step" in steps[-1]["error"]
+    assert verify(first).returncode == 0
+
+
+@pytest.mark.parametrize("seed", range(int(os.environ.get("TUIDING_INTERRUPT_ROUNDS", "6"))))  # more: env
+def test_ctrl_c_at_a_random_moment_leaves_one_line_exit_130_and_a_valid_folder(tmp_path, seed):
+    """From portal start-up to shutdown, a Ctrl-C anywhere: exit 130, no traceback, and every run folder
+    that exists has its manifest and report and verifies."""
+    scen = tmp_path / "slow.yaml"
+    scen.write_text(SLOW.replace("60s", "1s"), encoding="utf-8")
+    out = tmp_path / "runs"
+    proc = start("run", scen, "--out", out)
+    time.sleep(random.Random(seed).uniform(0.2, 5.0))
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    # 0: it finished before the signal came; -2: the signal came while Python itself was finishing
+    # (its handlers are gone by then) — a shell shows that as 130 too.
+    assert proc.returncode in (0, 130, -2), err
+    assert "Traceback" not in err and "Exception" not in err, err
+    if proc.returncode == 130:
+        assert "interrupted" in err
+    for run_dir in out.glob("*") if out.exists() else []:
+        assert (run_dir / "manifest.json").is_file() and (run_dir / "report.html").is_file(), sorted(run_dir.iterdir())
+        assert verify(run_dir).returncode == 0, verify(run_dir).stdout
+
+
+def test_sigterm_is_exit_143_and_the_run_is_kept(tmp_path):
+    scen = tmp_path / "slow.yaml"
+    scen.write_text(SLOW, encoding="utf-8")
+    out = tmp_path / "runs"
+    proc = start("run", scen, "--out", out)
+    run_dir = wait_for_steps(out, 2)
+    os.killpg(proc.pid, signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 143, err
+    assert "terminated" in err and "Traceback" not in err
+    manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["status"] == "interrupted" and len(manifest["steps"]) == 2
+    assert verify(run_dir).returncode == 0
+
+
+def test_sigkill_leaves_steps_that_verify_as_incomplete(tmp_path):
+    scen = tmp_path / "slow.yaml"
+    scen.write_text(SLOW, encoding="utf-8")
+    out = tmp_path / "runs"
+    proc = start("run", scen, "--out", out)
+    run_dir = wait_for_steps(out, 2)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.communicate(timeout=60)
+    v = verify(run_dir)
+    assert v.returncode == 0, v.stdout + v.stderr
+    assert "incomplete run" in v.stderr and "2 step records" in v.stdout
+
+
+# ---------------------------------------------------------------- the live-site guard
+
+
+def test_a_real_site_is_refused_before_any_browser_starts(cli, tmp_path):
+    scen = tmp_path / "real.yaml"
+    scen.write_text("name: 真实站点\nbase_url: https://member.migu.cn\nsteps:\n  - goto: /\n", encoding="utf-8")
+    r = cli("run", scen, "--out", tmp_path / "runs")
+    assert r.returncode == 2
+    assert r.stderr.strip() == (
+        f"{scen}:1:1: member.migu.cn is not this machine — a scenario there really cancels a subscription; "
+        "pass --live (or set 'live: true' in the scenario) to run it"
+    )
+    assert not (tmp_path / "runs").exists()
+    r = cli("run", "scenarios/migu/web_pause.yaml", "--base-url", "http://10.0.0.1:8080", "--out", tmp_path / "runs")
+    assert r.returncode == 2 and "10.0.0.1 is not this machine" in r.stderr
+
+
+def test_a_base_url_from_a_variable_is_checked_when_the_run_resolves_it(cli, tmp_path):
+    scen = tmp_path / "var.yaml"
+    scen.write_text(
+        "name: 变量站点\nmatrix: [{id: org, host: example.org}]\nbase_url: https://${host}\nsteps:\n  - goto: /\n",
+        encoding="utf-8",
+    )
+    r = cli("run", scen, "--out", tmp_path / "runs", "--json")
+    assert r.returncode == 1
+    result = json.loads(r.stdout.splitlines()[-1])
+    assert result["status"] == "error" and "example.org is not this machine" in result["failure"]["message"]
+
+
+def test_request_steps_stay_on_the_site_unless_allowed(cli, tmp_path):
+    scen = tmp_path / "req.yaml"
+    scen.write_text(
+        "name: 外部请求\nportal: migu\nsteps:\n"
+        "  - request: {url: /__mock__/clock}\n"
+        "  - request: {url: 'http://127.0.0.2:9/steal'}\n",
+        encoding="utf-8",
+    )
+    r = cli("run", scen, "--out", tmp_path / "runs", "--json")
+    assert r.returncode == 1
+    failure = json.loads(r.stdout.splitlines()[-1])["failure"]
+    assert failure["step"] == 2 and failure["message"].startswith("request to 127.0.0.2 refused")
+    scen.write_text(scen.read_text(encoding="utf-8").replace("portal: migu\n", "portal: migu\nallow_hosts: [127.0.0.2]\n"))
+    r = cli("run", scen, "--out", tmp_path / "runs2", "--json")
+    failure = json.loads(r.stdout.splitlines()[-1])["failure"]
+    assert "refused" not in failure["message"]  # allowed: it fails only because nothing listens there
