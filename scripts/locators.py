@@ -70,6 +70,15 @@ def visible_text(page: Page, spec: str | Target) -> Locator:
     return locate(page, spec)
 
 
-def field(page: Page, label: str) -> Locator:
-    """fill's `label: value` map: the form control labelled so, else with that placeholder."""
-    return page.get_by_label(label, exact=True).or_(page.get_by_placeholder(label, exact=True)).first
+def field(page: Page, label: str, timeout_ms: float = 0) -> Locator:
+    """fill's `label: value` map: the form control labelled (or with the placeholder) exactly so, else
+    one whose label contains the words — the same preference as string targets ("其他原因说明" finds
+    "其他原因说明(选择「其他」时必填,最多 200 字)")."""
+    exact = page.get_by_label(label, exact=True).or_(page.get_by_placeholder(label, exact=True))
+    loose = page.get_by_label(label).or_(page.get_by_placeholder(label))
+    if timeout_ms:
+        try:
+            exact.or_(loose).first.wait_for(state="attached", timeout=timeout_ms)
+        except PlaywrightError:
+            raise TargetNotFound(f"no field labelled '{label}' on the page after {round(timeout_ms / 1000, 1):g}s") from None
+    return exact.first if exact.count() else loose.first

@@ -76,6 +76,8 @@ class Progress:
             click.echo(f"  {line}")
         if r.error:
             self._err(f"      {r.error}")
+        for warning in r.warnings:
+            self._err(f"      warning: {warning}")
 
     def _end(self, result: Any) -> None:
         self._stop_status()

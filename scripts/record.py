@@ -128,6 +128,8 @@ class StepRecord(Record):
     duration_ms: int
     status: StepStatus
     error: str | None = None
+    error_detail: str | None = Field(None, description="Playwright's own words for a timed-out step (the headline is `error`)")
+    warnings: list[str] = Field([], description="what passed but looks wrong, e.g. a dialog answer armed and never used")
     attempts: int = 1
     url: str = ""
     title: str = ""
@@ -285,7 +287,7 @@ def canonical(data: dict[str, Any]) -> bytes:
     return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
 
 
-ADDED_FIELDS = ("console",)
+ADDED_FIELDS = ("console", "error_detail", "warnings")
 
 
 def record_hash(record: StepRecord) -> str:

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Locator, Page
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from pydantic import ValidationError
 
 from . import __version__
@@ -39,6 +40,7 @@ from .visual import Baselines, baseline_dir
 
 DEFAULT_TIMEOUT_S = 10.0
 SCREENSHOT_ATTEMPTS = 5
+BROWSER_GONE = "the browser closed during this step (it crashed or was killed)"
 MAX_CONSOLE = 20  # console lines kept per step: enough to explain a failure, bounded for a noisy page
 MASK_COLOR = "#3d4450"  # secrets are painted over in receipts
 DESKTOP = {"width": 1280, "height": 720}
@@ -149,6 +151,39 @@ def capture(page: Page, path: Path, how: Any, masks: list[Locator], timeout_ms: 
                 raise
             page.wait_for_timeout(150 * (attempt + 1))
     raise AssertionError("unreachable")
+
+
+_READY_TO = {
+    "click": "click",
+    "fill": "fill in",
+    "select": "choose from",
+    "check": "tick",
+    "uncheck": "untick",
+    "press": "press keys in",
+    "upload": "upload files to",
+    "download": "click for the download",
+    "save": "read",
+    "wait": "wait for",
+}
+
+
+def timeout_message(model: M.StepBase, timeout_ms: float) -> str:
+    """A timed-out step in the words click's and see's failures use, not Playwright's locator dump."""
+    after = f"{round(timeout_ms / 1000, 1):g}s"
+    arg = model.arg
+    if model.ACTION == "goto":
+        return f"the page {arg} did not finish loading within {after}"
+    if model.ACTION == "request":
+        return f"{arg.method} {arg.url} did not answer within {after}"
+    target = getattr(arg, "for_", None) or getattr(arg, "click", None) or getattr(arg, "from_", None) or arg
+    words = (
+        f"'{target}'"
+        if isinstance(target, str)
+        else f"{{{target.describe()}}}"
+        if isinstance(target, M.Target)
+        else _describe(target)
+    )
+    return f"no element {words} ready to {_READY_TO.get(model.ACTION, model.ACTION)} on the page after {after}"
 
 
 def _describe(arg: Any) -> str:
@@ -402,6 +437,7 @@ class StepLoop:
         timeout_ms = (model.timeout or self.run.opts.timeout) * 1000
         caption, named, target, arg = model.name or model.ACTION, model.name is not None, "", None
         status, error, attempts, events = "passed", None, 1, Events()
+        detail: str | None = None
         self.events = events
         self.console = []
         try:
@@ -420,12 +456,20 @@ class StepLoop:
             status, error = "failed", str(exc)
         except (PlaywrightError, StepFailed, AssertionError, ValueError) as exc:
             status, error = "failed", short_error(exc)
+            if isinstance(exc, PlaywrightTimeout):  # the headline in words; Playwright's own text stays in the record
+                error, detail = timeout_message(model, timeout_ms), error
             if self._browser_gone():  # not "not visible after 10s": the page died under the step
-                error = "the browser closed during this step (it crashed or was killed)"
+                error = BROWSER_GONE
             events = self.events
         if status == "failed" and model.optional:
             status = "optional-failed"
         acted_ms = int((time.monotonic() - t0) * 1000)
+        warnings = []
+        if model.ACTION != "dialog" and self.dialog_answers:
+            # A `dialog:` answer is for the step right after it; one still unused means no dialog came.
+            how = " / ".join(self.dialog_answers)
+            warnings.append(f"dialog: {how} was armed for this step, but no dialog appeared")
+            self.dialog_answers.clear()
         facts = self._probe(self.index, model) if status != "skipped" else None
         if self.recorder is not None and status != "skipped":
             self.recorder.hide_actions()  # the pointer and highlight are for the video, never for a receipt
@@ -442,7 +486,7 @@ class StepLoop:
                 visual = self._visual(path, shot, masks, status == "failed")
             except PlaywrightError as exc:
                 if status == "passed":
-                    status, error = "failed", f"screenshot failed: {short_error(exc)}"
+                    status, error = "failed", BROWSER_GONE if self._browser_gone() else f"screenshot failed: {short_error(exc)}"
         violations = None
         if self._wants_audit(model, status):
             try:
@@ -471,6 +515,8 @@ class StepLoop:
             wait_ms=acted_ms if waiting else 0,
             status=status,
             error=self.secrets.mask(error),
+            error_detail=self.secrets.mask(detail),
+            warnings=warnings,
             attempts=attempts,
             url=self.secrets.mask(_safe(lambda: self.page.url)) or "",
             title=self.secrets.mask(_safe(self.page.title)) or "",

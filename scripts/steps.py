@@ -116,7 +116,7 @@ def click(ctx: StepContext, target: Any) -> None:
 @runs("fill")
 def fill(ctx: StepContext, arg: Any) -> None:
     if isinstance(arg, dict):
-        pairs = [(field_locator(ctx.page, k), v) for k, v in arg.items()]
+        pairs = [(field_locator(ctx.page, k, ctx.timeout_ms), v) for k, v in arg.items()]
     else:
         pairs = [(locate(ctx.page, arg, ctx.timeout_ms), arg.value)]
     for loc, value in pairs:

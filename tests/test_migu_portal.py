@@ -357,3 +357,15 @@ def test_chat_bad_input_gets_an_answer_and_changes_nothing(client, app):
     assert "<script>alert" not in page and "&lt;script&gt;" in page
     assert db(app).execute("SELECT count(*) FROM migu_account").fetchone()[0] == 6
     assert db(app).execute("SELECT count(*) FROM migu_receipt").fetchone()[0] == 1  # only the seeded one
+
+
+def test_refusals_are_alerts_and_confirmations_are_status_messages(client, app):
+    """A scenario (and a screen reader) can tell a refusal from a success: role=alert with an error style."""
+    login(client)
+    conn = db(app)
+    renew = conn.execute("SELECT id FROM migu_payment WHERE account='13800000001' AND is_default=1").fetchone()[0]
+    other = conn.execute("SELECT id FROM migu_payment WHERE account='13800000001' AND is_default=0").fetchone()[0]
+    refused = client.post(f"/member/payments/{renew}/unlink", follow_redirects=True).text
+    assert '<div class="notice error" role="alert">' in refused and "正用于自动续费" in refused
+    done = client.post(f"/member/payments/{other}/unlink", follow_redirects=True).text
+    assert '<div class="notice" role="status">已取消关联' in done

@@ -21,6 +21,7 @@ PAGE = """<!doctype html><html lang="zh-CN"><meta charset="utf-8"><title>动作�
 <p id="ans"></p>
 <label for="f">附件</label><input type="file" id="f" onchange="document.getElementById('up').textContent='已选择 '+this.files[0].name">
 <p id="up"></p>
+<label for="why">其他原因说明(选择「其他」时必填,最多 200 字)</label><textarea id="why"></textarea>
 <a href="data:text/csv;charset=utf-8,%E6%97%A5%E6%9C%9F%2C%E8%8A%82%E7%9B%AE%0A2026-11-01%2C%E6%96%B0%E9%97%BB%0A" download="history.csv">下载记录</a>
 <a href="/next">下一页</a>
 <button onclick="setTimeout(()=>{const p=document.createElement('p');p.textContent='稍后出现';document.body.append(p)},700)">延迟</button>
@@ -169,3 +170,83 @@ def test_a_secret_typed_into_a_plain_field_is_painted_over_in_the_receipt(tmp_pa
     x, y = int(box.x + box.width / 2), int(box.y + box.height / 2)
     assert img.getpixel((x, y)) == (0x3D, 0x44, 0x50)  # the mask colour covers the field
     assert "s3cr3t-token-value" not in (result.run_dir / "manifest.json").read_text(encoding="utf-8")
+
+
+def test_label_map_prefers_the_exact_label_then_one_containing_the_words(tmp_path, session):
+    result, _ = run_yaml(
+        tmp_path,
+        session,
+        """\
+  - goto: /
+  - fill: {其他原因说明: 价格太高}
+  - fill: {搜索: 会员}
+""",
+    )
+    assert result.passed, result.failure and result.failure.message
+    assert [r.target for r in result.records[1:]] == ["其他原因说明=价格太高", "搜索=会员"]
+
+
+def test_a_timed_out_step_says_what_it_missed_in_words_within_its_timeout(tmp_path, session):
+    result, _ = run_yaml(
+        tmp_path,
+        session,
+        """\
+  - goto: /
+  - fill: {手机号码: "138"}
+    timeout: 1s
+    optional: true
+  - click: {role: button, name: 不存在}
+    timeout: 1s
+    optional: true
+  - select: {label: 套餐, option: 年付}
+    timeout: 1s
+    optional: true
+""",
+    )
+    missing_field, missing_button, missing_list = result.records[1:]
+    assert missing_field.error == "no field labelled '手机号码' on the page after 1s"
+    assert missing_button.error == "no element {role=button name=不存在} ready to click on the page after 1s"
+    assert missing_list.error == "no element {label=套餐} ready to choose from on the page after 1s"
+    assert "get_by_role" in (missing_button.error_detail or "")  # Playwright's words stay in the record
+
+
+def test_finding_and_acting_share_one_timeout():
+    """What is left of the budget, never 0 (Playwright's "wait forever"): no timing, just the arithmetic."""
+    import time
+
+    from tuiding.steps import Events, StepContext
+
+    ctx = StepContext(
+        page=None,  # type: ignore[arg-type]
+        budget_ms=1000,
+        vars={},
+        events=Events(),
+        base_dir=Path("."),
+        save_download=lambda d, n: Path(n),
+        has_secret=lambda t: False,
+        mask=lambda loc: None,
+        arm_dialog=lambda how: None,
+        started=time.monotonic() - 0.6,
+    )
+    assert 0 < ctx.timeout_ms <= 400
+    ctx.started -= 10
+    assert ctx.timeout_ms == 1.0
+
+
+def test_a_dialog_answer_armed_and_never_used_is_a_warning(tmp_path, session):
+    result, _ = run_yaml(
+        tmp_path,
+        session,
+        """\
+  - goto: /
+  - dialog: accept
+  - click: 延迟
+  - dialog: dismiss
+  - click: 退订
+  - see: 已取消
+""",
+    )
+    assert result.passed, result.failure and result.failure.message
+    unused, used = result.records[2], result.records[4]
+    assert unused.warnings == ["dialog: accept was armed for this step, but no dialog appeared"]
+    assert used.warnings == [] and used.events.dialogs == 1

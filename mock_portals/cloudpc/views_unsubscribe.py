@@ -105,7 +105,7 @@ def send_code() -> ResponseReturnValue:
     _, last = store.sms_status(conn, g.account.phone)
     wait = rules.resend_wait(last, g.now)
     if wait:
-        flash(f"验证码发送过于频繁,请 {wait} 秒后再获取")
+        flash(f"验证码发送过于频繁,请 {wait} 秒后再获取", "error")
     else:
         sms.send_code(
             conn, g.account.phone, "unsubscribe", "【移动云电脑】您正在申请退订,验证码 {code},5 分钟内有效,请勿泄露。", g.now
@@ -174,7 +174,7 @@ def verify_submit() -> ResponseReturnValue:
 def confirm() -> ResponseReturnValue:
     verified = session.get("cp_verified") or {}
     if verified.get("phone") != g.account.phone or "cp_reason" not in session:
-        flash("请先完成身份验证")
+        flash("请先完成身份验证", "error")
         return redirect(url_for("cloudpc.reason"))
     error = None
     if request.method == "POST":

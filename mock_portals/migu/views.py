@@ -208,14 +208,14 @@ def unsubscribe_confirm() -> ResponseReturnValue:
         if g.member.status == "unsubscribed" and store.issued_receipt(conn, g.member.account, token) is None:
             return render_template("migu/already.html", receipts=store.receipts_for(conn, g.member.account)), 409
         if not _may_confirm() and store.issued_receipt(conn, g.member.account, token) is None:
-            flash("请先阅读并同意退订协议")
+            flash("请先阅读并同意退订协议", "error")
             return redirect(url_for("migu.unsubscribe_agreement"))
         try:
             receipt = store.unsubscribe(conn, g.member.account, request.form.get("token", ""), g.now)
         except store.AlreadyUnsubscribed:
             return render_template("migu/already.html", receipts=store.receipts_for(conn, g.member.account)), 409
         except store.UnknownToken:
-            flash("确认页面已过期,请重新确认")
+            flash("确认页面已过期,请重新确认", "error")
             return redirect(url_for("migu.unsubscribe_agreement"))
         session.pop("agreed", None)
         session.pop("past_offer", None)
@@ -225,7 +225,7 @@ def unsubscribe_confirm() -> ResponseReturnValue:
     if g.member.status == "unsubscribed":
         return render_template("migu/already.html", receipts=store.receipts_for(conn, g.member.account)), 409
     if not _may_confirm():
-        flash("请先阅读并同意退订协议")
+        flash("请先阅读并同意退订协议", "error")
         return redirect(url_for("migu.unsubscribe_agreement"))
     return render_template("migu/confirm.html", token=store.new_confirm_token(conn, g.member.account))
 
@@ -282,7 +282,7 @@ def pause() -> ResponseReturnValue:
 @login_required
 def resume() -> ResponseReturnValue:
     if g.member.status != "paused":
-        flash("会员未处于暂停状态")
+        flash("会员未处于暂停状态", "error")
         return redirect(url_for("migu.manage"))
     expires = store.resume_member(get_db(), g.member, g.now)
     flash(f"会员已恢复,有效期至 {expires:%Y-%m-%d}")

@@ -90,7 +90,7 @@ def unlink_payment(payment_id: int) -> ResponseReturnValue:
         try:
             store.unlink_payment(conn, g.member, payment_id)
         except store.PaymentInUse:
-            flash(f"{pm.label} 正用于自动续费,请先退订会员或关闭自动续费后再取消关联")
+            flash(f"{pm.label} 正用于自动续费,请先退订会员或关闭自动续费后再取消关联", "error")
             return redirect(url_for("migu.payments"))
         flash(f"已取消关联:{pm.label}")
         return redirect(url_for("migu.payments"))
@@ -102,7 +102,7 @@ def unlink_payment(payment_id: int) -> ResponseReturnValue:
 def subscribe() -> ResponseReturnValue:
     m = g.member
     if m.status != "unsubscribed":
-        flash("您的会员仍在有效期内,无需重新开通")
+        flash("您的会员仍在有效期内,无需重新开通", "error")
         return redirect(url_for("migu.member_center"))
     allowed = m.resubscribe_on()
     if request.method == "POST":
