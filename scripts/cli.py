@@ -76,11 +76,18 @@ def _load_all(paths: tuple[Path, ...], *, include_flows: bool) -> tuple[list[Sce
     return loaded, list(dict.fromkeys(problems))
 
 
+def _report_warnings(loaded: list[Scenario | Flow]) -> None:
+    """Once each (a flow's warning comes with every scenario that runs it): stderr, never an exit code."""
+    for w in dict.fromkeys(w for item in loaded for w in item.warnings):
+        click.echo(str(w), err=True)
+
+
 def _scenarios(paths: tuple[Path, ...]) -> list[Scenario]:
     loaded, problems = _load_all(paths, include_flows=False)
     if problems:
         _report_problems(problems)
         sys.exit(EXIT_INVALID)
+    _report_warnings(loaded)
     return [s for s in loaded if isinstance(s, Scenario)]
 
 
@@ -204,7 +211,8 @@ def validate(paths: tuple[Path, ...]) -> None:
       tuiding validate scenarios/
       tuiding validate scenarios/migu/web_unsubscribe.yaml
     """
-    _, problems = _load_all(paths, include_flows=True)
+    loaded, problems = _load_all(paths, include_flows=True)
+    _report_warnings(loaded)
     if problems:
         _report_problems(problems)
         click.echo(f"{len(problems)} problem(s) in {len({p.file for p in problems})} file(s)", err=True)

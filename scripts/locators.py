@@ -14,7 +14,7 @@ class TargetNotFound(AssertionError):
     pass
 
 
-def locate(page: Page, spec: str | Target, timeout_ms: float = 0) -> Locator:
+def locate(page: Page | Locator, spec: str | Target, timeout_ms: float = 0) -> Locator:
     """A string means, in order of preference: a button or link with exactly that accessible name,
     an element with exactly that text, then a button/link or element *containing* it.
 
@@ -49,7 +49,7 @@ def locate(page: Page, spec: str | Target, timeout_ms: float = 0) -> Locator:
     return loc
 
 
-def _locate_map(page: Page, t: Target) -> Locator:
+def _locate_map(page: Page | Locator, t: Target) -> Locator:
     if t.role is not None:
         return page.get_by_role(t.role, name=t.name, exact=t.exact) if t.name is not None else page.get_by_role(t.role)
     if t.label is not None:
@@ -63,14 +63,14 @@ def _locate_map(page: Page, t: Target) -> Locator:
     return page.locator(t.css or "")
 
 
-def visible_text(page: Page, spec: str | Target) -> Locator:
+def visible_text(page: Page | Locator, spec: str | Target) -> Locator:
     """For see/not_see: a string is any visible element containing that text."""
     if isinstance(spec, str):
         return page.get_by_text(spec).filter(visible=True).first
     return locate(page, spec)
 
 
-def field(page: Page, label: str, timeout_ms: float = 0) -> Locator:
+def field(page: Page | Locator, label: str, timeout_ms: float = 0) -> Locator:
     """fill's `label: value` map: the form control labelled (or with the placeholder) exactly so, else
     one whose label contains the words — the same preference as string targets ("其他原因说明" finds
     "其他原因说明(选择「其他」时必填,最多 200 字)")."""

@@ -421,9 +421,48 @@ class UploadArg(Target):
     files: str | list[str]
 
 
+class CountArg(Target):
+    equals: StrictInt | None = Field(None, ge=0, le=100_000, description="exactly this many visible matches")
+    at_least: StrictInt | None = Field(None, ge=0, le=100_000)
+    at_most: StrictInt | None = Field(None, ge=0, le=100_000)
+
+    @model_validator(mode="after")
+    def _one_bound(self) -> CountArg:
+        if self.equals is None and self.at_least is None and self.at_most is None:
+            raise PydanticCustomError("count_bound", "say how many: equals, at_least or at_most")
+        if self.equals is not None and (self.at_least is not None or self.at_most is not None):
+            raise PydanticCustomError("count_bound", "equals cannot be combined with at_least / at_most")
+        return self
+
+    def bounds(self) -> str:
+        if self.equals is not None:
+            return f"exactly {self.equals}"
+        return " and ".join(
+            part
+            for part in (
+                f"at least {self.at_least}" if self.at_least is not None else "",
+                f"at most {self.at_most}" if self.at_most is not None else "",
+            )
+            if part
+        )
+
+
+class DownloadExpect(Strict):
+    """What the downloaded file must hold (checked right after it is saved)."""
+
+    contains: list[str] = Field([], description="texts the file holds (for a ZIP: entry names or text inside entries)")
+    rows: StrictInt | None = Field(
+        None, ge=0, description="CSV: data rows after the header; JSON: items of the top-level list (or its first list)"
+    )
+    entries: StrictInt | None = Field(None, ge=0, description="ZIP: number of files inside")
+    size: tuple[StrictInt, StrictInt] | None = Field(None, description="PNG: [width, height] in pixels")
+    min_bytes: StrictInt | None = Field(None, ge=0)
+
+
 class DownloadArg(Strict):
     click: TargetSpec
     as_: str | None = Field(None, alias="as", description="file name inside the run folder's downloads/")
+    expect: DownloadExpect | None = None
 
 
 def _screenshot_kind(v: Any) -> str | None:
@@ -467,6 +506,9 @@ class StepBase(Strict):
         None, description="what this step meets, overriding detection: sms, face, question, password, retention or none"
     )
     mask: list[TargetSpec] = Field([], description="regions excluded from visual comparison at this step (dates, numbers)")
+    within: TargetSpec | None = Field(
+        None, description="look for the step's target only inside this part of the page, e.g. {testid: receipt}"
+    )
     a11y: bool | None = Field(
         None, description="run axe-core after this step (true), or not even when the scenario says so (false)"
     )
@@ -581,6 +623,31 @@ class See(StepBase):
 
     def caption(self, lang: str = "zh") -> str:
         return ("确认页面显示" if lang == "zh" else "Check that the page shows ") + _q(lang, words(self.see))
+
+
+@action
+class CountStep(StepBase):
+    """assert how many visible elements match, e.g. exactly one row in 退订记录"""
+
+    count: CountArg
+
+    def caption(self, lang: str = "zh") -> str:
+        c = self.count
+        if lang == "zh":
+            n = (
+                f"恰好 {c.equals} 个"
+                if c.equals is not None
+                else "、".join(
+                    p
+                    for p in (
+                        f"至少 {c.at_least} 个" if c.at_least is not None else "",
+                        f"至多 {c.at_most} 个" if c.at_most is not None else "",
+                    )
+                    if p
+                )
+            )
+            return f"确认页面上有{n}" + _q(lang, c.words())
+        return f"Check that the page shows {c.bounds()} " + _q(lang, c.words())
 
 
 @action

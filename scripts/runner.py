@@ -251,6 +251,7 @@ class StepLoop:
         self.pending_section: str | None = None
         self.hidden_depth = 0
         self.console: list[str] = []  # the page's errors during the running step
+        self.step_warnings: list[str] = []
         page.on("framenavigated", self._navigated)
         page.on("dialog", self._dialog)
         page.on("console", self._console)
@@ -352,6 +353,9 @@ class StepLoop:
                 save_download=self._save_download,
                 has_secret=self.secrets.within,
                 request_refused=self._request_refused,
+                within=locate(self.page, model.within, timeout_ms).first if model.within is not None else None,
+                add_secret=self.secrets.add,
+                warn=self.step_warnings.append,
                 mask=self._mask,
                 arm_dialog=self.dialog_answers.append,
             )
@@ -440,6 +444,7 @@ class StepLoop:
         detail: str | None = None
         self.events = events
         self.console = []
+        self.step_warnings = []
         try:
             model = self._prepare(step, ctx)
             caption = model.name if model.name is not None else model.caption("zh")
@@ -464,7 +469,7 @@ class StepLoop:
         if status == "failed" and model.optional:
             status = "optional-failed"
         acted_ms = int((time.monotonic() - t0) * 1000)
-        warnings = []
+        warnings = list(dict.fromkeys(self.step_warnings))
         if model.ACTION != "dialog" and self.dialog_answers:
             # A `dialog:` answer is for the step right after it; one still unused means no dialog came.
             how = " / ".join(self.dialog_answers)

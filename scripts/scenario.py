@@ -23,15 +23,20 @@ from .variables import RefError, refs_in
 FLOW_DIR_NAME = "flows"
 
 
+PASSWORD_LABEL = re.compile(r"密码|口令|password|passcode", re.IGNORECASE)  # labels of fields whose value is a secret
+
+
 @dataclass(frozen=True)
 class Problem:
     file: Path
     line: int
     col: int
     message: str
+    warning: bool = False  # looks wrong but runs: printed, never fails validation
 
     def __str__(self) -> str:
-        return f"{display_path(self.file)}:{self.line}:{self.col}: {self.message}"
+        kind = "warning: " if self.warning else ""
+        return f"{display_path(self.file)}:{self.line}:{self.col}: {kind}{self.message}"
 
 
 class ScenarioInvalid(Exception):
@@ -67,6 +72,7 @@ class Flow:
     vars: dict[str, Any]
     secrets: tuple[str, ...]
     steps: tuple[Step, ...]
+    warnings: tuple[Problem, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -77,6 +83,7 @@ class Scenario:
     vars: dict[str, Any]
     name: str
     row: str | None = None  # the matrix row this copy runs
+    warnings: tuple[Problem, ...] = ()  # validate's warnings (its flows' included)
 
     # Header values the runner reads often.
     @property
@@ -175,7 +182,7 @@ TYPE_WORDS = {
     "screenshot_type": "true, false, full, viewport or a target",
 }
 OWN_MESSAGES = {
-    "one_of", "duration", "duration_range", "quote_number", "target_kind", "condition", "var_name", "regex", "timezone",
+    "one_of", "duration", "duration_range", "quote_number", "target_kind", "condition", "var_name", "regex", "timezone", "count_bound",
 }  # fmt: skip
 
 
@@ -324,6 +331,34 @@ def _in_flow_mapping(doc: Document, path: tuple[Any, ...]) -> bool:
 class _Loader:
     portals: tuple[str, ...] | None = None
     problems: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+
+    def warn(self, doc: Document, path: tuple[Any, ...], message: str) -> None:
+        pos = doc.pos(path)
+        self.warnings.append(Problem(doc.file, pos.line, pos.col, message, warning=True))
+
+    def check_authoring(self, doc: Document, path: tuple[Any, ...], model: M.StepBase, raw: dict[str, Any]) -> None:
+        """What validates but is probably not what the author meant."""
+        value = raw.get(model.ACTION)
+        pos = doc.pos((*path, model.ACTION))
+        line = doc.lines[pos.line - 1] if 0 < pos.line <= len(doc.lines) else ""
+        rest = line[pos.col - 1 :]
+        if isinstance(value, str) and rest[:1] not in ("'", '"') and " #" in rest:
+            comment = rest[rest.index(" #") + 1 :].strip()
+            self.warn(
+                doc,
+                (*path, model.ACTION),
+                f"'{comment}' is a YAML comment, so the value is '{value}'; quote the whole text to include it",
+            )
+        if isinstance(model, M.Fill) and isinstance(value, dict):
+            for label, typed in value.items():
+                if PASSWORD_LABEL.search(str(label)) and isinstance(typed, str) and "${" not in typed:
+                    self.warn(
+                        doc,
+                        (*path, model.ACTION, label),
+                        "a password typed as a literal would be kept in clear; put it in vars and list it under secrets "
+                        "(it is masked anyway)",
+                    )
 
     def problem(self, doc: Document, path: tuple[Any, ...], message: str, *, key: bool = False) -> None:
         pos = doc.pos(path, key=key)
@@ -391,6 +426,7 @@ class _Loader:
             path = ("steps", i)
             raw: dict[str, Any] = doc.data["steps"][i]
             self.check_refs(doc, {k: v for k, v in raw.items() if k != "vars"}, path, known)
+            self.check_authoring(doc, path, model, raw)
             pos = doc.pos((*path, model.ACTION), key=True)
             flow = None
             if isinstance(model, M.Run):
@@ -514,7 +550,7 @@ def load_scenario(file: Path | str, *, portals: Iterable[str] | None = None) -> 
     sc = loader.scenario(Path(file))
     if loader.problems or sc is None:
         raise ScenarioInvalid(loader.problems)
-    return sc
+    return replace(sc, warnings=tuple(dict.fromkeys(loader.warnings)))
 
 
 def load_flow(file: Path | str) -> Flow:
@@ -523,7 +559,7 @@ def load_flow(file: Path | str) -> Flow:
     flow = loader.flow(path, (path.resolve(),), set())
     if loader.problems or flow is None:
         raise ScenarioInvalid(loader.problems)
-    return flow
+    return replace(flow, warnings=tuple(dict.fromkeys(loader.warnings)))
 
 
 def is_flow_file(path: Path) -> bool:

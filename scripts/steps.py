@@ -17,6 +17,7 @@ from typing import Any, Protocol
 from playwright.sync_api import Download, Locator, Page, expect
 
 from . import model as M
+from .filecheck import check_file
 from .locators import field as field_locator
 from .locators import locate, visible_text
 from .record import Box
@@ -59,6 +60,14 @@ class StepContext:
     mask: Callable[[Locator], None]  # hide this element in later screenshots
     arm_dialog: Callable[[str], None]  # how to answer the next JS dialog ("accept" | "dismiss")
     request_refused: Callable[[str], str | None] = lambda _url: None  # the live-site guard (guard.py)
+    add_secret: Callable[[str], None] = lambda _value: None  # mask this value from now on, everywhere
+    warn: Callable[[str], None] = lambda _text: None  # a warning on this step's record
+    within: Locator | None = None  # `within:` — targets are looked for inside this part of the page only
+
+    @property
+    def scope(self) -> Page | Locator:
+        return self.within if self.within is not None else self.page
+
     started: float = field(default_factory=time.monotonic)
 
     @property
@@ -107,7 +116,7 @@ def goto(ctx: StepContext, url: str) -> None:
 
 @runs("click")
 def click(ctx: StepContext, target: Any) -> None:
-    loc = locate(ctx.page, target, ctx.timeout_ms)
+    loc = locate(ctx.scope, target, ctx.timeout_ms)
     ctx.record_box(loc)
     loc.click(timeout=ctx.timeout_ms)
     ctx.events.clicks += 1
@@ -116,12 +125,18 @@ def click(ctx: StepContext, target: Any) -> None:
 @runs("fill")
 def fill(ctx: StepContext, arg: Any) -> None:
     if isinstance(arg, dict):
-        pairs = [(field_locator(ctx.page, k, ctx.timeout_ms), v) for k, v in arg.items()]
+        pairs = [(field_locator(ctx.scope, k, ctx.timeout_ms), v) for k, v in arg.items()]
     else:
-        pairs = [(locate(ctx.page, arg, ctx.timeout_ms), arg.value)]
+        pairs = [(locate(ctx.scope, arg, ctx.timeout_ms), arg.value)]
     for loc, value in pairs:
         ctx.record_box(loc)
         text = str(value)
+        if not ctx.has_secret(text) and text and loc.evaluate("e => e.type", timeout=ctx.timeout_ms) == "password":
+            # A password written into the scenario itself: still never shown, and the author is told.
+            ctx.add_secret(text)
+            ctx.warn(
+                "a literal value typed into a password field: masked like a secret; put it in vars and list it under secrets"
+            )
         if ctx.has_secret(text):
             ctx.mask(loc)
         loc.fill(text, timeout=ctx.timeout_ms)
@@ -131,7 +146,7 @@ def fill(ctx: StepContext, arg: Any) -> None:
 
 @runs("select")
 def select(ctx: StepContext, arg: M.SelectArg) -> None:
-    loc = locate(ctx.page, arg)
+    loc = locate(ctx.scope, arg)
     ctx.record_box(loc)
     option = str(arg.option)
     try:
@@ -152,13 +167,13 @@ def uncheck(ctx: StepContext, target: Any) -> None:
 
 
 def _set_checked(ctx: StepContext, target: Any, checked: bool) -> None:
-    loc = _checkable(ctx.page, target)
+    loc = _checkable(ctx.scope, target)
     ctx.record_box(loc)
     loc.set_checked(checked, timeout=ctx.timeout_ms)
     ctx.events.clicks += 1
 
 
-def _checkable(page: Page, target: Any) -> Locator:
+def _checkable(page: Page | Locator, target: Any) -> Locator:
     # A string names the checkbox by its label text ("我已阅读并同意…" beside the box).
     if isinstance(target, str):
         return page.get_by_label(target).or_(page.get_by_role("checkbox", name=target)).first
@@ -170,13 +185,13 @@ def press(ctx: StepContext, arg: Any) -> None:
     if isinstance(arg, str):
         ctx.page.keyboard.press(arg)
     else:
-        locate(ctx.page, arg).press(arg.key, timeout=ctx.timeout_ms)
+        locate(ctx.scope, arg).press(arg.key, timeout=ctx.timeout_ms)
     ctx.events.keystrokes += 1
 
 
 @runs("see")
 def see(ctx: StepContext, target: Any) -> None:
-    loc = visible_text(ctx.page, target)
+    loc = visible_text(ctx.scope, target)
     try:
         expect(loc).to_be_visible(timeout=ctx.timeout_ms)
     except AssertionError:
@@ -188,9 +203,9 @@ def see(ctx: StepContext, target: Any) -> None:
 def not_see(ctx: StepContext, target: Any) -> None:
     try:
         if isinstance(target, str):
-            expect(ctx.page.get_by_text(target).filter(visible=True)).to_have_count(0, timeout=ctx.timeout_ms)
+            expect(ctx.scope.get_by_text(target).filter(visible=True)).to_have_count(0, timeout=ctx.timeout_ms)
         else:
-            expect(locate(ctx.page, target)).to_be_hidden(timeout=ctx.timeout_ms)
+            expect(locate(ctx.scope, target)).to_be_hidden(timeout=ctx.timeout_ms)
     except AssertionError:
         raise StepFailed(f"expected {_quoted(target)} not to be visible, still visible after {ctx.budget_ms / 1000:g}s") from None
 
@@ -220,7 +235,7 @@ def condition_holds(page: Page, cond: M.Condition) -> bool:
 @runs("wait")
 def wait(ctx: StepContext, arg: Any) -> None:
     if isinstance(arg, M.WaitFor):
-        locate(ctx.page, arg.for_).wait_for(state=arg.state, timeout=ctx.timeout_ms)
+        locate(ctx.scope, arg.for_).wait_for(state=arg.state, timeout=ctx.timeout_ms)
     elif isinstance(arg, M.WaitUntil):
         deadline = time.monotonic() + arg.timeout
         while not condition_holds(ctx.page, arg.until):
@@ -237,7 +252,7 @@ def wait(ctx: StepContext, arg: Any) -> None:
 
 @runs("save")
 def save(ctx: StepContext, arg: M.SaveArg) -> None:
-    loc = locate(ctx.page, arg.from_)
+    loc = locate(ctx.scope, arg.from_)
     ctx.record_box(loc)
     text = loc.inner_text(timeout=ctx.timeout_ms).strip()
     if arg.pattern:
@@ -293,7 +308,7 @@ def upload(ctx: StepContext, arg: M.UploadArg) -> None:
     missing = [p for p in paths if not Path(p).is_file()]
     if missing:
         raise StepFailed(f"file to upload not found: {missing[0]}")
-    loc = locate(ctx.page, arg)
+    loc = locate(ctx.scope, arg)
     ctx.record_box(loc)
     loc.set_input_files(paths, timeout=ctx.timeout_ms)
     ctx.events.inputs += 1
@@ -301,13 +316,38 @@ def upload(ctx: StepContext, arg: M.UploadArg) -> None:
 
 @runs("download")
 def download(ctx: StepContext, arg: M.DownloadArg) -> None:
-    loc = locate(ctx.page, arg.click, ctx.timeout_ms)
+    loc = locate(ctx.scope, arg.click, ctx.timeout_ms)
     ctx.record_box(loc)
     with ctx.page.expect_download(timeout=ctx.timeout_ms) as info:
         loc.click(timeout=ctx.timeout_ms)
     ctx.events.clicks += 1
     dl = info.value
-    ctx.events.downloads.append(str(ctx.save_download(dl, arg.as_ or dl.suggested_filename)))
+    saved = ctx.save_download(dl, arg.as_ or dl.suggested_filename)
+    ctx.events.downloads.append(str(saved))
+    if arg.expect is not None:
+        problems = check_file(saved, arg.expect)
+        if problems:
+            raise StepFailed("; ".join(problems))
+
+
+@runs("count")
+def count(ctx: StepContext, arg: M.CountArg) -> None:
+    loc = locate(ctx.scope, arg).filter(visible=True)
+    deadline = time.monotonic() + ctx.budget_ms / 1000
+    while True:
+        n = loc.count()
+        ok = (
+            (arg.equals is None or n == arg.equals)
+            and (arg.at_least is None or n >= arg.at_least)
+            and (arg.at_most is None or n <= arg.at_most)
+        )
+        if ok:
+            if n:
+                ctx.record_box(loc.first)
+            return
+        if time.monotonic() >= deadline:
+            raise StepFailed(f"expected {arg.bounds()} visible {{{arg.describe()}}}, found {n} after {ctx.budget_ms / 1000:g}s")
+        ctx.page.wait_for_timeout(100)
 
 
 @runs("dialog")

@@ -1,6 +1,6 @@
 """`${…}` references: parsing (for validation) and substitution (at run time).
 
-Forms: ${name}, ${env:NAME}, ${env:NAME:-default}, ${run.id}, ${now:%Y-%m-%d}.
+Forms: ${name}, ${env:NAME}, ${env:NAME:-default}, ${run.id}, ${now:%Y-%m-%d}, ${now+7d:%Y-%m-%d}.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -17,6 +17,10 @@ REF = re.compile(r"\$\{([^}]*)\}")
 NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 ENV = re.compile(r"^env:([A-Za-z_][A-Za-z0-9_]*)(?::-(.*))?$", re.S)
 BUILTINS = ("run.id", "run.dir")
+NOW = re.compile(r"^now(?P<shift>(?:[+-]\d{1,6}[wdhms])*)(?::(?P<format>.*))?$", re.S)
+SHIFT = re.compile(r"([+-])(\d+)([wdhms])")
+UNIT_SECONDS = {"w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1}
+DEFAULT_NOW_FORMAT = "%Y-%m-%d %H:%M:%S"
 
 
 @dataclass(frozen=True)
@@ -34,10 +38,13 @@ class RefError(ValueError):
 def parse_ref(raw: str) -> Ref:
     if m := ENV.match(raw):
         return Ref(raw, "env", m.group(1), m.group(2))
-    if raw.startswith("now:"):
-        return Ref(raw, "now", raw[4:] or "%Y-%m-%d %H:%M:%S")
-    if raw == "now":
-        return Ref(raw, "now", "%Y-%m-%d %H:%M:%S")
+    if m := NOW.match(raw):
+        # ${now}, ${now:FORMAT}, ${now+7d}, ${now-2h30m:FORMAT} (w d h m s): the shift travels in `default`
+        return Ref(raw, "now", m.group("format") or DEFAULT_NOW_FORMAT, m.group("shift") or None)
+    if re.match(r"^now[+-]", raw):
+        raise RefError(
+            f"'${{{raw}}}' is not a valid date reference (expected e.g. ${{now+7d:%Y-%m-%d}} or ${{now-1d-12h}}; units w d h m s)"
+        )
     if raw in BUILTINS:
         return Ref(raw, "builtin", raw)
     if raw.startswith("env:"):
@@ -92,7 +99,10 @@ class Context:
                 f"environment variable {ref.name} is not set and has no default (write ${{env:{ref.name}:-default}})"
             )
         if ref.kind == "now":
-            return datetime.now(ZoneInfo(self.tz)).strftime(ref.name)
+            seconds = sum(
+                (1 if sign == "+" else -1) * int(n) * UNIT_SECONDS[unit] for sign, n, unit in SHIFT.findall(ref.default or "")
+            )
+            return (datetime.now(ZoneInfo(self.tz)) + timedelta(seconds=seconds)).strftime(ref.name)
         return str(self.builtins[ref.name])
 
     def substitute(self, value: Any) -> Any:

@@ -21,6 +21,8 @@ PAGE = """<!doctype html><html lang="zh-CN"><meta charset="utf-8"><title>动作�
 <p id="ans"></p>
 <label for="f">附件</label><input type="file" id="f" onchange="document.getElementById('up').textContent='已选择 '+this.files[0].name">
 <p id="up"></p>
+<nav>会员中心 · 退订记录</nav>
+<section data-testid="records"><h2>退订记录</h2><ul><li class="rec">MG001</li><li class="rec">MG002</li></ul></section>
 <label for="why">其他原因说明(选择「其他」时必填,最多 200 字)</label><textarea id="why"></textarea>
 <a href="data:text/csv;charset=utf-8,%E6%97%A5%E6%9C%9F%2C%E8%8A%82%E7%9B%AE%0A2026-11-01%2C%E6%96%B0%E9%97%BB%0A" download="history.csv">下载记录</a>
 <a href="/next">下一页</a>
@@ -250,3 +252,37 @@ def test_a_dialog_answer_armed_and_never_used_is_a_warning(tmp_path, session):
     unused, used = result.records[2], result.records[4]
     assert unused.warnings == ["dialog: accept was armed for this step, but no dialog appeared"]
     assert used.warnings == [] and used.events.dialogs == 1
+
+
+def test_within_count_and_download_content(tmp_path, session):
+    result, _ = run_yaml(
+        tmp_path,
+        session,
+        """\
+  - goto: /
+  - not_see: 会员中心
+    within: {testid: records}
+  - see: 退订记录
+    within: {testid: records}
+  - count: {css: li.rec, equals: 2}
+  - count: {text: MG00, at_least: 1, at_most: 2}
+    within: {testid: records}
+  - click: 下载记录
+    within: {testid: records}
+    timeout: 1s
+    optional: true
+  - count: {css: li.rec, at_least: 3}
+    timeout: 1s
+    optional: true
+  - download: {click: 下载记录, as: h.csv, expect: {rows: 1, contains: [新闻, "2026-11-01"]}}
+  - download: {click: 下载记录, as: h2.csv, expect: {rows: 5, contains: [电影]}}
+    optional: true
+""",
+    )
+    assert result.passed, result.failure and result.failure.message
+    statuses = [r.status for r in result.records]
+    assert statuses == ["passed"] * 5 + ["optional-failed", "optional-failed", "passed", "optional-failed"]
+    outside, too_few, wrong_file = (result.records[i] for i in (5, 6, 8))
+    assert outside.error == "no button, link or text '下载记录' on the page after 1s"
+    assert too_few.error == "expected at least 3 visible {css=li.rec}, found 2 after 1s"
+    assert wrong_file.error == "h2.csv does not contain '电影'; h2.csv has 1 rows, expected 5"

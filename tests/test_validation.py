@@ -157,3 +157,23 @@ def test_shipped_device_names_are_playwrights(session):
         assert set(shipped["devices"]) <= set(installed)
     else:
         assert shipped["devices"] == installed
+
+
+def test_date_arithmetic_on_now():
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from tuiding.variables import Context, RefError, parse_ref
+
+    ctx = Context(vars={"nowhere": "a variable, not a date"}, builtins={}, tz="Asia/Shanghai")
+    today = datetime.now(ZoneInfo("Asia/Shanghai"))
+    week = ctx.substitute("可于 ${now+7d:%Y-%m-%d} 起重新开通")
+    assert week in (
+        f"可于 {(today + timedelta(days=7)):%Y-%m-%d} 起重新开通",
+        f"可于 {(today + timedelta(days=8)):%Y-%m-%d} 起重新开通",
+    )
+    back = ctx.substitute("${now-1w-2d:%Y-%m-%d}")
+    assert back in {f"{today - timedelta(days=9) + timedelta(days=d):%Y-%m-%d}" for d in (0, 1)}
+    assert ctx.substitute("${nowhere}") == "a variable, not a date"
+    with pytest.raises(RefError, match="units w d h m s"):
+        parse_ref("now+7x")
