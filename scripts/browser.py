@@ -93,8 +93,16 @@ class BrowserSession:
         context = session.new_context(locale="zh-CN")
     """
 
-    def __init__(self, *, browser_path: str | None = None, headed: bool = False, connect: str | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        browser_path: str | None = None,
+        headed: bool = False,
+        connect: str | None = None,
+        extra_args: tuple[str, ...] = (),
+    ) -> None:
         self._browser_path, self._headed, self._connect = browser_path, headed, connect
+        self._extra_args = extra_args  # e.g. the recorder's --remote-debugging-port
         self._pw: Any = None
         self._info: BrowserInfo | None = None
         self.browser: Any = None
@@ -124,7 +132,9 @@ class BrowserSession:
                 self.description = f"chromium {self.browser.version} via {self._connect}"
             else:
                 assert self._info is not None
-                self.browser = self._pw.chromium.launch(**launch_options(self._info, headed=self._headed))
+                opts = launch_options(self._info, headed=self._headed)
+                opts["args"] = [*opts["args"], *self._extra_args]
+                self.browser = self._pw.chromium.launch(**opts)
                 self.description = f"chromium {self.browser.version} ({self._info.executable or 'playwright-installed'})"
         except PlaywrightError as exc:
             where = f"connect to {self._connect}" if self._connect else "start Chromium"

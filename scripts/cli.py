@@ -656,6 +656,112 @@ def compare(run_a: Path, run_b: Path, out: Path, tolerance: int, threshold: floa
 
 
 @main.command()
+@click.argument("url", required=False)
+@browser_options
+@click.option("--portal", metavar="NAME", help="Record on a fresh embedded mock portal (migu, cloudpc) instead of URL.")
+@click.option("--device", metavar="NAME", help="A Playwright device name, e.g. 'iPhone 13' (phone layout, touch).")
+@click.option(
+    "--out",
+    "out_file",
+    default="recorded.yaml",
+    show_default=True,
+    type=click.Path(path_type=Path),
+    help="Scenario file to write.",
+)
+@click.option("--name", "title", metavar="TEXT", help="The scenario's name (default: from the file name).")
+@click.option(
+    "--headless",
+    is_flag=True,
+    help="No window: for a script that drives the page itself through --debug-port (how the recorder is tested).",
+)
+@click.option(
+    "--debug-port", type=click.IntRange(1024, 65535), metavar="PORT", help="Expose the browser over CDP on 127.0.0.1:PORT."
+)
+def record(
+    url: str | None,
+    headed: bool,
+    browser_path: str | None,
+    connect: str | None,
+    portal: str | None,
+    device: str | None,
+    out_file: Path,
+    title: str | None,
+    headless: bool,
+    debug_port: int | None,
+) -> None:
+    """Write a scenario by doing the journey once in a browser window.
+
+    Every click, typed value, tick, choice and new page becomes a step with
+    the most robust target the page offers (role and name, label, test id,
+    text; CSS last) and a caption; anything typed into a password field
+    becomes ${password} (never written down); each new page gets a `see:` for
+    its main heading. Close the window (or press Ctrl-C) to finish: the file
+    is written, validated, and how to run it is printed. Not recorded: file
+    pickers, drag and drop, hovering, and what happens inside other tabs.
+
+    \b
+    Examples:
+      tuiding record --portal migu --out scenarios/my_journey.yaml
+      tuiding record http://127.0.0.1:5000/login --device "iPhone 13"
+    """
+    from contextlib import ExitStack
+
+    from .recorder import Recording, attach, write
+
+    if bool(url) == bool(portal):
+        fail("record: give a URL or --portal NAME (one of them)")
+    check_out_dir(out_file.parent if str(out_file.parent) else Path("."))
+    if out_file.is_dir():
+        fail(f"--out {out_file}: is a folder; name the scenario file to write")
+    from .browser import BrowserNotFound, BrowserSession, BrowserStartFailed
+
+    extra = (f"--remote-debugging-port={debug_port}",) if debug_port else ()
+    with ExitStack() as stack:
+        try:
+            if portal:
+                from .portals import PortalUnavailable, get_provider
+
+                try:
+                    url = stack.enter_context(get_provider(portal, None)()) + "/"
+                except (PortalUnavailable, ValueError) as exc:
+                    fail(str(exc))
+            assert url is not None
+            session = stack.enter_context(
+                BrowserSession(browser_path=browser_path, headed=not headless, connect=connect, extra_args=extra)
+            )
+        except (BrowserNotFound, BrowserStartFailed) as exc:
+            fail(str(exc))
+        options: dict[str, Any] = {"locale": "zh-CN", "timezone_id": "Asia/Shanghai"}
+        if device:
+            if device not in session.devices:
+                fail(f"--device {device!r}: not a Playwright device name")
+            options.update(session.devices[device])
+        context = session.new_context(**options)
+        recording = Recording(base_url=url, portal=portal, device=device)
+        attach(context, recording)
+        page = context.new_page()
+        page.goto(url)
+        click.echo(f"recording {url} — do the journey in the browser; close the window or press Ctrl-C to finish", err=True)
+        try:
+            while not page.is_closed():
+                page.wait_for_timeout(250)
+        except KeyboardInterrupt:
+            pass
+        except Exception:  # the window (or the whole browser) was closed under us: that is how a person stops
+            pass
+    name = title or out_file.stem.replace("_", " ")
+    write(recording, out_file, name)
+    click.echo(f"wrote {out_file}: {len(recording.steps)} steps")
+    try:
+        load_scenario(out_file)
+    except ScenarioInvalid as exc:
+        _report_problems(exc.problems)
+        fail(f"{out_file} was written but does not validate yet: fix the lines above", EXIT_FAILED)
+    env = " ".join(f"TUIDING_{v.upper()}=…" for v in recording.passwords.values())
+    click.echo(f"run it: {env + ' ' if env else ''}tuiding run {out_file}")
+
+
+@main.command()
 @click.argument("keyfile", type=click.Path(path_type=Path))
 def keygen(keyfile: Path) -> None:
     """Make an Ed25519 key pair for signing runs: KEYFILE (private, mode 0600) and KEYFILE.pub.
