@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import getpass
 import platform
+import re
 import struct
 import time
 import uuid
@@ -184,6 +185,24 @@ def timeout_message(model: M.StepBase, timeout_ms: float) -> str:
         else _describe(target)
     )
     return f"no element {words} ready to {_READY_TO.get(model.ACTION, model.ACTION)} on the page after {after}"
+
+
+def ambiguous_message(model: M.StepBase, raw: str) -> str:
+    """Playwright refuses to act on a target that matches several elements; say so, and what to add."""
+    found = re.search(r"resolved to (\d+) elements", raw)
+    n = found.group(1) if found else "several"
+    arg = model.arg
+    target = getattr(arg, "click", None) or getattr(arg, "from_", None) or arg
+    words = (
+        f"'{target}'"
+        if isinstance(target, str)
+        else f"{{{target.describe()}}}"
+        if isinstance(target, M.Target)
+        else _describe(target)
+    )
+    return (
+        f"{words} matches {n} elements on the page; add `exact: true` or `nth: 0` (the first), or scope the step with `within:`"
+    )
 
 
 def _describe(arg: Any) -> str:
@@ -463,6 +482,8 @@ class StepLoop:
             status, error = "failed", short_error(exc)
             if isinstance(exc, PlaywrightTimeout):  # the headline in words; Playwright's own text stays in the record
                 error, detail = timeout_message(model, timeout_ms), error
+            elif "strict mode violation" in error:
+                error, detail = ambiguous_message(model, error), error
             if self._browser_gone():  # not "not visible after 10s": the page died under the step
                 error = BROWSER_GONE
             events = self.events

@@ -286,3 +286,20 @@ def test_within_count_and_download_content(tmp_path, session):
     assert outside.error == "no button, link or text '下载记录' on the page after 1s"
     assert too_few.error == "expected at least 3 visible {css=li.rec}, found 2 after 1s"
     assert wrong_file.error == "h2.csv does not contain '电影'; h2.csv has 1 rows, expected 5"
+
+
+def test_an_ambiguous_target_says_how_to_pick_one(tmp_path, session):
+    result, _ = run_yaml(
+        tmp_path,
+        session,
+        """\
+  - goto: /
+  - click: {css: li.rec}
+    optional: true
+""",
+    )
+    ambiguous = result.records[1]
+    assert ambiguous.error == (
+        "{css=li.rec} matches 2 elements on the page; add `exact: true` or `nth: 0` (the first), or scope the step with `within:`"
+    )
+    assert "strict mode violation" in (ambiguous.error_detail or "")
