@@ -5,6 +5,8 @@ each starts a fresh portal (own SQLite file, own free port) and yields its base 
 
 from __future__ import annotations
 
+import errno
+import logging
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -17,6 +19,16 @@ from . import create_app
 # Embedded portals stand still at this instant (the test API moves it): every run sees the same
 # dates, so receipts compare with their visual baselines. `settings: {clock: real}` gives real time.
 EMBEDDED_CLOCK = "2026-11-20T10:00:00+08:00"
+
+
+def _not_shutdown_noise(record: logging.LogRecord) -> bool:
+    """A request still being answered while its embedded portal closes finds waitress's sockets gone
+    (EBADF). That is the portal stopping on purpose (end of run, Ctrl-C), not an error to print."""
+    exc = record.exc_info[1] if record.exc_info else None
+    return not (isinstance(exc, OSError) and exc.errno in (errno.EBADF, errno.EPIPE))
+
+
+logging.getLogger("waitress").addFilter(_not_shutdown_noise)
 
 
 class ServeError(RuntimeError):

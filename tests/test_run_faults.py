@@ -185,3 +185,19 @@ def test_request_steps_stay_on_the_site_unless_allowed(cli, tmp_path):
     r = cli("run", scen, "--out", tmp_path / "runs2", "--json")
     failure = json.loads(r.stdout.splitlines()[-1])["failure"]
     assert "refused" not in failure["message"]  # allowed: it fails only because nothing listens there
+
+
+def test_waitress_noise_from_a_closing_portal_is_not_printed():
+    """A request answered while its portal closes finds the sockets gone (EBADF): found by the Ctrl-C
+    loop as a waitress traceback; other errors still print."""
+    import errno
+    import logging
+
+    from tuiding_portals.server import _not_shutdown_noise
+
+    def record(exc: BaseException) -> logging.LogRecord:
+        return logging.LogRecord("waitress", logging.ERROR, __file__, 1, "Exception when servicing", None, (type(exc), exc, None))
+
+    assert not _not_shutdown_noise(record(OSError(errno.EBADF, "Bad file descriptor")))
+    assert _not_shutdown_noise(record(ValueError("a real bug")))
+    assert _not_shutdown_noise(logging.LogRecord("waitress", logging.INFO, __file__, 1, "Serving on", None, None))
