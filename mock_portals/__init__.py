@@ -65,6 +65,7 @@ def create_app(
     )
     if config:
         app.config.update(config)
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]  # the test API's JSON shows Chinese as Chinese
     db.init_app(app, spec.schema, spec.seed)
     app.extensions["tuiding.settings"] = spec.settings
     init_security(app)

@@ -25,6 +25,14 @@ def send_code(conn: sqlite3.Connection, phone: str, purpose: str, text: str, now
     return code
 
 
+def send_notice(conn: sqlite3.Connection, phone: str, purpose: str, text: str, now: datetime) -> None:
+    """A message without a code (reminders, notices)."""
+    conn.execute(
+        "INSERT INTO sms_inbox (phone, code, text, purpose, sent_at, delivered_ts) VALUES (?, '', ?, ?, ?, ?)",
+        (phone, text, purpose, now.isoformat(), faults.sms_delivery_time(conn)),
+    )
+
+
 def latest(
     conn: sqlite3.Connection, phone: str, purpose: str | None = None, *, delivered_only: bool = False
 ) -> sqlite3.Row | None:

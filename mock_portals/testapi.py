@@ -6,7 +6,7 @@ import math
 import time
 from datetime import timedelta
 
-from flask import Blueprint, abort, current_app, jsonify, request
+from flask import Blueprint, abort, current_app, jsonify, render_template_string, request
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import generate_csrf
 
@@ -48,6 +48,30 @@ def sms_list() -> ResponseReturnValue:
         (time.time(), phone) if phone else (time.time(),),
     ).fetchall()
     return jsonify(messages=[dict(r) for r in rows])
+
+
+_INBOX = """<!doctype html><html lang="zh-CN"><meta charset="utf-8"><title>手机短信 {{ phone }}</title>
+<link rel="icon" href="data:,">
+<style>body{margin:0;background:#eef0f3;font-family:"Noto Sans CJK SC",sans-serif}
+main{max-width:420px;margin:24px auto;background:#fff;border-radius:18px;padding:16px 18px;box-shadow:0 2px 10px #0002}
+h1{font-size:17px;margin:0 0 12px;color:#1d2939}.msg{background:#f2f4f7;border-radius:12px;padding:10px 12px;margin:10px 0;
+color:#1d2939;line-height:1.6}.when{color:#475467;font-size:12px}</style>
+<main><h1>手机短信 · {{ phone }}</h1>
+{% for m in messages %}<div class="msg" data-purpose="{{ m.purpose }}"><div class="when">{{ m.sent_at[:16]|replace('T', ' ') }}</div>{{ m.text }}</div>
+{% else %}<p class="when">没有短信</p>{% endfor %}</main></html>"""
+
+
+@bp.get("/inbox")
+def inbox() -> ResponseReturnValue:
+    """The phone's SMS inbox as a page, newest first: a screen a scenario (and a walkthrough) can show."""
+    phone = request.args.get("phone", "").strip()
+    if not phone:
+        return jsonify(error="query parameter 'phone' is required"), 400
+    rows = db.get_db().execute(
+        "SELECT text, purpose, sent_at FROM sms_inbox WHERE phone = ? AND delivered_ts <= ? ORDER BY id DESC",
+        (phone, time.time()),
+    )
+    return render_template_string(_INBOX, phone=phone, messages=[dict(r) for r in rows])
 
 
 @bp.get("/clock")

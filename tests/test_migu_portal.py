@@ -369,3 +369,20 @@ def test_refusals_are_alerts_and_confirmations_are_status_messages(client, app):
     assert '<div class="notice error" role="alert">' in refused and "正用于自动续费" in refused
     done = client.post(f"/member/payments/{other}/unlink", follow_redirects=True).text
     assert '<div class="notice" role="status">已取消关联' in done
+
+
+def test_one_renewal_reminder_five_days_before_renewal(tmp_path):
+    """自动续费提醒: sent once when the clock reaches 5 days before the renewal date, however many requests follow."""
+    app = create_app("migu", database=tmp_path / "s.db", test_api=True, clock="2026-11-20T10:00:00+08:00")
+    client = app.test_client()
+    latest = "/__mock__/sms/latest?phone=13800000001&purpose=renewal"
+    client.post("/__mock__/clock/advance", json={"days": 12})
+    assert client.get(latest).status_code == 404
+    client.post("/__mock__/clock/advance", json={"days": 1})
+    reminder = client.get(latest).get_json()
+    assert reminder["sent_at"].startswith("2026-12-03") and "2026-12-08" in reminder["text"]
+    for _ in range(3):
+        client.get("/")
+    messages = client.get("/__mock__/sms?phone=13800000001").get_json()["messages"]
+    assert [m["purpose"] for m in messages] == ["renewal"]
+    assert "自动续费提醒" in client.get("/__mock__/inbox?phone=13800000001").text

@@ -135,3 +135,12 @@ def test_resubscribe_waiting_period(member_type, unsub, today, allowed):
 def test_waiting_period_is_configurable_per_type():
     table = {"黄金会员": rules.TypeRules(resubscribe_wait_days=1, annual_penalty_rate=D("0"))}
     assert rules.resubscribe_date("黄金会员", date(2026, 11, 22), table) == date(2026, 11, 23)
+
+
+def test_renewal_reminder_is_due_from_five_days_before_until_the_renewal():
+    from datetime import date
+
+    expires = date(2026, 12, 8)
+    assert [rules.renewal_reminder_due(expires, date(2026, 12, d)) for d in (2, 3, 7, 8)] == [False, True, True, False]
+    text = rules.renewal_reminder_text("黄金会员", expires, 15.0, "monthly")
+    assert "2026-12-08" in text and "15.00 元/月" in text and "退订" in text

@@ -11,6 +11,7 @@ MAX_FAILED_LOGINS = 5
 LOCKOUT = timedelta(minutes=15)
 PAUSE_MONTHS = (1, 2, 3)
 PASSWORD_MIN, PASSWORD_MAX = 8, 32
+RENEWAL_REMINDER = timedelta(days=5)  # 消费者权益保护法实施条例 (2024): remind 5 days before an automatic renewal
 
 
 @dataclass(frozen=True)
@@ -161,3 +162,16 @@ def resubscribe_date(member_type: str, unsubscribed_on: date, table: dict[str, T
 
 def can_resubscribe(member_type: str, unsubscribed_on: date, today: date, table: dict[str, TypeRules] = MEMBERSHIP_RULES) -> bool:
     return today >= resubscribe_date(member_type, unsubscribed_on, table)
+
+
+def renewal_reminder_due(expires_on: date, today: date) -> bool:
+    """The 自动续费提醒 goes out from 5 days before the renewal until the renewal day itself."""
+    return expires_on - RENEWAL_REMINDER <= today < expires_on
+
+
+def renewal_reminder_text(member_type: str, expires_on: date, price_yuan: float, plan: str) -> str:
+    period = "月" if plan == "monthly" else "年"
+    return (
+        f"【咪咕】自动续费提醒:您的{member_type}将于 {expires_on:%Y-%m-%d} 到期并自动续费 {price_yuan:.2f} 元/{period}。"
+        "如不需要续费,请在到期前登录咪咕会员官网「会员管理」退订,或拨打 95016。"
+    )

@@ -20,6 +20,7 @@ PHONE_RE = re.compile(r"^1\d{10}$")
 @bp.before_app_request
 def _load_member() -> None:
     g.now = get_clock().now()
+    store.send_due_renewal_reminders(get_db(), g.now)
     account = session_account()
     g.member = store.find_member(get_db(), account, g.now.date()) if account else None
 
