@@ -198,10 +198,24 @@ def test_resubscribing_too_early_is_refused_with_the_date(client):
     today = datetime.fromisoformat(client.get("/__mock__/clock").json["now"]).date()
     from datetime import timedelta
 
-    r = client.post("/member/subscribe")
+    agreed = {"agree_autorenew": "yes"}
+    r = client.post("/member/subscribe", data=agreed)
     assert r.status_code == 409 and f"可于 {today + timedelta(days=7)} 起重新开通" in r.text
     client.post("/__mock__/clock/advance", json={"days": 7})
-    assert client.post("/member/subscribe").status_code == 302
+    assert client.post("/member/subscribe", data=agreed).status_code == 302
+    assert "生效中" in client.get("/member").text
+
+
+def test_signing_up_shows_the_auto_renewal_terms_and_needs_them_agreed(client):
+    """网络交易监督管理办法 第十八条: auto-renewal pointed out prominently before purchase, agreed explicitly."""
+    login(client, "13800000003", "migu-pass-003")
+    page = client.get("/member/subscribe").text
+    assert 'data-testid="autorenew-disclosure"' in page and "自动续费 <strong>15.00 元</strong>" in page
+    assert "续费前 5 天短信提醒" in page and "取消自动续费" in page
+    refused = client.post("/member/subscribe", data={})
+    assert refused.status_code == 400 and "请先阅读并同意《自动续费服务协议》" in refused.text
+    assert "已退订" in client.get("/member").text
+    assert client.post("/member/subscribe", data={"agree_autorenew": "yes"}).status_code == 302
     assert "生效中" in client.get("/member").text
 
 

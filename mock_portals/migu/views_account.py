@@ -105,11 +105,16 @@ def subscribe() -> ResponseReturnValue:
         flash("您的会员仍在有效期内,无需重新开通", "error")
         return redirect(url_for("migu.member_center"))
     allowed = m.resubscribe_on()
+    renewal_method = next((p.label for p in store.payments_for(get_db(), m.account) if p.is_default), m.payment_method)
+    page = {"allowed": allowed, "renewal_method": renewal_method, "refused": False, "error": None}
     if request.method == "POST":
+        # Auto-renewal is pointed out before the purchase and agreed to explicitly (网络交易监督管理办法 第十八条).
+        if request.form.get("agree_autorenew") != "yes":
+            return render_template("migu/subscribe.html", **{**page, "error": "请先阅读并同意《自动续费服务协议》"}), 400
         try:
             expires = store.resubscribe(get_db(), m, g.now.date())
         except store.TooEarly as exc:
-            return render_template("migu/subscribe.html", allowed=exc.allowed_on, refused=True), 409
-        flash(f"{m.member_type}已重新开通,有效期至 {expires:%Y-%m-%d}")
+            return render_template("migu/subscribe.html", **{**page, "allowed": exc.allowed_on, "refused": True}), 409
+        flash(f"{m.member_type}已重新开通,有效期至 {expires:%Y-%m-%d},到期前 5 天短信提醒续费")
         return redirect(url_for("migu.member_center"))
-    return render_template("migu/subscribe.html", allowed=allowed, refused=False)
+    return render_template("migu/subscribe.html", **page)
