@@ -232,3 +232,18 @@ def test_pages_need_login_and_phone_viewport_css_exists(client):
         assert "/login" in client.get(path).location
     css = client.get("/static/cloudpc/cloudpc.css").text
     assert "@media (max-width: 640px)" in css
+
+
+def test_renewal_reminders_go_to_accounts_that_renew_and_not_to_those_leaving(tmp_path):
+    """自动续费提醒 5 days ahead; an account with an unsubscribe request (13900000005's seeded one) gets none."""
+    from tuiding_portals import create_app
+
+    app = create_app("cloudpc", database=tmp_path / "s.db", test_api=True, clock="2026-11-20T10:00:00+08:00")
+    client = app.test_client()
+    latest = "/__mock__/sms/latest?phone={}&purpose=renewal"
+    client.post("/__mock__/clock/advance", json={"days": 5})  # 2026-11-25
+    due = client.get(latest.format("13900000006")).get_json()  # renews 2026-11-30
+    assert "2026-11-30 到期并自动续费" in due["text"] and "申请退订" in due["text"]
+    assert client.get(latest.format("13900000002")).status_code == 404  # renews 12-10: not yet
+    client.post("/__mock__/clock/advance", json={"days": 8})  # 2026-12-03
+    assert client.get(latest.format("13900000005")).status_code == 404  # renews 12-08, but is leaving

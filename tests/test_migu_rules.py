@@ -141,6 +141,8 @@ def test_renewal_reminder_is_due_from_five_days_before_until_the_renewal():
     from datetime import date
 
     expires = date(2026, 12, 8)
-    assert [rules.renewal_reminder_due(expires, date(2026, 12, d)) for d in (2, 3, 7, 8)] == [False, True, True, False]
+    from tuiding_portals.renewal import reminder_due
+
+    assert [reminder_due(expires, date(2026, 12, d)) for d in (2, 3, 7, 8)] == [False, True, True, False]
     text = rules.renewal_reminder_text("黄金会员", expires, 15.0, "monthly")
     assert "2026-12-08" in text and "15.00 元/月" in text and "退订" in text

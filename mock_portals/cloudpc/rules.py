@@ -160,3 +160,10 @@ def resend_wait(last_sent: datetime | None, now: datetime) -> int:
 
 def mask_phone(phone: str) -> str:
     return f"{phone[:3]}****{phone[-4:]}" if len(phone) == 11 else phone
+
+
+def renewal_reminder_text(plan_name: str, renews_on: str, price_yuan: str) -> str:
+    return (
+        f"【移动云电脑】自动续费提醒:您订购的{plan_name}将于 {renews_on} 到期并自动续费 {price_yuan} 元。"
+        "如不需要续费,请在到期前登录移动云电脑「账户管理」申请退订,或拨打 10086。"
+    )

@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from werkzeug.security import check_password_hash
 
+from .. import renewal
 from . import rules
 
 
@@ -264,3 +265,14 @@ def feedback_for(conn: sqlite3.Connection, phone: str) -> list[sqlite3.Row]:
 
 def delete_account(conn: sqlite3.Connection, phone: str) -> None:
     conn.execute("UPDATE cloudpc_account SET deleted=1 WHERE phone=?", (phone,))
+
+
+def send_due_renewal_reminders(conn: sqlite3.Connection, now: datetime) -> int:
+    """One 自动续费提醒 per renewal date, 5 days ahead, to accounts that have not asked to unsubscribe."""
+    candidates = (
+        "SELECT *, period_end AS renews_on FROM cloudpc_account a WHERE deleted = 0"
+        " AND NOT EXISTS (SELECT 1 FROM cloudpc_request r WHERE r.phone = a.phone) AND period_end <= ? AND period_end > ?"
+    )
+    return renewal.send_due(
+        conn, now, candidates, lambda r: rules.renewal_reminder_text(r["plan_name"], r["period_end"], r["price_yuan"])
+    )

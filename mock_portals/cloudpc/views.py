@@ -18,6 +18,7 @@ PHONE_RE = re.compile(r"^1\d{10}$")
 @bp.before_app_request
 def _load_account() -> None:
     g.now = get_clock().now()
+    store.send_due_renewal_reminders(get_db(), g.now)
     phone = session_account()
     acct = store.find_account(get_db(), phone) if phone else None
     g.account = acct if acct and not acct.deleted else None

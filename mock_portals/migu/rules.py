@@ -11,7 +11,6 @@ MAX_FAILED_LOGINS = 5
 LOCKOUT = timedelta(minutes=15)
 PAUSE_MONTHS = (1, 2, 3)
 PASSWORD_MIN, PASSWORD_MAX = 8, 32
-RENEWAL_REMINDER = timedelta(days=5)  # 消费者权益保护法实施条例 (2024): remind 5 days before an automatic renewal
 
 
 @dataclass(frozen=True)
@@ -162,11 +161,6 @@ def resubscribe_date(member_type: str, unsubscribed_on: date, table: dict[str, T
 
 def can_resubscribe(member_type: str, unsubscribed_on: date, today: date, table: dict[str, TypeRules] = MEMBERSHIP_RULES) -> bool:
     return today >= resubscribe_date(member_type, unsubscribed_on, table)
-
-
-def renewal_reminder_due(expires_on: date, today: date) -> bool:
-    """The 自动续费提醒 goes out from 5 days before the renewal until the renewal day itself."""
-    return expires_on - RENEWAL_REMINDER <= today < expires_on
 
 
 def renewal_reminder_text(member_type: str, expires_on: date, price_yuan: float, plan: str) -> str:

@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from .. import sms
+from .. import renewal
 from ..security import account_lock
 from . import rules
 from .seed import HIDDEN_BENEFITS, SERVICES
@@ -346,27 +346,14 @@ def content_for(conn: sqlite3.Connection, account: str, list_name: str) -> list[
 
 
 def send_due_renewal_reminders(conn: sqlite3.Connection, now: datetime) -> int:
-    """Send each active auto-renewing member one 自动续费提醒 per renewal date once it is due (checked on
-    every request, so advancing the mock clock is enough). Returns how many went out."""
-    today = now.date()
-    window_end = (today + rules.RENEWAL_REMINDER).isoformat()
-    query = (
-        "SELECT * FROM migu_account a WHERE status = 'active' AND auto_renew = 1 AND expires_on <= ? AND expires_on > ?"
-        " AND NOT EXISTS (SELECT 1 FROM sms_inbox s WHERE s.phone = a.phone AND s.purpose = 'renewal'"
-        " AND instr(s.text, a.expires_on) > 0)"
+    """One 自动续费提醒 per renewal date to each active auto-renewing member, 5 days ahead."""
+    candidates = (
+        "SELECT *, expires_on AS renews_on FROM migu_account"
+        " WHERE status = 'active' AND auto_renew = 1 AND expires_on <= ? AND expires_on > ?"
     )
-    if conn.execute(query, (window_end, today.isoformat())).fetchone() is None:
-        return 0  # the usual case, without the write lock
-    conn.execute("BEGIN IMMEDIATE")  # two requests at once send one reminder, not two
-    try:
-        rows = conn.execute(query, (window_end, today.isoformat())).fetchall()
-        for row in rows:
-            expires = date.fromisoformat(row["expires_on"])
-            if rules.renewal_reminder_due(expires, today):
-                text = rules.renewal_reminder_text(row["member_type"], expires, row["price_yuan"], row["plan"])
-                sms.send_notice(conn, row["phone"], "renewal", text, now)
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    return len(rows)
+    return renewal.send_due(
+        conn,
+        now,
+        candidates,
+        lambda r: rules.renewal_reminder_text(r["member_type"], date.fromisoformat(r["expires_on"]), r["price_yuan"], r["plan"]),
+    )
