@@ -168,6 +168,14 @@ _READY_TO = {
 }
 
 
+def _target_words(arg: Any) -> str:
+    """The element a step looks for, as its failures name it: '文字' or {role=button name=确认}."""
+    target = getattr(arg, "for_", None) or getattr(arg, "click", None) or getattr(arg, "from_", None) or arg
+    if isinstance(target, str):
+        return f"'{target}'"
+    return f"{{{target.describe()}}}" if isinstance(target, M.Target) else _describe(target)
+
+
 def timeout_message(model: M.StepBase, timeout_ms: float) -> str:
     """A timed-out step in the words click's and see's failures use, not Playwright's locator dump."""
     after = f"{round(timeout_ms / 1000, 1):g}s"
@@ -176,32 +184,16 @@ def timeout_message(model: M.StepBase, timeout_ms: float) -> str:
         return f"the page {arg} did not finish loading within {after}"
     if model.ACTION == "request":
         return f"{arg.method} {arg.url} did not answer within {after}"
-    target = getattr(arg, "for_", None) or getattr(arg, "click", None) or getattr(arg, "from_", None) or arg
-    words = (
-        f"'{target}'"
-        if isinstance(target, str)
-        else f"{{{target.describe()}}}"
-        if isinstance(target, M.Target)
-        else _describe(target)
-    )
-    return f"no element {words} ready to {_READY_TO.get(model.ACTION, model.ACTION)} on the page after {after}"
+    return f"no element {_target_words(arg)} ready to {_READY_TO.get(model.ACTION, model.ACTION)} on the page after {after}"
 
 
 def ambiguous_message(model: M.StepBase, raw: str) -> str:
     """Playwright refuses to act on a target that matches several elements; say so, and what to add."""
     found = re.search(r"resolved to (\d+) elements", raw)
     n = found.group(1) if found else "several"
-    arg = model.arg
-    target = getattr(arg, "click", None) or getattr(arg, "from_", None) or arg
-    words = (
-        f"'{target}'"
-        if isinstance(target, str)
-        else f"{{{target.describe()}}}"
-        if isinstance(target, M.Target)
-        else _describe(target)
-    )
     return (
-        f"{words} matches {n} elements on the page; add `exact: true` or `nth: 0` (the first), or scope the step with `within:`"
+        f"{_target_words(model.arg)} matches {n} elements on the page; "
+        "add `exact: true` or `nth: 0` (the first), or scope the step with `within:`"
     )
 
 
