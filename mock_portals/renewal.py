@@ -1,4 +1,4 @@
-"""自动续费提醒, shared by the portals: 消费者权益保护法实施条例 (2024) 第十八条 asks for a reminder before
+"""自动续费提醒, shared by the portals: 消费者权益保护法实施条例 (2024) asks for a reminder before
 each automatic renewal; both portals text it 5 days ahead. Checked on every request, so advancing the
 mock clock is enough for a scenario to find the message in the inbox."""
 

@@ -762,6 +762,79 @@ def record(
 
 
 @main.command()
+@click.argument("run_dirs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--signup", type=click.Path(path_type=Path), metavar="RUN_DIR", help="The sign-up journey to compare with.")
+@click.option(
+    "--rules",
+    "locales",
+    default="all",
+    show_default=True,
+    metavar="LIST",
+    help="Jurisdictions, comma-separated: zh, de, us-ca, or all.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object per run instead of the checklist.")
+def check(run_dirs: tuple[Path, ...], signup: Path | None, locales: str, as_json: bool) -> None:
+    """Is cancelling as easy as the rules ask? Judge finished runs against rule files.
+
+    Each rule (README "Is cancelling easy enough?") is met, not met or not
+    measurable, with its evidence: the step, its screenshot, the number.
+    Exit status: 0 nothing not met, 1 a rule not met, 2 unreadable input.
+
+    \b
+    Examples:
+      tuiding check runs/*-web_unsubscribe --signup runs/*-web_subscribe
+      tuiding check runs/20261120-100000-web_unsubscribe --rules de --json
+    """
+    from pydantic import ValidationError
+
+    from .check import LOCALES, Journey, judge, load_rules
+    from .record import RunFolderError, load_manifest
+
+    chosen = list(LOCALES) if locales == "all" else [x.strip() for x in locales.split(",") if x.strip()]
+    unknown = [x for x in chosen if x not in LOCALES]
+    if unknown or not chosen:
+        fail(f"--rules: unknown {', '.join(unknown) or '(none)'} (expected {', '.join(LOCALES)} or all)")
+    try:
+        rulesets = load_rules(chosen)
+    except (OSError, ValidationError, yaml_error()) as exc:
+        fail(f"rule files: {exc}")
+
+    def journey(path: Path, signup: bool = False) -> Journey:
+        try:
+            return Journey(path, load_manifest(path), signup=signup)
+        except (RunFolderError, OSError) as exc:
+            fail(f"{path}: {exc}")
+
+    base = journey(signup, signup=True) if signup else None
+    failed = False
+    for run_dir in run_dirs:
+        run = journey(run_dir)
+        results = judge(run, rulesets, base)
+        failed |= any(j.verdict == "not met" for j in results)
+        if as_json:
+            click.echo(json.dumps({"run_dir": str(run_dir), "signup": str(signup) if signup else None,
+                                   "results": [j.model_dump() for j in results]}, ensure_ascii=False))  # fmt: skip
+            continue
+        click.echo(f"{run.manifest.scenario.name} · {run_dir}" + (f"  (sign-up: {signup})" if signup else ""))
+        mark = {"met": "✓", "not met": "✗", "not measurable": "–"}
+        for j in results:
+            where = f" · step {j.step}" + (f" {j.screenshot}" if j.screenshot else "") if j.step else ""
+            click.echo(f"  {mark[j.verdict]} {j.rule:<24} {j.title}: {j.measured}{where}")
+        for rs in rulesets:
+            for ref in rs.references:
+                click.echo(
+                    f"  reference: {ref} — this journey: {run.count('pages')} pages, {run.count('clicks')} clicks to the receipt"
+                )
+    sys.exit(EXIT_FAILED if failed else 0)
+
+
+def yaml_error() -> type[Exception]:
+    import yaml
+
+    return yaml.YAMLError
+
+
+@main.command()
 @click.argument("keyfile", type=click.Path(path_type=Path))
 def keygen(keyfile: Path) -> None:
     """Make an Ed25519 key pair for signing runs: KEYFILE (private, mode 0600) and KEYFILE.pub.

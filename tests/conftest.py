@@ -79,18 +79,18 @@ def session(playwright, browser) -> object:
     return PytestBrowser(browser.new_context, playwright.devices, {}, description=f"chromium {browser.version}")
 
 
+def run_cli(
+    *args: object, cwd: Path = ROOT, env: dict[str, str] | None = None, timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
+    """`tuiding …` as a user runs it: a new process, its output captured."""
+    return subprocess.run(
+        [sys.executable, "-m", "tuiding", *map(str, args)], capture_output=True, text=True, cwd=cwd, env=env, timeout=timeout
+    )
+
+
 @pytest.fixture
 def cli() -> Callable[..., subprocess.CompletedProcess[str]]:
-    """`tuiding …` as a user runs it: a new process, its output captured."""
-
-    def run(
-        *args: object, cwd: Path = ROOT, env: dict[str, str] | None = None, timeout: float = 300
-    ) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "tuiding", *map(str, args)], capture_output=True, text=True, cwd=cwd, env=env, timeout=timeout
-        )
-
-    return run
+    return run_cli
 
 
 def free_port() -> int:

@@ -1,0 +1,229 @@
+"""`tuiding check`: is cancelling as easy as the rules ask? A reader of run folders (no browser).
+
+Rules live in data files per jurisdiction (`data/rules/<locale>.yaml`): each names a `check` from the
+table below and its parameters, so a jurisdiction is added without code. Each rule is judged
+met / not met / not measurable, with the evidence: the step, its screenshot, the measured number.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from importlib.resources import files
+from pathlib import Path
+from typing import Annotated, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+from .record import Manifest, StepRecord
+
+Verdict = Literal["met", "not met", "not measurable"]
+Compared = Literal["clicks", "pages", "verifications", "inputs"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class _RuleBase(_Strict):
+    id: str
+    title: str
+    source: str
+
+
+class EntryClicks(_RuleBase):
+    check: Literal["entry_clicks"]
+    max: int = Field(ge=0)
+
+
+class ConfirmLabel(_RuleBase):
+    check: Literal["confirm_label"]
+    patterns: list[str] = Field(min_length=1)
+
+
+class Receipt(_RuleBase):
+    check: Literal["receipt"]
+
+
+class MaxMetric(_RuleBase):
+    check: Literal["max_metric"]
+    metric: Literal["retention_pages", "preticked", "verifications", "clicks", "pages"]
+    max: int = Field(ge=0)
+
+
+class NotHarderThanSignup(_RuleBase):
+    check: Literal["not_harder_than_signup"]
+    metrics: list[Compared] = Field(min_length=1)
+
+
+class SignupShows(_RuleBase):
+    check: Literal["signup_shows"]
+    patterns: list[str] = Field(min_length=1)
+
+
+class NotMeasurable(_RuleBase):
+    check: Literal["not_measurable"]
+    why: str
+
+
+Rule = Annotated[
+    EntryClicks | ConfirmLabel | Receipt | MaxMetric | NotHarderThanSignup | SignupShows | NotMeasurable,
+    Field(discriminator="check"),
+]
+
+
+class RuleSet(_Strict):
+    locale: str
+    name: str
+    rules: list[Rule]
+    references: list[str] = []
+
+
+RULESET = TypeAdapter(RuleSet)
+LOCALES = ("zh", "de", "us-ca")
+
+
+class Judgement(BaseModel):
+    rule: str
+    title: str
+    source: str
+    verdict: Verdict
+    measured: str  # the number or fact the verdict rests on, in words
+    step: int | None = None
+    screenshot: str | None = None
+
+
+class Journey:
+    """A run folder as the rules see it: steps up to the receipt (what comes after is checking, not cancelling)."""
+
+    def __init__(self, run_dir: Path, manifest: Manifest, *, signup: bool = False) -> None:
+        self.dir, self.manifest = run_dir, manifest
+        self.steps = manifest.steps
+        # The first page that handed out a reference and a date-time (later pages, e.g. a history, repeat it).
+        self.receipt = next((s for s in self.steps if s.page and s.page.in_flow and s.page.reference and s.page.datetime), None)
+        # A sign-up journey counts whole: its pages may show an old cancellation's receipt.
+        self.until_receipt = self.steps[: self.receipt.index] if self.receipt and not signup else self.steps
+
+    def count(self, metric: str) -> int:
+        steps = self.until_receipt
+        if metric == "clicks":
+            return sum(s.events.clicks for s in steps)
+        if metric == "inputs":
+            return sum(s.events.inputs for s in steps)
+        if metric == "pages":
+            return sum(1 for s in steps if s.page and s.page.new_page)
+        if metric == "verifications":
+            return sum(1 for s in steps if s.page and s.page.new_verification)
+        return int(getattr(self.manifest.metrics, metric))
+
+    def shot(self, step: StepRecord | None) -> str | None:
+        return step.screenshot if step and step.screenshot else None
+
+
+def load_rules(locales: list[str], rules_dir: Path | None = None) -> list[RuleSet]:
+    """The rule files for `locales` (shipped ones, or `rules_dir/<locale>.yaml`)."""
+    out = []
+    for locale in locales:
+        if rules_dir is not None:
+            text = (rules_dir / f"{locale}.yaml").read_text(encoding="utf-8")
+        else:
+            text = files("tuiding").joinpath("data", "rules", f"{locale}.yaml").read_text(encoding="utf-8")
+        out.append(RULESET.validate_python(yaml.safe_load(text)))
+    return out
+
+
+def _judge(rule: Rule, run: Journey, signup: Journey | None) -> Judgement:
+    def verdict(ok: bool | None, measured: str, step: StepRecord | None = None) -> Judgement:
+        v: Verdict = "not measurable" if ok is None else "met" if ok else "not met"
+        return Judgement(
+            rule=rule.id, title=rule.title, source=rule.source, verdict=v, measured=measured,
+            step=step.index if step else None, screenshot=run.shot(step),
+        )  # fmt: skip
+
+    judges: dict[str, Callable[[], Judgement]] = {
+        "entry_clicks": lambda: _entry_clicks(rule, run, verdict),  # type: ignore[arg-type]
+        "confirm_label": lambda: _confirm_label(rule, run, verdict),  # type: ignore[arg-type]
+        "receipt": lambda: _receipt(run, verdict),
+        "max_metric": lambda: _max_metric(rule, run, verdict),  # type: ignore[arg-type]
+        "not_harder_than_signup": lambda: _as_easy(rule, run, signup, verdict),  # type: ignore[arg-type]
+        "signup_shows": lambda: _signup_shows(rule, signup, verdict),  # type: ignore[arg-type]
+        "not_measurable": lambda: verdict(None, rule.why),  # type: ignore[union-attr]
+    }
+    return judges[rule.check]()
+
+
+def _entry_clicks(rule: EntryClicks, run: Journey, verdict: Callable[..., Judgement]) -> Judgement:
+    entry = next((s for s in run.steps if s.page and s.page.in_flow), None)
+    if entry is None:
+        return verdict(False, "no unsubscribe entry was reached")
+    # Counted from the first page after signing in (a login flow's last step), up to and with the entry.
+    signed_in = max((s.index for s in run.steps if s.flow and "login" in s.flow and s.index < entry.index), default=0)
+    clicking = [s for s in run.steps if signed_in < s.index <= entry.index and s.events.clicks]
+    n = sum(s.events.clicks for s in clicking)
+    where = ", ".join(str(s.index) for s in clicking)
+    return verdict(n <= rule.max, f"{n} click(s) from the account pages to the entry (≤ {rule.max}); steps {where}", entry)
+
+
+def _confirm_label(rule: ConfirmLabel, run: Journey, verdict: Callable[..., Judgement]) -> Judgement:
+    clicks = [s for s in run.until_receipt if s.events.clicks and s.page and s.page.in_flow]
+    if not clicks:
+        return verdict(False, "no click after the unsubscribe entry")
+    last = clicks[-1]
+    label = last.target or last.name
+    ok = any(re.search(p, label, re.IGNORECASE) for p in rule.patterns)
+    return verdict(ok, f"the confirming click was on '{label}'", last)
+
+
+def _receipt(run: Journey, verdict: Callable[..., Judgement]) -> Judgement:
+    r = run.receipt
+    if r is not None and r.page:
+        return verdict(True, f"reference {r.page.reference}, {r.page.datetime}", r)
+    return verdict(False, "no page with a reference number and a date-time", run.steps[-1] if run.steps else None)
+
+
+def _max_metric(rule: MaxMetric, run: Journey, verdict: Callable[..., Judgement]) -> Judgement:
+    n = run.count(rule.metric)
+    first = None
+    if rule.metric == "retention_pages":
+        first = next((s for s in run.steps if s.page and s.page.retention_page), None)
+    elif rule.metric == "preticked":
+        first = next((s for s in run.steps if s.page and s.page.preticked), None)
+    detail = f" ({', '.join(first.page.preticked)})" if first and first.page and rule.metric == "preticked" else ""
+    return verdict(n <= rule.max, f"{rule.metric.replace('_', ' ')}: {n} (≤ {rule.max}){detail}", first)
+
+
+def _as_easy(rule: NotHarderThanSignup, run: Journey, signup: Journey | None, verdict: Callable[..., Judgement]) -> Judgement:
+    if signup is None:
+        return verdict(None, "needs the sign-up journey: --signup RUN_DIR")
+    parts, ok = [], True
+    for metric in rule.metrics:
+        cancel, join = run.count(metric), signup.count(metric)
+        ok &= cancel <= join
+        parts.append(f"{metric} {cancel} {'≤' if cancel <= join else '>'} {join}")
+    last = run.until_receipt[-1] if run.until_receipt else None
+    return verdict(ok, "cancel vs sign-up: " + ", ".join(parts), last)
+
+
+def _signup_shows(rule: SignupShows, signup: Journey | None, verdict: Callable[..., Judgement]) -> Judgement:
+    if signup is None:
+        return verdict(None, "needs the sign-up journey: --signup RUN_DIR")
+    last_click = max((s.index for s in signup.steps if s.events.clicks), default=len(signup.steps))
+    shown = next(
+        (
+            s
+            for s in signup.steps
+            if s.index < last_click and s.status == "passed" and any(re.search(p, f"{s.target} {s.name}") for p in rule.patterns)
+        ),
+        None,
+    )
+    if shown is None:
+        return verdict(False, f"the sign-up journey never showed {' / '.join(rule.patterns)} before its last click")
+    judgement = verdict(True, f"the sign-up journey showed it at step {shown.index}: {shown.name}")
+    return judgement.model_copy(
+        update={"step": shown.index, "screenshot": shown.screenshot and str(signup.dir / shown.screenshot)}
+    )
+
+
+def judge(run: Journey, rulesets: list[RuleSet], signup: Journey | None = None) -> list[Judgement]:
+    return [_judge(rule, run, signup) for rs in rulesets for rule in rs.rules]
