@@ -785,30 +785,11 @@ def check(run_dirs: tuple[Path, ...], signup: Path | None, locales: str, as_json
       tuiding check runs/*-web_unsubscribe --signup runs/*-web_subscribe
       tuiding check runs/20261120-100000-web_unsubscribe --rules de --json
     """
-    from pydantic import ValidationError
+    from .check import judge
 
-    from .check import LOCALES, Journey, judge, load_rules
-    from .record import RunFolderError, load_manifest
-
-    chosen = list(LOCALES) if locales == "all" else [x.strip() for x in locales.split(",") if x.strip()]
-    unknown = [x for x in chosen if x not in LOCALES]
-    if unknown or not chosen:
-        fail(f"--rules: unknown {', '.join(unknown) or '(none)'} (expected {', '.join(LOCALES)} or all)")
-    try:
-        rulesets = load_rules(chosen)
-    except (OSError, ValidationError, yaml_error()) as exc:
-        fail(f"rule files: {exc}")
-
-    def journey(path: Path, signup: bool = False) -> Journey:
-        try:
-            return Journey(path, load_manifest(path), signup=signup)
-        except (RunFolderError, OSError) as exc:
-            fail(f"{path}: {exc}")
-
-    base = journey(signup, signup=True) if signup else None
+    rulesets, base, journeys = _judging_inputs(run_dirs, signup, locales)
     failed = False
-    for run_dir in run_dirs:
-        run = journey(run_dir)
+    for run_dir, run in zip(run_dirs, journeys, strict=True):
         results = judge(run, rulesets, base)
         failed |= any(j.verdict == "not met" for j in results)
         if as_json:
@@ -826,6 +807,68 @@ def check(run_dirs: tuple[Path, ...], signup: Path | None, locales: str, as_json
                     f"  reference: {ref} — this journey: {run.count('pages')} pages, {run.count('clicks')} clicks to the receipt"
                 )
     sys.exit(EXIT_FAILED if failed else 0)
+
+
+@main.group()
+def report() -> None:
+    """Reports built from finished runs (no browser)."""
+
+
+@report.command("friction")
+@click.argument("run_dirs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--signup", type=click.Path(path_type=Path), metavar="RUN_DIR", help="The sign-up journey to compare with.")
+@click.option(
+    "--rules", "locales", default="all", show_default=True, metavar="LIST", help="zh, de, us-ca (comma-separated) or all."
+)
+@click.option(
+    "--out", default="friction.html", show_default=True, type=click.Path(path_type=Path), help="The HTML file to write."
+)
+def report_friction(run_dirs: tuple[Path, ...], signup: Path | None, locales: str, out: Path) -> None:
+    """One page people can read: each journey as a strip of screens (retention,
+    verification, pre-ticked and receipt screens flagged), its metrics beside the
+    budget and the sign-up journey, and the rights checklist with links to the
+    evidence. Several journeys (e.g. every variant) are ranked first.
+
+    \b
+    Examples:
+      tuiding report friction runs/*-web_unsubscribe --signup runs/*-web_subscribe --out friction.html
+    """
+    from .report.friction import build, render
+
+    rulesets, base, journeys = _judging_inputs(run_dirs, signup, locales)
+    check_out_dir(out.parent if str(out.parent) else Path("."))
+    from .receipts import atomic_write
+
+    try:
+        atomic_write(out, render(build(journeys, rulesets, base), base, rulesets))
+    except OSError as exc:
+        fail(f"--out {out}: cannot write ({exc.strerror or exc})")
+    click.echo(f"report: {out}")
+
+
+def _judging_inputs(run_dirs: tuple[Path, ...], signup: Path | None, locales: str) -> tuple[Any, Any, list[Any]]:
+    """Rule sets, the sign-up journey and the journeys to judge — or one line and exit 2."""
+    from pydantic import ValidationError
+
+    from .check import LOCALES, Journey, load_rules
+    from .record import RunFolderError, load_manifest
+
+    chosen = list(LOCALES) if locales == "all" else [x.strip() for x in locales.split(",") if x.strip()]
+    unknown = [x for x in chosen if x not in LOCALES]
+    if unknown or not chosen:
+        fail(f"--rules: unknown {', '.join(unknown) or '(none)'} (expected {', '.join(LOCALES)} or all)")
+    try:
+        rulesets = load_rules(chosen)
+    except (OSError, ValidationError, yaml_error()) as exc:
+        fail(f"rule files: {exc}")
+
+    def journey(path: Path, is_signup: bool = False) -> Journey:
+        try:
+            return Journey(path, load_manifest(path), signup=is_signup)
+        except (RunFolderError, OSError) as exc:
+            fail(f"{path}: {exc}")
+
+    return rulesets, journey(signup, True) if signup else None, [journey(p) for p in run_dirs]
 
 
 def yaml_error() -> type[Exception]:

@@ -100,3 +100,18 @@ def test_bad_input_is_one_line_and_exit_2(cli, tmp_path):
 def test_the_shipped_rule_files_load_and_name_their_sources():
     for ruleset in load_rules(list(LOCALES)):
         assert ruleset.rules and all(rule.source for rule in ruleset.rules)
+
+
+def test_the_friction_report_shows_every_journey_ranked_with_its_flagged_screens(cli, runs, tmp_path):
+    out = tmp_path / "friction.html"
+    journeys = [runs[k] for k in ("retention", "default", "preticked")]
+    r = cli("report", "friction", *journeys, "--signup", runs["signup"], "--rules", "zh,us-ca", "--out", out)
+    assert r.returncode == 0 and r.stdout.strip() == f"report: {out}", r.stderr
+    page = out.read_text(encoding="utf-8")
+    ranking = page[page.index("<h2>排名") : page.index("</table>")]
+    assert ranking.index("variant preticked") < ranking.index("variant retention")  # fewer rules not met first
+    assert page.count('<span class="badge retention">挽留页</span>') == 2  # the retention variant's two pages
+    assert '<span class="badge preticked">预勾选 · 同意接收会员续费提醒及营销短信</span>' in page
+    assert page.count('<span class="badge receipt">退订凭证</span>') == 3
+    assert "data:image/jpeg;base64," in page and "data:image/png" not in page  # thumbnails, not full receipts
+    assert "✗ 不符合" in page and "开通旅程第 8 步" in page
