@@ -115,3 +115,23 @@ def test_the_friction_report_shows_every_journey_ranked_with_its_flagged_screens
     assert page.count('<span class="badge receipt">退订凭证</span>') == 3
     assert "data:image/jpeg;base64," in page and "data:image/png" not in page  # thumbnails, not full receipts
     assert "✗ 不符合" in page and "开通旅程第 8 步" in page
+
+
+def test_cloud_pc_one_click_is_as_easy_as_ordering_and_the_standard_flow_is_not(cli, tmp_path):
+    r = run_cli(
+        "run",
+        ROOT / "scenarios" / "cloudpc" / "order_again.yaml",
+        ROOT / "scenarios" / "cloudpc" / "one_click.yaml",
+        ROOT / "scenarios" / "cloudpc" / "unsubscribe_sms.yaml",
+        "--out",
+        tmp_path,
+        "--json",
+    )
+    assert r.returncode == 0, r.stdout + r.stderr
+    order, one_click, standard = (Path(json.loads(line)["run_dir"]) for line in r.stdout.splitlines())
+    easy = judged(cli, one_click, order)
+    assert not_met(easy) == set() and easy["us-ca-as-easy"]["verdict"] == "met"
+    assert easy["de-312k-button"]["measured"] == "the confirming click was on '一键退订'"
+    hard = judged(cli, standard, order)
+    assert not_met(hard) == {"us-ca-as-easy"}
+    assert hard["us-ca-as-easy"]["measured"] == "cancel vs sign-up: clicks 9 > 6, pages 7 > 5, verifications 1 > 0"

@@ -247,3 +247,25 @@ def test_renewal_reminders_go_to_accounts_that_renew_and_not_to_those_leaving(tm
     assert client.get(latest.format("13900000002")).status_code == 404  # renews 12-10: not yet
     client.post("/__mock__/clock/advance", json={"days": 8})  # 2026-12-03
     assert client.get(latest.format("13900000005")).status_code == 404  # renews 12-08, but is leaving
+
+
+def test_ordering_again_needs_the_service_ended_and_the_auto_renewal_agreed(tmp_path):
+    from conftest import form_client
+
+    from tuiding_portals import create_app
+
+    app = create_app("cloudpc", database=tmp_path / "s.db", test_api=True, clock="2026-11-20T10:00:00+08:00")
+    in_use, leaving = form_client(app), form_client(app)
+    in_use.post("/login", data={"phone": "13900000001", "password": "cloud-pass-001"})
+    assert "/account" in in_use.get("/order").location  # a service in use is not ordered again
+    leaving.post("/login", data={"phone": "13900000005", "password": "cloud-pass-005"})
+    assert "/account" in leaving.get("/order").location  # its unsubscribe is still 处理中
+    leaving.post("/__mock__/clock/advance", json={"days": 1})
+    page = leaving.get("/order").text
+    assert 'data-testid="autorenew-disclosure"' in page and "续费前 5 天短信提醒" in page
+    refused = leaving.post("/order", data={"plan": "monthly"})
+    assert refused.status_code == 400 and "请先阅读并同意《自动续费服务协议》" in refused.text
+    done = leaving.post("/order", data={"plan": "annual", "agree_autorenew": "yes"}, follow_redirects=True).text
+    assert "订购成功:个人版 年付,服务期至 2027-11-21" in done and "使用中" in done
+    assert "TD20261120" in leaving.get("/progress").text  # the finished unsubscribe stays in the history
+    assert leaving.get("/unsubscribe?from=account").location.endswith("/unsubscribe/reason")  # and can be done again

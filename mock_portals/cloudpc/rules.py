@@ -167,3 +167,12 @@ def renewal_reminder_text(plan_name: str, renews_on: str, price_yuan: str) -> st
         f"【移动云电脑】自动续费提醒:您订购的{plan_name}将于 {renews_on} 到期并自动续费 {price_yuan} 元。"
         "如不需要续费,请在到期前登录移动云电脑「账户管理」申请退订,或拨打 10086。"
     )
+
+
+# 重新订购: the plans offered, and when a new period ends.
+ORDER_PLANS = {"monthly": ("个人版 月付", "39.00", 1), "annual": ("个人版 年付", "399.00", 12)}
+
+
+def can_order(request_state: str | None) -> bool:
+    """Ordering again is for an account whose service has ended (its unsubscribe processed), not one in use."""
+    return request_state == "已退订"

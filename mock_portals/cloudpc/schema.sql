@@ -30,7 +30,8 @@ CREATE TABLE IF NOT EXISTS cloudpc_request (
     refund_lines TEXT NOT NULL,
     refund_from TEXT,
     refund_by TEXT,
-    refund_official_calendar INTEGER NOT NULL DEFAULT 1
+    refund_official_calendar INTEGER NOT NULL DEFAULT 1,
+    superseded INTEGER NOT NULL DEFAULT 0  -- 1 once the service was ordered again: history, no longer the open request
 );
 CREATE TABLE IF NOT EXISTS cloudpc_document (
     id INTEGER PRIMARY KEY AUTOINCREMENT,

@@ -12,6 +12,7 @@ from decimal import Decimal
 from werkzeug.security import check_password_hash
 
 from .. import renewal
+from ..periods import add_months
 from . import rules
 
 
@@ -137,8 +138,28 @@ def get_request(conn: sqlite3.Connection, phone: str, request_id: str) -> Unsubs
 
 
 def open_request(conn: sqlite3.Connection, phone: str) -> UnsubscribeRequest | None:
-    found = requests_for(conn, phone)
-    return found[0] if found else None
+    row = conn.execute(
+        "SELECT * FROM cloudpc_request WHERE phone=? AND superseded=0 ORDER BY submitted_at DESC LIMIT 1", (phone,)
+    ).fetchone()
+    return _request(row) if row else None
+
+
+def order_again(conn: sqlite3.Connection, phone: str, plan: str, today: date) -> date:
+    """A new period of `plan` from today; the finished unsubscribe stays in the history. Returns the period's end."""
+    name, price, months = rules.ORDER_PLANS[plan]
+    end = add_months(today, months)
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        conn.execute(
+            "UPDATE cloudpc_account SET plan=?, plan_name=?, price_yuan=?, period_start=?, period_end=? WHERE phone=?",
+            (plan, name, price, today.isoformat(), end.isoformat(), phone),
+        )
+        conn.execute("UPDATE cloudpc_request SET superseded=1 WHERE phone=?", (phone,))
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    return end
 
 
 def create_request(
@@ -170,7 +191,8 @@ def create_request(
             refund_from, refund_by, official = start.isoformat(), end.isoformat(), ok1 and ok2
         rid = f"TD{now:%Y%m%d}{secrets.randbelow(10**6):06d}"
         conn.execute(
-            "INSERT INTO cloudpc_request VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            "INSERT INTO cloudpc_request (id, phone, reason, reason_text, verified_by, flow, submitted_at, complete_at,"
+            " refund_amount, refund_lines, refund_from, refund_by, refund_official_calendar) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (
                 rid,
                 phone,
@@ -271,7 +293,8 @@ def send_due_renewal_reminders(conn: sqlite3.Connection, now: datetime) -> int:
     """One 自动续费提醒 per renewal date, 5 days ahead, to accounts that have not asked to unsubscribe."""
     candidates = (
         "SELECT *, period_end AS renews_on FROM cloudpc_account a WHERE deleted = 0"
-        " AND NOT EXISTS (SELECT 1 FROM cloudpc_request r WHERE r.phone = a.phone) AND period_end <= ? AND period_end > ?"
+        " AND NOT EXISTS (SELECT 1 FROM cloudpc_request r WHERE r.phone = a.phone AND r.superseded = 0)"
+        " AND period_end <= ? AND period_end > ?"
     )
     return renewal.send_due(
         conn, now, candidates, lambda r: rules.renewal_reminder_text(r["plan_name"], r["period_end"], r["price_yuan"])

@@ -13,7 +13,7 @@ from werkzeug.security import check_password_hash
 from ..db import get_db
 from ..downloads import download
 from ..security import end_session
-from . import bp, store
+from . import bp, rules, store
 from .seed import INSTALLED_SOFTWARE
 from .views import login_required
 
@@ -101,3 +101,26 @@ def feedback() -> ResponseReturnValue:
         limit=FEEDBACK_MAX,
         items=store.feedback_for(get_db(), g.account.phone),
     ), (400 if error else 200)
+
+
+@bp.route("/order", methods=["GET", "POST"])
+@login_required
+def order() -> ResponseReturnValue:
+    """重新订购: the sign-up journey a cancellation is measured against. Auto-renewal is pointed out before
+    the purchase and agreed to explicitly (网络交易监督管理办法 第十八条)."""
+    req = store.open_request(get_db(), g.account.phone)
+    state = req.state(g.now) if req else None
+    if not rules.can_order(state):
+        flash("您的云电脑服务正在使用中,无需订购" if state is None else "退订处理完成后才能重新订购", "error")
+        return redirect(url_for("cloudpc.account_page"))
+    error, plan = None, request.form.get("plan", "monthly")
+    if request.method == "POST":
+        if plan not in rules.ORDER_PLANS:
+            error = "请选择套餐"
+        elif request.form.get("agree_autorenew") != "yes":
+            error = "请先阅读并同意《自动续费服务协议》"
+        else:
+            end = store.order_again(get_db(), g.account.phone, plan, g.now.date())
+            flash(f"订购成功:{rules.ORDER_PLANS[plan][0]},服务期至 {end:%Y-%m-%d},到期前 5 天短信提醒续费")
+            return redirect(url_for("cloudpc.account_page"))
+    return render_template("cloudpc/order.html", plans=rules.ORDER_PLANS, plan=plan, error=error), (400 if error else 200)

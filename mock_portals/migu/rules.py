@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import calendar
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+
+from ..periods import add_months
 
 MAX_FAILED_LOGINS = 5
 LOCKOUT = timedelta(minutes=15)
@@ -42,13 +43,6 @@ def register_login(password_ok: bool, failed_logins: int, locked_until: datetime
 def lockout_message(until: datetime, now: datetime) -> str:
     minutes = max(1, -(-int((until - now).total_seconds()) // 60))
     return f"密码连续错误 {MAX_FAILED_LOGINS} 次,账号已锁定,请 {minutes} 分钟后({until:%H:%M})再试,或通过忘记密码重置"
-
-
-def add_months(day: date, months: int) -> date:
-    """Same day-of-month `months` later, clamped to the month's last day (1月31日 + 1 → 2月28/29日)."""
-    month_index = day.month - 1 + months
-    year, month = day.year + month_index // 12, month_index % 12 + 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 def remaining_days(expires_on: date, today: date) -> int:
