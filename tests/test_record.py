@@ -12,12 +12,14 @@ from pathlib import Path
 
 import pytest
 from conftest import ROOT, free_port
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Page, Playwright
 
 pytestmark = pytest.mark.browser
 
 
-def record(tmp_path: Path, portal: str, drive: Callable[[Page], None]) -> tuple[subprocess.CompletedProcess[str], str]:
+def record(
+    playwright: Playwright, tmp_path: Path, portal: str, drive: Callable[[Page], None]
+) -> tuple[subprocess.CompletedProcess[str], str]:
     out = tmp_path / f"{portal}_recorded.yaml"
     port = free_port()
     proc = subprocess.Popen(
@@ -43,12 +45,13 @@ def record(tmp_path: Path, portal: str, drive: Callable[[Page], None]) -> tuple[
         assert proc.stderr is not None
         line = proc.stderr.readline()
         assert line.startswith("recording "), line + proc.stderr.read()
-        with sync_playwright() as pw:
-            browser = pw.chromium.connect_over_cdp(f"http://127.0.0.1:{port}")
-            page = next(p for c in browser.contexts for p in c.pages if p.url.startswith("http"))
-            drive(page)
-            page.wait_for_timeout(300)  # the last event's binding call reaches the recorder
-            page.close()
+        # The session's Playwright (pytest-playwright's): a second sync driver cannot run in this thread.
+        browser = playwright.chromium.connect_over_cdp(f"http://127.0.0.1:{port}")
+        page = next(p for c in browser.contexts for p in c.pages if p.url.startswith("http"))
+        drive(page)
+        page.wait_for_timeout(300)  # the last event's binding call reaches the recorder
+        page.close()
+        browser.close()
         stdout, stderr = proc.communicate(timeout=60)
     finally:
         if proc.poll() is None:
@@ -104,8 +107,8 @@ def cloudpc_journey(page: Page) -> None:
         ),
     ],
 )
-def test_a_recorded_journey_is_a_scenario_that_passes(tmp_path, cli, portal, drive, password, expected):
-    r, text = record(tmp_path, portal, drive)
+def test_a_recorded_journey_is_a_scenario_that_passes(playwright, tmp_path, cli, portal, drive, password, expected):
+    r, text = record(playwright, tmp_path, portal, drive)
     assert r.returncode == 0, r.stderr
     assert f"wrote {tmp_path / f'{portal}_recorded.yaml'}" in r.stdout and "run it: TUIDING_PASSWORD=… tuiding run" in r.stdout
     assert password not in text and password not in r.stdout + r.stderr  # never written down
