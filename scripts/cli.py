@@ -356,7 +356,7 @@ def run(
                 session.ensure_connected()
                 result = run_scenario(sc, session, opts, progress.scenario(sc, len(results) + 1, len(scenarios)))
                 unsealed = result.run_dir  # until finish() returns, a Ctrl-C must still seal this folder
-                finish(result.run_dir, key=key, walkthrough=formats, lang=lang, browser=session)
+                finish(result.run_dir, key=key, walkthrough=formats, lang=lang, browser=session, rules=tuple(sc.header.check))
                 unsealed = None
                 results.append(result)
     except (BrowserNotFound, BrowserStartFailed) as exc:

@@ -880,6 +880,9 @@ class ScenarioFile(Strict):
     visual: VisualOptions = VisualOptions()
     settings: dict[str, SettingValue] = Field({}, description="embedded portal settings at start, e.g. {clock: real}")
     variant: str | None = Field(None, description="the embedded portal's UX variant (a shortcut for settings: {variant: …})")
+    check: list[Literal["zh", "de", "us-ca"]] = Field(
+        [], description="judge this run against these jurisdictions' cancellation rules (check.json, shown in the report)"
+    )
     matrix: list[dict[str, Scalar]] | None = Field(
         None, min_length=1, description="run once per row; row values are variables, 'id' names the row"
     )

@@ -176,7 +176,7 @@ def _scenario_test(
     except RunInterrupted as exc:
         finish(exc.result.run_dir, key=key)
         raise
-    finish(result.run_dir, key=key)
+    finish(result.run_dir, key=key, rules=tuple(item.scenario.header.check))
     if tracing_by_pytest:
         # pytest-playwright writes its trace into output_path after the test; scrub it at session end.
         config.stash[_SECRETS].append((Path(output_path), result.secrets))

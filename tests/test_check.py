@@ -135,3 +135,25 @@ def test_cloud_pc_one_click_is_as_easy_as_ordering_and_the_standard_flow_is_not(
     hard = judged(cli, standard, order)
     assert not_met(hard) == {"us-ca-as-easy"}
     assert hard["us-ca-as-easy"]["measured"] == "cancel vs sign-up: clicks 9 > 6, pages 7 > 5, verifications 1 > 0"
+
+
+def test_check_in_a_scenario_is_judged_after_the_run_and_sealed_with_it(cli, tmp_path):
+    scenario = tmp_path / "checked.yaml"
+    flow = ROOT / "scenarios" / "flows" / "migu_login.yaml"
+    scenario.write_text(
+        f"name: 带规则检查\nportal: migu\ncheck: [de]\nvars: {{account: '13800000001', password: migu-pass-001}}\n"
+        f"secrets: [password]\nsteps:\n  - run: {flow}\n    vars: {{account: '${{account}}', password: '${{password}}'}}\n"
+        "  - click: 会员中心\n  - click: 会员管理\n  - click: {role: link, name: 立即退订}\n"
+        "  - check: 我已阅读并同意《咪咕会员退订协议》\n  - click: 下一步\n  - click: 确认退订\n  - see: 退订凭证\n",
+        encoding="utf-8",
+    )
+    r = cli("run", scenario, "--out", tmp_path / "runs", "--json")
+    assert r.returncode == 0, r.stdout + r.stderr
+    run_dir = Path(json.loads(r.stdout)["run_dir"])
+    checks = json.loads((run_dir / "check.json").read_text(encoding="utf-8"))
+    assert {c["rule"] for c in checks} == {r.id for r in load_rules(["de"])[0].rules}
+    assert all(c["verdict"] != "not met" for c in checks)
+    assert "退订规则检查" in (run_dir / "report.html").read_text(encoding="utf-8")
+    assert cli("verify", run_dir).returncode == 0
+    (run_dir / "check.json").write_text("[]\n", encoding="utf-8")  # the checklist is sealed with the run
+    assert cli("verify", run_dir).returncode == 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -22,7 +23,9 @@ def _data_uri(path: Path) -> str | None:
 def render_report(run_dir: Path) -> str:
     manifest = load_manifest(run_dir)
     steps = [{**s.model_dump(), "image": _data_uri(run_dir / s.screenshot) if s.screenshot else None} for s in manifest.steps]
-    return _env.get_template("run_report.html").render(m=manifest, steps=steps)
+    checks_file = run_dir / "check.json"
+    checks = json.loads(checks_file.read_text(encoding="utf-8")) if checks_file.is_file() else []
+    return _env.get_template("run_report.html").render(m=manifest, steps=steps, checks=checks)
 
 
 def write_report(run_dir: Path) -> Path:
