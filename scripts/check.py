@@ -17,6 +17,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from .record import Manifest, StepRecord
+from .secrets import MASK
 
 Verdict = Literal["met", "not met", "not measurable"]
 Compared = Literal["clicks", "pages", "verifications", "inputs"]
@@ -30,6 +31,7 @@ class _RuleBase(_Strict):
     id: str
     title: str
     source: str
+    channels: list[str] = Field([], description="scenario tags the rule applies to (e.g. [web, app]); empty: every journey")
 
 
 class EntryClicks(_RuleBase):
@@ -157,8 +159,13 @@ def _entry_clicks(rule: EntryClicks, run: Journey, verdict: Callable[..., Judgem
     entry = next((s for s in run.steps if s.page and s.page.in_flow), None)
     if entry is None:
         return verdict(False, "no unsubscribe entry was reached")
-    # Counted from the first page after signing in (a login flow's last step), up to and with the entry.
+    # Counted from the first page after signing in, up to and with the entry. Signed in: after a login flow,
+    # or after the click that follows typing a secret (masked in the record) — the login form's submit.
     signed_in = max((s.index for s in run.steps if s.flow and "login" in s.flow and s.index < entry.index), default=0)
+    typed = [s.index for s in run.steps if s.action == "fill" and MASK in s.target and s.index < entry.index]
+    if typed:
+        after = run.steps[typed[-1]] if typed[-1] < len(run.steps) else None
+        signed_in = max(signed_in, after.index if after is not None and after.events.clicks else typed[-1])
     clicking = [s for s in run.steps if signed_in < s.index <= entry.index and s.events.clicks]
     n = sum(s.events.clicks for s in clicking)
     where = ", ".join(str(s.index) for s in clicking)
@@ -196,6 +203,10 @@ def _max_metric(rule: MaxMetric, run: Journey, verdict: Callable[..., Judgement]
 def _as_easy(rule: NotHarderThanSignup, run: Journey, signup: Journey | None, verdict: Callable[..., Judgement]) -> Judgement:
     if signup is None:
         return verdict(None, "needs the sign-up journey: --signup RUN_DIR")
+    shortcut = next((s for s in run.until_receipt[1:] if s.action == "goto" and not s.flow), None)
+    if shortcut is not None:
+        # A journey that opens a page by its address skips the clicks a user makes: not comparable.
+        return verdict(None, f"the journey opens {shortcut.target} by address at step {shortcut.index}", shortcut)
     parts, ok = [], True
     for metric in rule.metrics:
         cancel, join = run.count(metric), signup.count(metric)
@@ -225,5 +236,44 @@ def _signup_shows(rule: SignupShows, signup: Journey | None, verdict: Callable[.
     )
 
 
+# The click that submits a cancellation, whatever the site calls it; used only to tell a cancellation that
+# ended without a receipt (judged) from a journey that stopped short or never meant to cancel (not judged).
+CONFIRMING = re.compile(r"确认退订|立即退订|一键退订|确认注销|残忍离开|kündigen|cancel", re.IGNORECASE)
+
+
+def completed_cancellation(run: Journey) -> bool:
+    """A receipt, or a last click after the entry that submits a cancellation (a receipt may still be missing)."""
+    if run.receipt is not None:
+        return True
+    clicks = [s for s in run.steps if s.events.clicks and s.page and s.page.in_flow]
+    return bool(clicks) and bool(CONFIRMING.search(clicks[-1].target or clicks[-1].name))
+
+
 def judge(run: Journey, rulesets: list[RuleSet], signup: Journey | None = None) -> list[Judgement]:
-    return [_judge(rule, run, signup) for rs in rulesets for rule in rs.rules]
+    if not completed_cancellation(run):
+        # A pause, a password reset, a lockout, a reminder: the rules are about cancellations, so no alarms here.
+        return [
+            Judgement(
+                rule=rule.id,
+                title=rule.title,
+                source=rule.source,
+                verdict="not measurable",
+                measured="not a completed cancellation: no receipt and no click that submits one",
+            )  # fmt: skip
+            for rs in rulesets
+            for rule in rs.rules
+        ]
+    tags = set(run.manifest.scenario.tags)
+    return [
+        _judge(rule, run, signup)
+        if not rule.channels or tags & set(rule.channels)
+        else Judgement(
+            rule=rule.id,
+            title=rule.title,
+            source=rule.source,
+            verdict="not measurable",
+            measured=f"applies to {' / '.join(rule.channels)} journeys; this one is tagged {', '.join(sorted(tags)) or 'nothing'}",
+        )  # fmt: skip
+        for rs in rulesets
+        for rule in rs.rules
+    ]

@@ -157,3 +157,34 @@ def test_check_in_a_scenario_is_judged_after_the_run_and_sealed_with_it(cli, tmp
     assert cli("verify", run_dir).returncode == 0
     (run_dir / "check.json").write_text("[]\n", encoding="utf-8")  # the checklist is sealed with the run
     assert cli("verify", run_dir).returncode == 1
+
+
+# Real findings, not false alarms: the full-path default journeys take more clicks and pages (and, on the cloud PC
+# portal, an identity check) than signing up — the portals follow the seed guides.
+HARDER_THAN_SIGNING_UP = {
+    "web_unsubscribe",
+    "app_unsubscribe",
+    "unsubscribe_sms",
+    "unsubscribe_face",
+    "unsubscribe_security_question",
+}
+
+
+def test_no_false_alarms_on_any_repo_scenario_in_its_default_variant(cli, tmp_path):
+    """Pauses, resets, lockouts, reminders, hotline and chat journeys are not judged as website cancellations;
+    every completed cancellation meets every rule except the one documented finding."""
+    r = run_cli("run", ROOT / "scenarios", "--out", tmp_path, "--json", timeout=900)
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr
+    done = [(Path(json.loads(line)["file"]).stem, Path(json.loads(line)["run_dir"])) for line in r.stdout.splitlines()]
+    assert len(done) >= 25  # every repo scenario, matrix rows included
+    signup = {"migu": dict(done)["web_subscribe"], "cloudpc": dict(done)["order_again"]}
+    alarms = {}
+    for name, run_dir in done:
+        if name in ("web_subscribe", "order_again"):
+            continue
+        portal = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))["site"]["portal"]
+        flagged = not_met(judged(cli, run_dir, signup[portal]))
+        expected = {"us-ca-as-easy"} if name in HARDER_THAN_SIGNING_UP else set()
+        if flagged != expected:
+            alarms[run_dir.name] = flagged
+    assert alarms == {}
