@@ -64,13 +64,20 @@ class SignupShows(_RuleBase):
     patterns: list[str] = Field(min_length=1)
 
 
+class OnlineCancel(_RuleBase):
+    """Signed up online, cancelled online: a page that sends the user to the phone instead fails it."""
+
+    check: Literal["online_cancel"]
+    patterns: list[str] = Field(min_length=1, description="text that sends the user elsewhere, e.g. 请致电")
+
+
 class NotMeasurable(_RuleBase):
     check: Literal["not_measurable"]
     why: str
 
 
 Rule = Annotated[
-    EntryClicks | ConfirmLabel | Receipt | MaxMetric | NotHarderThanSignup | SignupShows | NotMeasurable,
+    EntryClicks | ConfirmLabel | Receipt | MaxMetric | NotHarderThanSignup | SignupShows | OnlineCancel | NotMeasurable,
     Field(discriminator="check"),
 ]
 
@@ -150,6 +157,7 @@ def _judge(rule: Rule, run: Journey, signup: Journey | None) -> Judgement:
         "max_metric": lambda: _max_metric(rule, run, verdict),  # type: ignore[arg-type]
         "not_harder_than_signup": lambda: _as_easy(rule, run, signup, verdict),  # type: ignore[arg-type]
         "signup_shows": lambda: _signup_shows(rule, signup, verdict),  # type: ignore[arg-type]
+        "online_cancel": lambda: _online_cancel(rule, run, verdict),  # type: ignore[arg-type]
         "not_measurable": lambda: verdict(None, rule.why),  # type: ignore[union-attr]
     }
     return judges[rule.check]()
@@ -216,6 +224,19 @@ def _as_easy(rule: NotHarderThanSignup, run: Journey, signup: Journey | None, ve
     return verdict(ok, "cancel vs sign-up: " + ", ".join(parts), last)
 
 
+def _online_cancel(rule: OnlineCancel, run: Journey, verdict: Callable[..., Judgement]) -> Judgement:
+    notice = next(
+        (s for s in run.steps if s.status == "passed" and any(re.search(p, f"{s.target} {s.name}") for p in rule.patterns)),
+        None,
+    )
+    if notice is not None:
+        return verdict(False, f"the site sent the user elsewhere to cancel: {notice.name}", notice)
+    if completed_cancellation(run):
+        done = run.receipt or run.until_receipt[-1]
+        return verdict(True, f"cancelled online (step {done.index})", done)
+    return verdict(None, "the journey neither cancelled online nor met a notice sending the user elsewhere")
+
+
 def _signup_shows(rule: SignupShows, signup: Journey | None, verdict: Callable[..., Judgement]) -> Judgement:
     if signup is None:
         return verdict(None, "needs the sign-up journey: --signup RUN_DIR")
@@ -249,31 +270,30 @@ def completed_cancellation(run: Journey) -> bool:
     return bool(clicks) and bool(CONFIRMING.search(clicks[-1].target or clicks[-1].name))
 
 
+def _applies(rule: Rule, run: Journey) -> bool:
+    return not rule.channels or bool(set(run.manifest.scenario.tags) & set(rule.channels))
+
+
+def _not_judged(rule: Rule, measured: str) -> Judgement:
+    return Judgement(rule=rule.id, title=rule.title, source=rule.source, verdict="not measurable", measured=measured)
+
+
+def _for_incomplete(rule: Rule, run: Journey, signup: Journey | None) -> Judgement:
+    if rule.check == "online_cancel" and _applies(rule, run):
+        return _judge(rule, run, signup)
+    return _not_judged(rule, "not a completed cancellation: no receipt and no click that submits one")
+
+
 def judge(run: Journey, rulesets: list[RuleSet], signup: Journey | None = None) -> list[Judgement]:
     if not completed_cancellation(run):
-        # A pause, a password reset, a lockout, a reminder: the rules are about cancellations, so no alarms here.
-        return [
-            Judgement(
-                rule=rule.id,
-                title=rule.title,
-                source=rule.source,
-                verdict="not measurable",
-                measured="not a completed cancellation: no receipt and no click that submits one",
-            )  # fmt: skip
-            for rs in rulesets
-            for rule in rs.rules
-        ]
-    tags = set(run.manifest.scenario.tags)
+        # A pause, a password reset, a lockout, a reminder: the rules are about cancellations, so no alarms here —
+        # except the rule whose point is that the journey could not cancel online at all.
+        return [_for_incomplete(rule, run, signup) for rs in rulesets for rule in rs.rules]
+    tags = ", ".join(sorted(run.manifest.scenario.tags)) or "nothing"
     return [
         _judge(rule, run, signup)
-        if not rule.channels or tags & set(rule.channels)
-        else Judgement(
-            rule=rule.id,
-            title=rule.title,
-            source=rule.source,
-            verdict="not measurable",
-            measured=f"applies to {' / '.join(rule.channels)} journeys; this one is tagged {', '.join(sorted(tags)) or 'nothing'}",
-        )  # fmt: skip
+        if _applies(rule, run)
+        else _not_judged(rule, f"applies to {' / '.join(rule.channels)} journeys; this one is tagged {tags}")
         for rs in rulesets
         for rule in rs.rules
     ]
