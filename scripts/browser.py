@@ -107,6 +107,7 @@ class BrowserSession:
         self._info: BrowserInfo | None = None
         self.browser: Any = None
         self.description = ""
+        self._starting = False
 
     def __enter__(self) -> BrowserSession:
         from playwright.sync_api import sync_playwright
@@ -152,10 +153,30 @@ class BrowserSession:
         return opts
 
     def ensure_connected(self) -> None:
-        """Start a new browser if the last one died (killed, crashed, connection lost): the suite goes on."""
+        """Start a new browser if the last one died (killed, crashed, connection lost): the suite goes on.
+        With journeys running concurrently, the first to notice starts it and the others wait for that one."""
+        while self._starting:
+            self.pause(0.05)
         if self.browser is not None and self.browser.is_connected():
             return
-        self._start_browser()
+        self._starting = True
+        try:
+            self._start_browser()
+        finally:
+            self._starting = False
+
+    def pause(self, seconds: float) -> None:
+        """Wait without blocking other journeys on this driver (a sync Playwright call yields to them)."""
+        from .parallel import wait
+
+        impl = self._pw._impl_obj
+        future = impl._loop.create_future()
+        impl._loop.call_later(seconds, lambda: future.done() or future.set_result(None))
+        wait(impl._loop, impl._dispatcher_fiber, future)
+
+    @property
+    def playwright(self) -> Any:
+        return self._pw
 
     @property
     def devices(self) -> dict[str, dict[str, Any]]:

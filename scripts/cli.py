@@ -12,6 +12,7 @@ import signal
 import sys
 import tempfile
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -109,6 +110,53 @@ def _guard_live_sites(scenarios: list[Scenario], base_url: str | None, live: boo
         click.echo(line, err=True)
     if problems:
         sys.exit(EXIT_INVALID)
+
+
+def default_jobs() -> int:
+    """Journeys at once when -j is not given: one per core (each is a browser context and, for an
+    embedded portal, a small server; one journey keeps about one core busy), at most 8."""
+    return max(1, min(os.cpu_count() or 1, 8))
+
+
+def _run_concurrently(
+    session: Any,
+    scenarios: list[Scenario],
+    opts: Any,
+    progress: Any,
+    workers: int,
+    key: Any,
+    formats: tuple[str, ...],
+    lang: str,
+) -> list[Any]:
+    """-j N: N journeys at a time on one driver and one browser; each journey reports and seals its own
+    folder, so a Ctrl-C leaves every started folder sealed; results come back in the order given."""
+    from .browser import BrowserStartFailed
+    from .outputs import finish
+    from .parallel import DriverGone, run_concurrently
+    from .runner import RunInterrupted, run_scenario
+
+    def job(n: int, sc: Scenario) -> Any:
+        session.ensure_connected()
+        try:
+            result = run_scenario(sc, session, opts, progress.scenario(sc, n, len(scenarios)))
+        except RunInterrupted as exc:
+            finish(exc.result.run_dir, key=key)
+            raise
+        try:
+            finish(result.run_dir, key=key, walkthrough=formats, lang=lang, browser=session, rules=tuple(sc.header.check))
+        except KeyboardInterrupt:
+            finish(result.run_dir, key=key)  # interrupted while reporting: the report and the seal only
+            raise
+        return result
+
+    try:
+        outcomes = run_concurrently(session.playwright, [partial(job, n, sc) for n, sc in enumerate(scenarios, 1)], workers)
+    except DriverGone as exc:
+        raise BrowserStartFailed(str(exc)) from None
+    for outcome in outcomes:
+        if isinstance(outcome, BaseException):
+            raise outcome  # not a scenario's failure (those are results): the tool's own error, unchanged
+    return list(outcomes)
 
 
 def _raise_interrupt(signum: int, _frame: Any) -> None:
@@ -273,6 +321,14 @@ def validate(paths: tuple[Path, ...]) -> None:
     is_flag=True,
     help="Approve this run's receipts as the visual baselines (<scenario folder>/__baselines__/…); review them in git.",
 )
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(1, 64),
+    metavar="N",
+    help="Journeys at once, each in its own browser context (default: one per core, at most 8; -j 1 runs one after another "
+    "with step-by-step output).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object per scenario (JSON Lines) instead of progress.")
 def run(
     paths: tuple[Path, ...],
@@ -291,6 +347,7 @@ def run(
     narrate: bool,
     lang: str,
     update_baselines: bool,
+    jobs: int | None,
     as_json: bool,
 ) -> None:
     """Run scenario files (or folders, recursively; flows/ folders are skipped).
@@ -333,7 +390,8 @@ def run(
     from .progress import make_progress
     from .runner import RunInterrupted, RunOptions, RunResult, run_scenario
 
-    progress = make_progress(as_json=as_json)
+    workers = min(jobs or default_jobs(), len(scenarios))
+    progress = make_progress(as_json=as_json, concurrent=workers > 1)
     results: list[RunResult] = []
     unsealed: Path | None = None
     # A CI cancellation (SIGTERM) ends the run like Ctrl-C: finished steps and the manifest stay valid.
@@ -352,9 +410,11 @@ def run(
                 walkthrough=formats,
                 narrate=narrate,
             )
-            for sc in scenarios:
+            if workers > 1:
+                results = _run_concurrently(session, scenarios, opts, progress, workers, key, formats, lang)
+            for n, sc in enumerate(scenarios if workers == 1 else (), 1):
                 session.ensure_connected()
-                result = run_scenario(sc, session, opts, progress.scenario(sc, len(results) + 1, len(scenarios)))
+                result = run_scenario(sc, session, opts, progress.scenario(sc, n, len(scenarios)))
                 unsealed = result.run_dir  # until finish() returns, a Ctrl-C must still seal this folder
                 finish(result.run_dir, key=key, walkthrough=formats, lang=lang, browser=session, rules=tuple(sc.header.check))
                 unsealed = None

@@ -106,13 +106,82 @@ class Progress:
         click.echo(text, err=True)
 
     def summary(self, results: list[Any], out_dir: Path) -> None:
+        """A table: one line per scenario in the order given, whatever order they finished in."""
         if self.as_json:
             return
         passed = sum(r.passed for r in results)
         click.echo(f"\n{passed} passed, {len(results) - passed} failed — receipts and reports under {out_dir}/")
+        if not results:
+            return
+        from rich.cells import cell_len, set_cell_size  # CJK names are two cells wide per character
+
+        width = min(max(cell_len(r.scenario.name) for r in results), 40)
         for r in results:
-            click.echo(f"  {'✓' if r.passed else '✗'} {r.run_dir}/report.html")
+            name = set_cell_size(r.scenario.name, width)
+            click.echo(
+                f"  {'✓' if r.passed else '✗'} {name}  {r.status:<11} {r.duration_s:6.1f}s "
+                f"{len(r.records):3d} steps  {r.run_dir}/report.html"
+            )
 
 
-def make_progress(*, as_json: bool) -> Progress:
-    return Progress(as_json, sys.stdout.isatty())
+class ConcurrentProgress(Progress):
+    """`run -j N`: steps of several journeys would interleave, so each journey prints when it ends (its
+    failing step in full); a terminal also shows the running journeys and their current steps."""
+
+    def __init__(self, as_json: bool, tty: bool) -> None:
+        super().__init__(as_json, tty)
+        self.running: dict[int, str] = {}
+        self.done = 0
+        self.of = 0
+
+    def scenario(self, sc: Any, n: int, total: int) -> Callable[[str, Any], None]:
+        steps = sc.step_count
+        self.of = total
+
+        def on(event: str, payload: Any) -> None:
+            if event == "start":
+                self.running[n] = f"{sc.name} …"
+            elif event == "begin":
+                index, caption = payload
+                self.running[n] = f"{sc.name} {index:02d}/{steps:02d} {caption}"
+            elif event == "end":
+                self.running.pop(n, None)
+                self.done += 1
+                self._finished(sc, payload)
+            self._refresh()
+
+        return on
+
+    def _refresh(self) -> None:
+        if not self.tty or self.as_json:
+            return
+        text = f"{self.done}/{self.of} done · running: " + " | ".join(self.running.values()) if self.running else ""
+        if not text:
+            self._stop_status()
+        elif self.status is None:
+            self.status = self.console.status(text, spinner="dots")
+            self.status.start()
+        else:
+            self.status.update(text)
+
+    def _finished(self, sc: Any, result: Any) -> None:
+        if self.as_json:
+            self._end(result)
+            return
+        line = f"{MARK.get(result.status, '✗')} [{self.done}/{self.of}] {sc.name} ({sc.file}) — {result.status} in {result.duration_s:.1f}s"
+        if self.tty:
+            self.console.print(f"[{'green' if result.passed else 'red'}]{line}[/]", soft_wrap=True)
+        else:
+            click.echo(line)
+        if result.failure:
+            f = result.failure
+            where = f"step {f.step} 「{result.records[f.step - 1].name}」 at {f.source}" if f.step else "the run"
+            shot = result.run_dir / f.screenshot if f.screenshot else "(none)"
+            message = "\n".join("  " + line for line in f.message.splitlines())
+            self._err(f"FAILED {sc.name}: {where}\n{message}\n  screenshot: {shot}")
+        click.echo(f"  report: {result.run_dir / 'report.html'}")
+
+
+def make_progress(*, as_json: bool, concurrent: bool = False) -> Progress:
+    cls = ConcurrentProgress if concurrent else Progress
+    return cls(as_json, sys.stdout.isatty())

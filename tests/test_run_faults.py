@@ -74,7 +74,7 @@ def verify(run_dir: Path) -> subprocess.CompletedProcess[str]:
 
 def test_a_killed_browser_fails_its_scenario_with_one_line_and_the_suite_goes_on(tmp_path):
     out = tmp_path / "runs"
-    proc = start("run", "scenarios/migu/web_unsubscribe.yaml", "scenarios/migu/web_pause.yaml", "--out", out, "--json")
+    proc = start("run", "scenarios/migu/web_unsubscribe.yaml", "scenarios/migu/web_pause.yaml", "--out", out, "--json", "-j", "1")
     first = wait_for_steps(out, 4)
     browsers = [p for p in descendants(proc.pid) if "chrom" in command(p) and "--type=" not in command(p)]
     assert browsers, "no browser process found under the run"
@@ -90,15 +90,40 @@ def test_a_killed_browser_fails_its_scenario_with_one_line_and_the_suite_goes_on
     assert verify(first).returncode == 0
 
 
-@pytest.mark.parametrize("seed", range(int(os.environ.get("TUIDING_INTERRUPT_ROUNDS", "6"))))  # more: env
-def test_ctrl_c_at_a_random_moment_leaves_one_line_exit_130_and_a_valid_folder(tmp_path, seed):
+def test_a_killed_browser_under_j2_fails_the_running_journeys_and_the_rest_run_in_a_new_one(tmp_path):
+    out = tmp_path / "runs"
+    scen = tmp_path / "slow.yaml"
+    scen.write_text(SLOW.replace("60s", "20s"), encoding="utf-8")
+    proc = start("run", scen, scen, "scenarios/migu/web_pause.yaml", "--out", out, "--json", "-j", "2")
+    wait_for_steps(out, 2)
+    browsers = [p for p in descendants(proc.pid) if "chrom" in command(p) and "--type=" not in command(p)]
+    assert len(browsers) == 1, "one browser for both journeys"
+    os.kill(browsers[0], signal.SIGKILL)
+    stdout, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 1, stderr
+    assert "Traceback" not in stderr
+    results = [json.loads(line) for line in stdout.splitlines()]
+    statuses = {r["file"]: r["status"] for r in results}
+    assert [r["status"] for r in results if r["file"] == str(scen)] == ["error", "error"]  # as with -j 1
+    assert statuses["scenarios/migu/web_pause.yaml"] == "passed"  # started after the crash, in a new browser
+    for run_dir in out.iterdir():
+        assert verify(run_dir).returncode == 0
+
+
+def _ctrl_c_rounds() -> range:
+    return range(int(os.environ.get("TUIDING_INTERRUPT_ROUNDS", "6")))  # more: env
+
+
+@pytest.mark.parametrize("jobs", ["1", "3"])
+@pytest.mark.parametrize("seed", _ctrl_c_rounds())
+def test_ctrl_c_at_a_random_moment_leaves_one_line_exit_130_and_a_valid_folder(tmp_path, seed, jobs):
     """From portal start-up to shutdown, a Ctrl-C anywhere: exit 130, no traceback, and every run folder
-    that exists has its manifest and report and verifies."""
+    that exists has its manifest and report and verifies — with one journey, and with three at once."""
     scen = tmp_path / "slow.yaml"
     scen.write_text(SLOW.replace("60s", "1s"), encoding="utf-8")
     out = tmp_path / "runs"
-    proc = start("run", scen, "--out", out)
-    time.sleep(random.Random(seed).uniform(0.2, 5.0))
+    proc = start("run", *[scen] * int(jobs), "--out", out, "-j", jobs)
+    time.sleep(random.Random(seed).uniform(0.2, 5.0 + int(jobs)))
     os.killpg(proc.pid, signal.SIGINT)
     _, err = proc.communicate(timeout=60)
     # 0: it finished before the signal came; -2: the signal came while Python itself was finishing

@@ -1,0 +1,57 @@
+"""`tuiding run -j N`: journeys at once in one browser give the same run folders as one after another."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from conftest import run_cli
+
+pytestmark = pytest.mark.browser
+
+SCENARIOS = ["scenarios/cloudpc/one_click.yaml", "scenarios/migu/web_pause.yaml", "scenarios/cloudpc/order_again.yaml"]
+
+
+def _steps(run_dir: Path) -> list[tuple[str, str, str | None]]:
+    lines = (run_dir / "steps.jsonl").read_text(encoding="utf-8").splitlines()
+    return [(r["name"], r["status"], r["screenshot"]) for r in map(json.loads, lines)]
+
+
+@pytest.fixture(scope="module")
+def both(tmp_path_factory):
+    """The same three journeys, sequential (-j 1) and all at once (-j 3)."""
+    out = {}
+    for jobs in ("1", "3"):
+        folder = tmp_path_factory.mktemp(f"j{jobs}")
+        r = run_cli("run", *SCENARIOS, "--out", folder, "--json", "-j", jobs)
+        assert r.returncode == 0, r.stdout + r.stderr
+        out[jobs] = [json.loads(line) for line in r.stdout.splitlines()]
+    return out
+
+
+def test_concurrent_journeys_give_the_run_folders_of_a_sequential_run(both):
+    seq, par = both["1"], both["3"]
+    assert sorted(r["file"] for r in par) == sorted(SCENARIOS)  # a JSON line per journey as it ends
+    par = sorted(par, key=lambda r: SCENARIOS.index(r["file"]))
+    for a, b in zip(seq, par, strict=True):
+        assert a["status"] == b["status"] == "passed"
+        assert _steps(Path(a["run_dir"])) == _steps(Path(b["run_dir"]))
+        for key in ("clicks", "pages", "inputs", "verifications"):
+            assert a["metrics"][key] == b["metrics"][key], key
+        assert a["metrics"]["receipt"]["found"] == b["metrics"]["receipt"]["found"]  # the numbers are random
+        v = run_cli("verify", b["run_dir"])
+        assert v.returncode == 0, v.stderr
+
+
+def test_concurrent_output_is_a_line_per_journey_and_a_table(tmp_path):
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("name: 找不到\nportal: migu\nsteps:\n  - goto: /login\n  - click: 不存在的按钮\n    timeout: 1s\n", encoding="utf-8")
+    r = run_cli("run", SCENARIOS[0], broken, "--out", tmp_path / "runs", "-j", "2")
+    assert r.returncode == 1, r.stderr
+    assert "Traceback" not in r.stderr
+    assert "FAILED 找不到: step 2" in r.stderr and "不存在的按钮" in r.stderr
+    finished = [line for line in r.stdout.splitlines() if line.startswith(("✓ [", "✗ ["))]
+    assert len(finished) == 2 and all(" of " not in line for line in finished)
+    table = r.stdout.split("1 passed, 1 failed", 1)[1].splitlines()[1:3]
+    assert table[0].lstrip().startswith("✓ 移动云电脑") and table[1].lstrip().startswith("✗ 找不到"), table
