@@ -112,6 +112,23 @@ def _guard_live_sites(scenarios: list[Scenario], base_url: str | None, live: boo
         sys.exit(EXIT_INVALID)
 
 
+def _my_shard(scenarios: list[Scenario], shard: str | None, durations: Path | None) -> list[Scenario]:
+    from .shard import ShardError, load_durations, parse_shard, split
+
+    if shard is None:
+        fail("--durations balances shards: add --shard I/N")
+    try:
+        part = parse_shard(shard)
+        mine = split(scenarios, part, load_durations(durations) if durations else None)
+    except ShardError as exc:
+        fail(str(exc))
+    click.echo(f"shard {part}: {len(mine)} of {len(scenarios)} scenarios", err=True)
+    if not mine:
+        click.echo("nothing to run in this shard", err=True)
+        sys.exit(0)
+    return mine
+
+
 def default_jobs() -> int:
     """Journeys at once when -j is not given: one per core (each is a browser context and, for an
     embedded portal, a small server; one journey keeps about one core busy), at most 8."""
@@ -322,6 +339,18 @@ def validate(paths: tuple[Path, ...]) -> None:
     help="Approve this run's receipts as the visual baselines (<scenario folder>/__baselines__/…); review them in git.",
 )
 @click.option(
+    "--shard",
+    metavar="I/N",
+    help="Run only part I of N of the scenarios (same split on every machine given the same paths); "
+    "combine the parts' run folders with 'tuiding merge'.",
+)
+@click.option(
+    "--durations",
+    type=click.Path(path_type=Path),
+    metavar="PATH",
+    help="With --shard: balance the parts by the durations of an earlier run (its runs folder, or a merged summary.json).",
+)
+@click.option(
     "-j",
     "--jobs",
     type=click.IntRange(1, 64),
@@ -347,6 +376,8 @@ def run(
     narrate: bool,
     lang: str,
     update_baselines: bool,
+    shard: str | None,
+    durations: Path | None,
     jobs: int | None,
     as_json: bool,
 ) -> None:
@@ -369,6 +400,8 @@ def run(
         scenarios = [s for s in scenarios if set(tags) & set(s.tags)]
         if not scenarios:
             fail(f"no scenario has any of the tags: {', '.join(tags)}")
+    if shard or durations:
+        scenarios = _my_shard(scenarios, shard, durations)
     homeless = [s for s in scenarios if not (base_url or s.base_url or s.portal)]
     if homeless:
         for s in homeless:
@@ -438,6 +471,54 @@ def run(
         sys.exit(EXIT_TERMINATED if _terminated else EXIT_INTERRUPTED)
     progress.summary(results, out_dir)
     sys.exit(0 if all(r.passed for r in results) else EXIT_FAILED)
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "--out",
+    "out",
+    default="summary",
+    show_default=True,
+    type=click.Path(path_type=Path),
+    help="Folder for summary.html, summary.json and junit.xml.",
+)
+def merge(paths: tuple[Path, ...], out: Path) -> None:
+    """Combine run folders (e.g. each shard's runs/ from a CI matrix) into one summary.
+
+    PATHS are run folders or folders holding them (searched recursively). Each
+    run folder is verified as 'tuiding verify' would; the summary lists every
+    run with its status, machine, duration, metrics and a link to its report.
+    Exit status: 0 all passed and intact, 1 a run did not pass or was altered,
+    2 no run folders found.
+
+    \b
+    Examples:
+      tuiding merge shard-1/runs shard-2/runs shard-3/runs --out summary
+      tuiding run scenarios/ --shard 2/3 --durations summary/summary.json
+    """
+    from .merge import MergeError, find_run_dirs, summarize, write
+
+    if out.exists() and not out.is_dir():
+        fail(f"--out {out}: exists and is not a folder")
+    try:
+        summary = summarize(find_run_dirs(list(paths)), out)
+    except MergeError as exc:
+        fail(str(exc))
+    written = write(summary, out)
+    t = summary.totals
+    bad = t["runs"] - t.get("passed", 0)
+    click.echo(
+        f"{t['runs']} runs: {t.get('passed', 0)} passed, {bad} not passed, {t['unverified']} altered — "
+        + ", ".join(str(p) for p in written)
+    )
+    for r in summary.runs:
+        if r.status != "passed" or not r.verified:
+            click.echo(
+                f"  ✗ {r.scenario} ({r.file}): {r.status}{'' if r.verified else ', altered'} — {os.path.normpath(out / r.run_dir)}",
+                err=True,
+            )
+    sys.exit(0 if bad == 0 and t["unverified"] == 0 else EXIT_FAILED)
 
 
 @main.command()

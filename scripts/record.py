@@ -279,6 +279,35 @@ class ResultLine(Record):
     failure: Failure | None = None
 
 
+class SummaryRun(Record):
+    """One run folder in summary.json (`tuiding merge`)."""
+
+    scenario: str
+    file: str
+    row: str | None = None
+    status: RunStatus
+    duration_s: float
+    started_at: str
+    host: str = Field("", description="the machine (shard) that ran it")
+    run_dir: str = Field(description="the run folder, relative to summary.json")
+    report: str | None = Field(None, description="its report.html, relative to summary.json")
+    steps: int = 0
+    metrics: Metrics = Metrics()
+    failure: Failure | None = None
+    verified: bool = Field(description="tuiding verify found the folder intact")
+    problems: list[str] = Field([], description="what verify found wrong")
+
+
+class Summary(Record):
+    """summary.json: run folders of one suite (e.g. its shards) merged."""
+
+    format: int = FORMAT
+    tool: str
+    created_at: str
+    totals: dict[str, int] = Field(description="runs per status, and 'unverified'")
+    runs: list[SummaryRun]
+
+
 class RunFolderError(Exception):
     """A run folder cannot be read; the message is one line naming the file."""
 
@@ -358,4 +387,5 @@ def schemas() -> dict[str, dict[str, Any]]:
         "run": Manifest.model_json_schema(),
         "step": StepRecord.model_json_schema(),
         "result": ResultLine.model_json_schema(),
+        "summary": Summary.model_json_schema(),
     }

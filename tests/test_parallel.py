@@ -46,7 +46,9 @@ def test_concurrent_journeys_give_the_run_folders_of_a_sequential_run(both):
 
 def test_concurrent_output_is_a_line_per_journey_and_a_table(tmp_path):
     broken = tmp_path / "broken.yaml"
-    broken.write_text("name: 找不到\nportal: migu\nsteps:\n  - goto: /login\n  - click: 不存在的按钮\n    timeout: 1s\n", encoding="utf-8")
+    broken.write_text(
+        "name: 找不到\nportal: migu\nsteps:\n  - goto: /login\n  - click: 不存在的按钮\n    timeout: 1s\n", encoding="utf-8"
+    )
     r = run_cli("run", SCENARIOS[0], broken, "--out", tmp_path / "runs", "-j", "2")
     assert r.returncode == 1, r.stderr
     assert "Traceback" not in r.stderr

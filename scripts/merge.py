@@ -1,0 +1,136 @@
+"""`tuiding merge`: the run folders of one suite — e.g. each CI shard's `runs/` artefact — as one summary.
+
+Reads run folders only (never the browser, never changes them): each is verified as `tuiding verify`
+would, then listed in summary.json (typed: `record.Summary`), summary.html (links to every report)
+and junit.xml (one test case per run, for CI test tabs).
+"""
+
+from __future__ import annotations
+
+import os
+import xml.etree.ElementTree as ET
+from collections import Counter
+from datetime import datetime
+from pathlib import Path
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from . import __version__
+from .receipts import MANIFEST, atomic_write
+from .record import RunFolderError, Summary, SummaryRun, load_manifest
+from .verify import verify
+
+_env = Environment(loader=PackageLoader("tuiding", "report"), autoescape=select_autoescape(["html"]))
+
+
+class MergeError(ValueError):
+    pass
+
+
+def find_run_dirs(paths: list[Path]) -> list[Path]:
+    """Run folders given directly or found below the paths (CI artefacts nest them), each once."""
+    found: dict[Path, None] = {}
+    for p in paths:
+        if not p.is_dir():
+            raise MergeError(f"{p}: not a folder")
+        if (p / MANIFEST).is_file():
+            found[p.resolve()] = None
+            continue
+        hits = sorted(m.parent for m in p.rglob(MANIFEST) if "__baselines__" not in m.parts)
+        if not hits:
+            raise MergeError(f"{p}: no run folders in it (a run folder holds {MANIFEST})")
+        for h in hits:
+            found[h.resolve()] = None
+    return list(found)
+
+
+def summarize(run_dirs: list[Path], out: Path) -> Summary:
+    runs: list[SummaryRun] = []
+    for d in run_dirs:
+        try:
+            m = load_manifest(d)
+        except RunFolderError as exc:
+            raise MergeError(str(exc)) from None
+        v = verify(d)
+        report = d / "report.html"
+        runs.append(
+            SummaryRun(
+                scenario=m.scenario.name,
+                file=m.scenario.file,
+                row=m.scenario.row,
+                status=m.status,
+                duration_s=round((m.duration_ms or 0) / 1000, 2),
+                started_at=m.started_at,
+                host=m.host,
+                run_dir=_rel(d, out),
+                report=_rel(report, out) if report.is_file() else None,
+                steps=len(m.steps),
+                metrics=m.metrics,
+                failure=m.failure,
+                verified=v.ok,
+                problems=v.problems,
+            )
+        )
+    runs.sort(key=lambda r: (r.file, r.row or "", r.started_at))
+    totals = Counter(r.status for r in runs)
+    totals["unverified"] = sum(not r.verified for r in runs)
+    return Summary(
+        tool=f"tuiding {__version__}",
+        created_at=datetime.now().astimezone().isoformat(timespec="seconds"),
+        totals={"runs": len(runs), **totals},
+        runs=runs,
+    )
+
+
+def _rel(path: Path, out: Path) -> str:
+    return Path(os.path.relpath(path.resolve(), out.resolve())).as_posix()
+
+
+def junit(summary: Summary) -> str:
+    """JUnit XML as CI servers read it: a suite per scenario file, a case per run."""
+    root = ET.Element("testsuites", name="tuiding", tests=str(len(summary.runs)))
+    suites: dict[str, ET.Element] = {}
+    for r in summary.runs:
+        suite = suites.get(r.file)
+        if suite is None:
+            suite = suites[r.file] = ET.SubElement(root, "testsuite", name=r.file)
+        case = ET.SubElement(
+            suite,
+            "testcase",
+            classname=r.file.removesuffix(".yaml").replace("/", "."),
+            name=r.scenario,
+            time=f"{r.duration_s:.2f}",
+        )
+        where = f"{r.run_dir}/report.html"
+        if r.status == "failed":
+            message = r.failure.message if r.failure else "failed"
+            step = f"step {r.failure.step}: " if r.failure and r.failure.step else ""
+            ET.SubElement(case, "failure", message=step + message.splitlines()[0]).text = f"{message}\nreport: {where}"
+        elif r.status != "passed":
+            message = r.failure.message if r.failure else r.status
+            ET.SubElement(case, "error", message=f"{r.status}: {message.splitlines()[0]}").text = f"{message}\nreport: {where}"
+        if not r.verified:
+            ET.SubElement(case, "error", message="run folder altered: " + "; ".join(r.problems)[:500])
+        ET.SubElement(case, "system-out").text = f"report: {where}\nhost: {r.host}"
+    for suite in suites.values():
+        cases = suite.findall("testcase")
+        suite.set("tests", str(len(cases)))
+        suite.set("failures", str(sum(c.find("failure") is not None for c in cases)))
+        suite.set("errors", str(sum(c.find("error") is not None for c in cases)))
+        suite.set("time", f"{sum(float(c.get('time', '0')) for c in cases):.2f}")
+    root.set("failures", str(sum(int(s.get("failures", "0")) for s in suites.values())))
+    root.set("errors", str(sum(int(s.get("errors", "0")) for s in suites.values())))
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+def write(summary: Summary, out: Path) -> list[Path]:
+    out.mkdir(parents=True, exist_ok=True)
+    files = {
+        "summary.json": summary.model_dump_json(indent=1) + "\n",
+        "summary.html": _env.get_template("summary.html").render(s=summary, hosts=sorted({r.host for r in summary.runs})),
+        "junit.xml": junit(summary),
+    }
+    for name, text in files.items():
+        atomic_write(out / name, text)
+    return [out / name for name in files]
