@@ -133,10 +133,14 @@ class ConcurrentProgress(Progress):
         self.running: dict[int, str] = {}
         self.done = 0
         self.of = 0
+        self.pending: dict[int, Any] = {}
+        self.next_line = 1
+        self._numbers: dict[int, int] = {}
 
     def scenario(self, sc: Any, n: int, total: int) -> Callable[[str, Any], None]:
         steps = sc.step_count
         self.of = total
+        self._numbers[id(sc)] = n
 
         def on(event: str, payload: Any) -> None:
             if event == "start":
@@ -166,7 +170,12 @@ class ConcurrentProgress(Progress):
 
     def _finished(self, sc: Any, result: Any) -> None:
         if self.as_json:
-            self._end(result)
+            # JSON Lines in the order given (scripts zip them with their inputs), each printed as soon
+            # as it and every journey before it have ended.
+            self.pending[self._numbers[id(sc)]] = result
+            while self.next_line in self.pending:
+                self._end(self.pending.pop(self.next_line))
+                self.next_line += 1
             return
         line = f"{MARK.get(result.status, '✗')} [{self.done}/{self.of}] {sc.name} ({sc.file}) — {result.status} in {result.duration_s:.1f}s"
         if self.tty:

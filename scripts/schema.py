@@ -10,7 +10,7 @@ from . import model as M
 from .portals import portal_names
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
-NAMES = ("scenario", "flow", "run", "step", "result")
+NAMES = ("scenario", "flow", "run", "step", "result", "summary")
 
 
 def _file_schema(adapter: Any, title: str) -> dict[str, Any]:
