@@ -12,6 +12,7 @@ import signal
 import sys
 import tempfile
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any, NoReturn
@@ -135,39 +136,77 @@ def default_jobs() -> int:
     return max(1, min(os.cpu_count() or 1, 8))
 
 
-def _run_concurrently(
-    session: Any,
-    scenarios: list[Scenario],
-    opts: Any,
-    progress: Any,
-    workers: int,
-    key: Any,
-    formats: tuple[str, ...],
-    lang: str,
-) -> list[Any]:
+@dataclass
+class _Suite:
+    """What every journey of one `tuiding run` shares; `one` runs a journey (with its retries), reports and
+    seals each attempt's folder — the same for -j 1 and -j N."""
+
+    session: Any
+    opts: Any
+    progress: Any
+    total: int
+    retries: int
+    key: Any
+    formats: tuple[str, ...]
+    lang: str
+
+    def one(self, n: int, sc: Scenario) -> Any:
+        from dataclasses import replace
+
+        from .outputs import finish
+        from .runner import run_scenario
+
+        opts = self.opts
+        for attempt in range(1, self.retries + 2):
+            retry = attempt <= self.retries
+            report = self.progress.scenario(sc, n, self.total)
+
+            def on(event: str, payload: Any, report: Any = report, retry: bool = retry) -> None:
+                if event == "end" and retry and payload.status in ("failed", "error"):
+                    self.progress.retrying(sc, payload, self.retries, self.opts.trace)
+                else:
+                    report(event, payload)
+
+            self.session.ensure_connected()
+            result = run_scenario(sc, self.session, opts, on)  # RunInterrupted: its folder is sealed by the caller
+            try:
+                finish(
+                    result.run_dir,
+                    key=self.key,
+                    walkthrough=self.formats,
+                    lang=self.lang,
+                    browser=self.session,
+                    rules=tuple(sc.header.check),
+                )
+            except KeyboardInterrupt:
+                finish(result.run_dir, key=self.key)  # interrupted while reporting: the report and the seal only
+                raise
+            if not (retry and result.status in ("failed", "error")):
+                return result
+            # Retried from scratch: a fresh context and a fresh embedded portal, traced under --trace on-retry.
+            opts = replace(self.opts, attempt=attempt + 1, retry_of=result.manifest.run_id)
+        raise AssertionError("unreachable: the last attempt returns")
+
+    def sealed_one(self, n: int, sc: Scenario) -> Any:
+        from .outputs import finish
+        from .runner import RunInterrupted
+
+        try:
+            return self.one(n, sc)
+        except RunInterrupted as exc:
+            finish(exc.result.run_dir, key=self.key)
+            raise
+
+
+def _run_concurrently(suite: _Suite, scenarios: list[Scenario], workers: int) -> list[Any]:
     """-j N: N journeys at a time on one driver and one browser; each journey reports and seals its own
     folder, so a Ctrl-C leaves every started folder sealed; results come back in the order given."""
     from .browser import BrowserStartFailed
-    from .outputs import finish
     from .parallel import DriverGone, run_concurrently
-    from .runner import RunInterrupted, run_scenario
 
-    def job(n: int, sc: Scenario) -> Any:
-        session.ensure_connected()
-        try:
-            result = run_scenario(sc, session, opts, progress.scenario(sc, n, len(scenarios)))
-        except RunInterrupted as exc:
-            finish(exc.result.run_dir, key=key)
-            raise
-        try:
-            finish(result.run_dir, key=key, walkthrough=formats, lang=lang, browser=session, rules=tuple(sc.header.check))
-        except KeyboardInterrupt:
-            finish(result.run_dir, key=key)  # interrupted while reporting: the report and the seal only
-            raise
-        return result
-
+    jobs = [partial(suite.sealed_one, n, sc) for n, sc in enumerate(scenarios, 1)]
     try:
-        outcomes = run_concurrently(session.playwright, [partial(job, n, sc) for n, sc in enumerate(scenarios, 1)], workers)
+        outcomes = run_concurrently(suite.session.playwright, jobs, workers)
     except DriverGone as exc:
         raise BrowserStartFailed(str(exc)) from None
     for outcome in outcomes:
@@ -301,10 +340,20 @@ def validate(paths: tuple[Path, ...]) -> None:
 @click.option("--tag", "tags", multiple=True, metavar="TAG", help="Only scenarios with this tag (repeatable: any of them).")
 @click.option(
     "--trace",
-    type=click.Choice(["on-failure", "on", "off"]),
-    default="on-failure",
+    type=click.Choice(["on-retry", "on-failure", "on", "off"]),
+    default="on-retry",
     show_default=True,
-    help="Keep a Playwright trace.zip.",
+    help="Playwright trace.zip: on-retry traces retries only (a passing run pays nothing; use with --retries), "
+    "on-failure records every run and keeps failed ones, on keeps all.",
+)
+@click.option(
+    "--retries",
+    type=click.IntRange(0, 10),
+    default=0,
+    show_default=True,
+    metavar="N",
+    help="Run a failed scenario again, up to N times, from scratch on a fresh portal (each attempt its own run "
+    "folder); passing on a retry counts as passed and is reported as flaky.",
 )
 @click.option(
     "--timeout",
@@ -378,6 +427,7 @@ def run(
     update_baselines: bool,
     shard: str | None,
     durations: Path | None,
+    retries: int,
     jobs: int | None,
     as_json: bool,
 ) -> None:
@@ -421,7 +471,7 @@ def run(
     from .browser import BrowserNotFound, BrowserSession, BrowserStartFailed
     from .outputs import finish
     from .progress import make_progress
-    from .runner import RunInterrupted, RunOptions, RunResult, run_scenario
+    from .runner import RunInterrupted, RunOptions, RunResult
 
     workers = min(jobs or default_jobs(), len(scenarios))
     progress = make_progress(as_json=as_json, concurrent=workers > 1)
@@ -443,15 +493,11 @@ def run(
                 walkthrough=formats,
                 narrate=narrate,
             )
+            suite = _Suite(session, opts, progress, len(scenarios), retries, key, formats, lang)
             if workers > 1:
-                results = _run_concurrently(session, scenarios, opts, progress, workers, key, formats, lang)
+                results = _run_concurrently(suite, scenarios, workers)
             for n, sc in enumerate(scenarios if workers == 1 else (), 1):
-                session.ensure_connected()
-                result = run_scenario(sc, session, opts, progress.scenario(sc, n, len(scenarios)))
-                unsealed = result.run_dir  # until finish() returns, a Ctrl-C must still seal this folder
-                finish(result.run_dir, key=key, walkthrough=formats, lang=lang, browser=session, rules=tuple(sc.header.check))
-                unsealed = None
-                results.append(result)
+                results.append(suite.one(n, sc))
     except (BrowserNotFound, BrowserStartFailed) as exc:
         progress.close()
         fail(str(exc))
@@ -470,6 +516,10 @@ def run(
         click.echo(f"{how}: finished steps, the manifest and the report are on disk{where}", err=True)
         sys.exit(EXIT_TERMINATED if _terminated else EXIT_INTERRUPTED)
     progress.summary(results, out_dir)
+    if trace == "on-retry" and not retries and not all(r.passed for r in results) and not as_json:
+        click.echo(
+            "no trace.zip was recorded (--trace on-retry traces retries): add --retries 1, or --trace on-failure", err=True
+        )
     sys.exit(0 if all(r.passed for r in results) else EXIT_FAILED)
 
 
@@ -509,11 +559,11 @@ def merge(paths: tuple[Path, ...], out: Path) -> None:
     t = summary.totals
     bad = t["runs"] - t.get("passed", 0)
     click.echo(
-        f"{t['runs']} runs: {t.get('passed', 0)} passed, {bad} not passed, {t['unverified']} altered — "
+        f"{t['runs']} runs: {t.get('passed', 0)} passed ({t['flaky']} flaky), {bad} not passed, {t['unverified']} altered — "
         + ", ".join(str(p) for p in written)
     )
     for r in summary.runs:
-        if r.status != "passed" or not r.verified:
+        if (r.status != "passed" and not r.retried) or not r.verified:
             click.echo(
                 f"  ✗ {r.scenario} ({r.file}): {r.status}{'' if r.verified else ', altered'} — {os.path.normpath(out / r.run_dir)}",
                 err=True,

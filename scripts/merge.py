@@ -67,17 +67,26 @@ def summarize(run_dirs: list[Path], out: Path) -> Summary:
                 steps=len(m.steps),
                 metrics=m.metrics,
                 failure=m.failure,
+                run_id=m.run_id,
+                attempt=m.attempt,
+                retry_of=m.retry_of,
                 verified=v.ok,
                 problems=v.problems,
             )
         )
     runs.sort(key=lambda r: (r.file, r.row or "", r.started_at))
-    totals = Counter(r.status for r in runs)
+    retried = {r.retry_of for r in runs if r.retry_of}
+    for r in runs:
+        r.retried = r.run_id in retried
+    final = [r for r in runs if not r.retried]
+    totals: Counter[str] = Counter(r.status for r in final)
+    totals["flaky"] = sum(r.status == "passed" and r.attempt > 1 for r in final)
+    totals["retried"] = len(runs) - len(final)
     totals["unverified"] = sum(not r.verified for r in runs)
     return Summary(
         tool=f"tuiding {__version__}",
         created_at=datetime.now().astimezone().isoformat(timespec="seconds"),
-        totals={"runs": len(runs), **totals},
+        totals={"runs": len(final), **totals},
         runs=runs,
     )
 
@@ -88,9 +97,11 @@ def _rel(path: Path, out: Path) -> str:
 
 def junit(summary: Summary) -> str:
     """JUnit XML as CI servers read it: a suite per scenario file, a case per run."""
-    root = ET.Element("testsuites", name="tuiding", tests=str(len(summary.runs)))
+    root = ET.Element("testsuites", name="tuiding", tests=str(summary.totals["runs"]))
     suites: dict[str, ET.Element] = {}
     for r in summary.runs:
+        if r.retried:
+            continue  # the final attempt is the test case; a flaky one says so in its output
         suite = suites.get(r.file)
         if suite is None:
             suite = suites[r.file] = ET.SubElement(root, "testsuite", name=r.file)
@@ -111,7 +122,8 @@ def junit(summary: Summary) -> str:
             ET.SubElement(case, "error", message=f"{r.status}: {message.splitlines()[0]}").text = f"{message}\nreport: {where}"
         if not r.verified:
             ET.SubElement(case, "error", message="run folder altered: " + "; ".join(r.problems)[:500])
-        ET.SubElement(case, "system-out").text = f"report: {where}\nhost: {r.host}"
+        flaky = f"\nflaky: passed on attempt {r.attempt}" if r.status == "passed" and r.attempt > 1 else ""
+        ET.SubElement(case, "system-out").text = f"report: {where}\nhost: {r.host}{flaky}"
     for suite in suites.values():
         cases = suite.findall("testcase")
         suite.set("tests", str(len(cases)))

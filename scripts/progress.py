@@ -91,6 +91,7 @@ class Progress:
                 duration_s=round(result.duration_s, 2),
                 metrics=result.metrics,
                 failure=result.failure,
+                attempt=result.manifest.attempt,
             )
             click.echo(line.model_dump_json())
             return
@@ -101,6 +102,19 @@ class Progress:
             message = "\n".join("  " + line for line in f.message.splitlines())
             self._err(f"FAILED {result.scenario.name}: {where}\n{message}\n  screenshot: {shot}")
         click.echo(f"  → {result.status} in {result.duration_s:.1f}s; report: {result.run_dir / 'report.html'}")
+
+    def retrying(self, sc: Any, result: Any, retries: int, trace: str) -> None:
+        """A failed attempt that will be run again: one line; its folder stays (the summary shows the last)."""
+        self._stop_status()
+        if self.as_json:
+            return
+        attempt = result.manifest.attempt
+        why = f": {result.failure.message.splitlines()[0]}" if result.failure else ""
+        traced = ", traced" if trace == "on-retry" else ""
+        self._err(
+            f"↻ {sc.name}: {result.status} on attempt {attempt}{why} — retry {attempt}/{retries}{traced} on a fresh portal "
+            f"(this attempt: {result.run_dir})"
+        )
 
     def _err(self, text: str) -> None:
         click.echo(text, err=True)
@@ -118,8 +132,9 @@ class Progress:
         width = min(max(cell_len(r.scenario.name) for r in results), 40)
         for r in results:
             name = set_cell_size(r.scenario.name, width)
+            status = "flaky" if r.passed and r.manifest.attempt > 1 else r.status  # passed on a retry
             click.echo(
-                f"  {'✓' if r.passed else '✗'} {name}  {r.status:<11} {r.duration_s:6.1f}s "
+                f"  {'✓' if r.passed else '✗'} {name}  {status:<11} {r.duration_s:6.1f}s "
                 f"{len(r.records):3d} steps  {r.run_dir}/report.html"
             )
 

@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO
 
-from .record import GENESIS, FileEntry, Manifest, StepRecord, canonical, record_hash
+from .record import GENESIS, MANIFEST_ADDED, FileEntry, Manifest, StepRecord, canonical, record_hash
 
 MANIFEST, STEPS = "manifest.json", "steps.jsonl"
 # mkstemp makes 0600 files; run folders and guides are shared, so written files get the usual mode.
@@ -58,7 +58,9 @@ def manifest_json(manifest: Manifest) -> str:
 
 
 def seal_hash(manifest: Manifest) -> str:
-    body = manifest.model_dump(mode="json", exclude={"seal", "signature", "public_key"})
+    # Fields added within format 1 count only when they differ from their default, so older folders verify.
+    added = {k for k, default in MANIFEST_ADDED.items() if getattr(manifest, k) == default}
+    body = manifest.model_dump(mode="json", exclude={"seal", "signature", "public_key", *added})
     return hashlib.sha256(canonical(body)).hexdigest()
 
 

@@ -257,6 +257,8 @@ class Manifest(Record):
     settings: dict[str, str] = Field({}, description="portal settings the run started with (variant, clock, …)")
     failure: Failure | None = None
     trace: str | None = None
+    attempt: int = Field(1, description="1, or which retry this run is (--retries)")
+    retry_of: str | None = Field(None, description="run_id of the failed attempt this run retries")
     steps: list[StepRecord] = []
     chain_head: str = GENESIS
     files: list[FileEntry] | None = Field(None, description="every file of the run folder with its SHA-256 (set when sealed)")
@@ -277,6 +279,7 @@ class ResultLine(Record):
     duration_s: float
     metrics: Metrics = Metrics()
     failure: Failure | None = None
+    attempt: int = Field(1, description="which attempt this line reports (--retries); passed after 1 = flaky")
 
 
 class SummaryRun(Record):
@@ -294,6 +297,10 @@ class SummaryRun(Record):
     steps: int = 0
     metrics: Metrics = Metrics()
     failure: Failure | None = None
+    run_id: str = ""
+    attempt: int = 1
+    retry_of: str | None = None
+    retried: bool = Field(False, description="a later attempt retried this one: it does not count in the totals")
     verified: bool = Field(description="tuiding verify found the folder intact")
     problems: list[str] = Field([], description="what verify found wrong")
 
@@ -304,7 +311,9 @@ class Summary(Record):
     format: int = FORMAT
     tool: str
     created_at: str
-    totals: dict[str, int] = Field(description="runs per status, and 'unverified'")
+    totals: dict[str, int] = Field(
+        description="'runs' (final attempts), their count per status, 'flaky' (passed on a retry), 'retried' and 'unverified'"
+    )
     runs: list[SummaryRun]
 
 
@@ -317,6 +326,7 @@ def canonical(data: dict[str, Any]) -> bytes:
 
 
 ADDED_FIELDS = ("console", "error_detail", "warnings")
+MANIFEST_ADDED = {"attempt": 1, "retry_of": None}  # manifest fields added within format 1, and their defaults
 
 
 def record_hash(record: StepRecord) -> str:

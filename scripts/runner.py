@@ -61,7 +61,9 @@ class ContextFactory(Protocol):
 class RunOptions:
     out_dir: Path = Path("runs")
     base_url: str | None = None  # --base-url: overrides the scenario's base_url and portal
-    trace: str = "on-failure"  # on | on-failure | off (pytest-playwright's --tracing may own it)
+    trace: str = "on-failure"  # on | on-failure | on-retry | off (pytest-playwright's --tracing may own it)
+    attempt: int = 1  # 2 and up: a retry of a failed run (--retries), on a fresh portal
+    retry_of: str | None = None  # the failed attempt's run_id
     timeout: float = DEFAULT_TIMEOUT_S
     browser: str = ""
     portals: Mapping[str, PortalProvider] | None = None  # extra portals by name (besides the installed ones)
@@ -637,6 +639,8 @@ class ScenarioRun:
                 host=platform.node(),
                 user=getpass.getuser(),
                 started_at=datetime.now(self.tz).isoformat(timespec="milliseconds"),
+                attempt=opts.attempt,
+                retry_of=opts.retry_of,
             )
         )
 
@@ -705,7 +709,9 @@ class ScenarioRun:
                 context = self.browser.new_context(**context_kwargs)
                 stack.callback(_close_quietly, context)
                 context.add_init_script(CAMERA_INIT)
-                tracing = self.opts.trace != "off"
+                # on-retry: only a retry is traced, so a passing suite pays nothing for traces.
+                retry_traced = self.opts.trace == "on-retry" and self.opts.attempt > 1
+                tracing = self.opts.trace in ("on", "on-failure") or retry_traced
                 if tracing:
                     # No screenshots/sources in the trace: DOM snapshots are text we can scrub of secrets.
                     context.tracing.start(snapshots=True, screenshots=False, sources=False, title=self.scenario.name)
@@ -741,7 +747,7 @@ class ScenarioRun:
                 result.failure = failure
                 result.status = "passed" if failure is None else "failed"
                 if tracing:
-                    keep = self.opts.trace == "on" or failure is not None
+                    keep = self.opts.trace == "on" or failure is not None or retry_traced
                     trace_path = self.folder.path / "trace.zip" if keep else None
                     context.tracing.stop(path=trace_path)
                     if trace_path:

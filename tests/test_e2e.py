@@ -71,7 +71,7 @@ def test_run_folder_layout_and_records(unsubscribed):
     assert first["flow"] == "migu_login.yaml" and first["source"] == "scenarios/flows/migu_login.yaml:8"
     assert first["name"] == "打开咪咕会员官网登录页"
     assert manifest["metrics"]["clicks"] <= 8 and manifest["started_at"] and manifest["ended_at"]
-    assert not (run_dir / "trace.zip").exists()  # traces are kept on failure only by default
+    assert not (run_dir / "trace.zip").exists()  # no trace on a passing run by default (on-retry)
     report = (run_dir / "report.html").read_text(encoding="utf-8")
     assert report.count("data:image/png;base64,") == 17 and "咪咕会员 · 官网立即退订" in report
     assert "http://" not in report.split("<body>")[0]  # nothing loaded from the network: self-contained
@@ -100,7 +100,7 @@ def test_verify_passes_then_catches_a_modified_receipt(unsubscribed, tmp_path):
 
 
 def test_failure_names_step_line_and_screenshot_and_keeps_a_scrubbed_trace(tmp_path):
-    r = tuiding("run", DATA / "failing_secret.yaml", "--out", tmp_path)
+    r = tuiding("run", DATA / "failing_secret.yaml", "--out", tmp_path, "--trace", "on-failure")
     assert r.returncode == 1
     run_dir = only_run_dir(tmp_path)
     assert "step 4 「等待一段不存在的文字」" in r.stderr and "failing_secret.yaml:10" in r.stderr

@@ -88,7 +88,7 @@ def test_shards_run_their_part_and_merge_into_one_summary(tmp_path):
     out = tmp_path / "summary"
     r = run_cli("merge", tmp_path / "shard1", tmp_path / "shard2", "--out", out)
     assert r.returncode == 1, r.stdout + r.stderr  # 丙 failed
-    assert r.stdout.startswith("3 runs: 2 passed, 1 not passed, 0 altered")
+    assert r.stdout.startswith("3 runs: 2 passed (0 flaky), 1 not passed, 0 altered")
     assert "✗ 丙" in r.stderr and "Traceback" not in r.stderr
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert summary["totals"]["runs"] == 3 and summary["totals"]["failed"] == 1
