@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -86,8 +88,21 @@ def _first_line(exc: BaseException) -> str:
     return type(exc).__name__
 
 
+@dataclass
+class Endpoint:
+    """One `playwright run-server` of a farm (`--connect` given more than once)."""
+
+    url: str
+    browser: Any = None
+    down: str | None = None  # why it is no longer used
+    created: int = 0  # contexts opened on it (ties between equally busy endpoints rotate)
+
+
 class BrowserSession:
-    """One Playwright driver and one browser (launched, or connected with `connect=ws://…`).
+    """One Playwright driver and one browser (launched, or connected with `connect=ws://…`), or a farm of
+    remote browsers (several `connect` URLs): each new context goes to the farm's least busy live browser;
+    a browser that fails is left out from then on (its running journeys fail, the unstarted ones go to
+    the others) and the run says so once.
 
     with BrowserSession() as session:
         context = session.new_context(locale="zh-CN")
@@ -98,16 +113,20 @@ class BrowserSession:
         *,
         browser_path: str | None = None,
         headed: bool = False,
-        connect: str | None = None,
+        connect: str | tuple[str, ...] | None = None,
         extra_args: tuple[str, ...] = (),
     ) -> None:
-        self._browser_path, self._headed, self._connect = browser_path, headed, connect
+        urls = (connect,) if isinstance(connect, str) else tuple(dict.fromkeys(connect or ()))
+        self._browser_path, self._headed = browser_path, headed
+        self._connect = urls[0] if urls else None
+        self.endpoints = [Endpoint(url) for url in urls]
         self._extra_args = extra_args  # e.g. the recorder's --remote-debugging-port
         self._pw: Any = None
         self._info: BrowserInfo | None = None
         self.browser: Any = None
         self.description = ""
         self._starting = False
+        self.on_notice: Callable[[str], None] = lambda line: print(line, file=sys.stderr, flush=True)
 
     def __enter__(self) -> BrowserSession:
         from playwright.sync_api import sync_playwright
@@ -116,30 +135,62 @@ class BrowserSession:
             self._info = find_browser(self._browser_path)  # fail before starting anything
         self._pw = sync_playwright().start()
         try:
-            self._start_browser()
+            if len(self.endpoints) > 1:
+                self._start_farm()
+            else:
+                self._start_browser()
         except BaseException:
             self._pw.stop()
             raise
         return self
 
-    def _start_browser(self) -> None:
+    def _start_farm(self) -> None:
+        for ep in self.endpoints:
+            try:
+                ep.browser = self._connect_to(ep.url)
+            except BrowserStartFailed as exc:
+                self._lose(ep, str(exc).removeprefix(f"could not connect to {ep.url}: "))
+        live = [ep for ep in self.endpoints if ep.down is None]
+        if not live:
+            raise BrowserStartFailed(
+                "could not connect to any --connect endpoint: " + "; ".join(f"{e.url}: {e.down}" for e in self.endpoints)
+            )
+        self.browser = live[0].browser
+        self.description = f"chromium {self.browser.version} via a farm of {len(self.endpoints)} ({len(live)} connected)"
+
+    def _lose(self, ep: Endpoint, why: str) -> None:
+        ep.down = why
+        others = [e.url for e in self.endpoints if e.down is None]
+        self.on_notice(
+            f"tuiding: {ep.url} is out of the farm ({why}); "
+            + (f"unstarted journeys run on {', '.join(others)}" if others else "no endpoint is left")
+        )
+
+    def _connect_to(self, url: str) -> Any:
         from playwright.sync_api import Error as PlaywrightError
 
         try:
-            if self._connect:
-                self.browser = self._pw.chromium.connect(
-                    self._connect, headers={"x-playwright-launch-options": json.dumps(self._remote_launch_options())}
-                )
-                self.description = f"chromium {self.browser.version} via {self._connect}"
-            else:
-                assert self._info is not None
-                opts = launch_options(self._info, headed=self._headed)
-                opts["args"] = [*opts["args"], *self._extra_args]
-                self.browser = self._pw.chromium.launch(**opts)
-                self.description = f"chromium {self.browser.version} ({self._info.executable or 'playwright-installed'})"
+            return self._pw.chromium.connect(
+                url, headers={"x-playwright-launch-options": json.dumps(self._remote_launch_options())}
+            )
         except PlaywrightError as exc:
-            where = f"connect to {self._connect}" if self._connect else "start Chromium"
-            raise BrowserStartFailed(f"could not {where}: {_first_line(exc)}") from None
+            raise BrowserStartFailed(f"could not connect to {url}: {_first_line(exc)}") from None
+
+    def _start_browser(self) -> None:
+        from playwright.sync_api import Error as PlaywrightError
+
+        if self._connect:
+            self.browser = self._connect_to(self._connect)
+            self.description = f"chromium {self.browser.version} via {self._connect}"
+            return
+        try:
+            assert self._info is not None
+            opts = launch_options(self._info, headed=self._headed)
+            opts["args"] = [*opts["args"], *self._extra_args]
+            self.browser = self._pw.chromium.launch(**opts)
+            self.description = f"chromium {self.browser.version} ({self._info.executable or 'playwright-installed'})"
+        except PlaywrightError as exc:
+            raise BrowserStartFailed(f"could not start Chromium: {_first_line(exc)}") from None
 
     def _remote_launch_options(self) -> dict[str, Any]:
         """What `playwright run-server` should launch: our flags, and an executable only if one was named
@@ -154,7 +205,11 @@ class BrowserSession:
 
     def ensure_connected(self) -> None:
         """Start a new browser if the last one died (killed, crashed, connection lost): the suite goes on.
-        With journeys running concurrently, the first to notice starts it and the others wait for that one."""
+        With journeys running concurrently, the first to notice starts it and the others wait for that one.
+        In a farm, a lost browser leaves the farm instead (BrowserStartFailed when none is left)."""
+        if len(self.endpoints) > 1:
+            self._farm_browser()
+            return
         while self._starting:
             self.pause(0.05)
         if self.browser is not None and self.browser.is_connected():
@@ -182,18 +237,49 @@ class BrowserSession:
     def devices(self) -> dict[str, dict[str, Any]]:
         return self._pw.devices
 
+    def _farm_browser(self) -> Endpoint:
+        """The live endpoint with the fewest open contexts (ties: the one used least so far, then the order given)."""
+        for ep in self.endpoints:
+            if ep.down is None and not ep.browser.is_connected():
+                self._lose(ep, "its browser disconnected")
+        live = [ep for ep in self.endpoints if ep.down is None]
+        if not live:
+            raise BrowserStartFailed(
+                "every --connect endpoint was lost: " + "; ".join(f"{e.url}: {e.down}" for e in self.endpoints)
+            )
+        return min(live, key=lambda ep: (len(ep.browser.contexts), ep.created))
+
     def new_context(self, **kwargs: Any) -> Any:
+        if len(self.endpoints) > 1:
+            from playwright.sync_api import Error as PlaywrightError
+
+            while True:
+                ep = self._farm_browser()
+                try:
+                    context = ep.browser.new_context(**kwargs)
+                    ep.created += 1
+                    return context
+                except PlaywrightError as exc:  # lost between the check and the call: try the next one
+                    self._lose(ep, _first_line(exc))
         return self.browser.new_context(**kwargs)
+
+    def describe(self, context: Any) -> str:
+        """The browser a context runs in, for its run's manifest."""
+        for ep in self.endpoints:
+            if ep.browser is not None and context in ep.browser.contexts:
+                return f"chromium {ep.browser.version} via {ep.url}"
+        return self.description
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
         from playwright.sync_api import Error as PlaywrightError
 
         # After Ctrl-C the browser and driver may already be gone: closing quietly keeps the real outcome.
         try:
-            if self.browser is not None:
-                self.browser.close()
-        except PlaywrightError:
-            pass
+            for b in {id(x): x for x in [self.browser, *(e.browser for e in self.endpoints)] if x is not None}.values():
+                try:
+                    b.close()
+                except PlaywrightError:
+                    pass
         finally:
             if self._pw is not None:
                 try:

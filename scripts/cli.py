@@ -30,8 +30,11 @@ def paths_argument(fn: Callable[..., Any]) -> Callable[..., Any]:
     return click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))(fn)
 
 
-def browser_options(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Options shared by every command that starts a browser."""
+def browser_options(fn: Callable[..., Any], *, farm: bool = False) -> Callable[..., Any]:
+    """Options shared by every command that starts a browser (`farm`: --connect may be repeated)."""
+    connect_help = "Use a remote browser started with 'playwright run-server' (ws://host:port/)." + (
+        " Repeat to spread journeys over several (a browser farm)." if farm else ""
+    )
     for opt in reversed(
         [
             click.option("--headed", is_flag=True, help="Show the browser window (needs a display)."),
@@ -41,9 +44,7 @@ def browser_options(fn: Callable[..., Any]) -> Callable[..., Any]:
                 envvar="TUIDING_BROWSER",
                 help="Chromium/Chrome executable (default: found automatically; env TUIDING_BROWSER).",
             ),
-            click.option(
-                "--connect", metavar="WS_URL", help="Use a remote browser started with 'playwright run-server' (ws://host:port/)."
-            ),
+            click.option("--connect", metavar="WS_URL", multiple=farm, help=connect_help),
         ]
     ):
         fn = opt(fn)
@@ -326,7 +327,7 @@ def validate(paths: tuple[Path, ...]) -> None:
 
 @main.command()
 @paths_argument
-@browser_options
+@partial(browser_options, farm=True)
 @click.option("--base-url", metavar="URL", help="Run against this site instead of the scenario's portal/base_url.")
 @click.option(
     "--live",
@@ -412,7 +413,7 @@ def run(
     paths: tuple[Path, ...],
     headed: bool,
     browser_path: str | None,
-    connect: str | None,
+    connect: tuple[str, ...],
     base_url: str | None,
     live: bool,
     out_dir: Path,
@@ -473,7 +474,8 @@ def run(
     from .progress import make_progress
     from .runner import RunInterrupted, RunOptions, RunResult
 
-    workers = min(jobs or default_jobs(), len(scenarios))
+    # A farm's browsers run elsewhere: by default, as many journeys per endpoint as this machine has cores.
+    workers = min(jobs or default_jobs() * max(1, len(connect)), len(scenarios))
     progress = make_progress(as_json=as_json, concurrent=workers > 1)
     results: list[RunResult] = []
     unsealed: Path | None = None

@@ -707,6 +707,9 @@ class ScenarioRun:
                 run_vars = self.resolve_vars()
                 context_kwargs = self.context_options(self.open_site(stack, run_vars))
                 context = self.browser.new_context(**context_kwargs)
+                describe = getattr(self.browser, "describe", None)  # a farm names the endpoint this run used
+                if describe is not None:
+                    self.manifest.browser = describe(context)
                 stack.callback(_close_quietly, context)
                 context.add_init_script(CAMERA_INIT)
                 # on-retry: only a retry is traced, so a passing suite pays nothing for traces.
@@ -746,6 +749,8 @@ class ScenarioRun:
                     self.baselines.prune({Path(r.screenshot).name for r in self.folder.records if r.screenshot})
                 result.failure = failure
                 result.status = "passed" if failure is None else "failed"
+                if failure is not None and failure.message.startswith(BROWSER_GONE):
+                    result.status = "error"  # the browser died under the journey: not the journey's own failure
                 if tracing:
                     keep = self.opts.trace == "on" or failure is not None or retry_traced
                     trace_path = self.folder.path / "trace.zip" if keep else None

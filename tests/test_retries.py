@@ -20,7 +20,7 @@ def flaky_site() -> Iterator[str]:
     views = {"n": 0}
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+        def do_GET(self) -> None:
             if self.path != "/":
                 self.send_error(404)
                 return
