@@ -174,7 +174,12 @@ class ConcurrentProgress(Progress):
     def _refresh(self) -> None:
         if not self.tty or self.as_json:
             return
-        text = f"{self.done}/{self.of} done · running: " + " | ".join(self.running.values()) if self.running else ""
+        from rich.cells import cell_len, set_cell_size
+
+        # One line per running journey, each cut to the terminal's width (a wrapped status line smears).
+        width = max(20, self.console.width - 6)
+        lines = [line if cell_len(line) <= width else set_cell_size(line, width - 1) + "…" for line in self.running.values()]
+        text = f"{self.done}/{self.of} done, running:\n" + "\n".join(lines) if self.running else ""
         if not text:
             self._stop_status()
         elif self.status is None:
@@ -193,8 +198,9 @@ class ConcurrentProgress(Progress):
                 self.next_line += 1
             return
         line = f"{MARK.get(result.status, '✗')} [{self.done}/{self.of}] {sc.name} ({sc.file}) — {result.status} in {result.duration_s:.1f}s"
-        if self.tty:
-            self.console.print(f"[{'green' if result.passed else 'red'}]{line}[/]", soft_wrap=True)
+        report = f"  report: {result.run_dir / 'report.html'}"
+        if self.tty:  # through rich, above its live status lines
+            self.console.print(f"[{'green' if result.passed else 'red'}]{line}[/]", soft_wrap=True, markup=True)
         else:
             click.echo(line)
         if result.failure:
@@ -203,7 +209,10 @@ class ConcurrentProgress(Progress):
             shot = result.run_dir / f.screenshot if f.screenshot else "(none)"
             message = "\n".join("  " + line for line in f.message.splitlines())
             self._err(f"FAILED {sc.name}: {where}\n{message}\n  screenshot: {shot}")
-        click.echo(f"  report: {result.run_dir / 'report.html'}")
+        if self.tty:
+            self.console.print(report, soft_wrap=True, markup=False, highlight=False)
+        else:
+            click.echo(report)
 
 
 def make_progress(*, as_json: bool, concurrent: bool = False) -> Progress:
