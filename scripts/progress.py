@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from rich.markup import escape
 
 from .record import ResultLine, StepRecord
 
@@ -40,7 +41,7 @@ class Progress:
     def _begin(self, index: int, caption: str) -> None:
         """A spinner on the running step (terminals only): long waits show what they wait for."""
         if self.tty and not self.as_json:
-            text = f"  {index:02d}/{self.total:02d} {caption} …"
+            text = escape(f"  {index:02d}/{self.total:02d} {caption} …")
             if self.status is None:
                 self.status = self.console.status(text, spinner="dots")
                 self.status.start()
@@ -60,7 +61,7 @@ class Progress:
         if self.as_json:
             return
         if self.tty:
-            self.console.rule(f"[bold]{sc.name}[/]  [dim]{sc.file} ({n}/{total})[/]", align="left")
+            self.console.rule(f"[bold]{escape(sc.name)}[/]  [dim]{escape(str(sc.file))} ({n}/{total})[/]", align="left")
         else:
             click.echo(f"[{n}/{total}] {sc.name} ({sc.file})")
 
@@ -71,7 +72,7 @@ class Progress:
         line = f"{MARK.get(r.status, '?')} {r.index:02d}/{self.total:02d} {r.name}  ({r.duration_ms / 1000:.1f}s)"
         if self.tty:
             color = {"passed": "green", "failed": "red", "skipped": "dim", "optional-failed": "yellow"}.get(r.status, "red")
-            self.console.print(f"  [{color}]{line}[/]", soft_wrap=True)
+            self.console.print(f"  [{color}]{escape(line)}[/]", soft_wrap=True)
         else:
             click.echo(f"  {line}")
         if r.error:
@@ -179,7 +180,7 @@ class ConcurrentProgress(Progress):
         # One line per running journey, each cut to the terminal's width (a wrapped status line smears).
         width = max(20, self.console.width - 6)
         lines = [line if cell_len(line) <= width else set_cell_size(line, width - 1) + "…" for line in self.running.values()]
-        text = f"{self.done}/{self.of} done, running:\n" + "\n".join(lines) if self.running else ""
+        text = escape(f"{self.done}/{self.of} done, running:\n" + "\n".join(lines)) if self.running else ""
         if not text:
             self._stop_status()
         elif self.status is None:
@@ -200,7 +201,7 @@ class ConcurrentProgress(Progress):
         line = f"{MARK.get(result.status, '✗')} [{self.done}/{self.of}] {sc.name} ({sc.file}) — {result.status} in {result.duration_s:.1f}s"
         report = f"  report: {result.run_dir / 'report.html'}"
         if self.tty:  # through rich, above its live status lines
-            self.console.print(f"[{'green' if result.passed else 'red'}]{line}[/]", soft_wrap=True, markup=True)
+            self.console.print(f"[{'green' if result.passed else 'red'}]{escape(line)}[/]", soft_wrap=True)
         else:
             click.echo(line)
         if result.failure:
