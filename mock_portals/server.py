@@ -11,6 +11,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from types import TracebackType
+from typing import Any
 
 from waitress.server import create_server
 
@@ -76,8 +77,26 @@ class EmbeddedPortal:
 
     def close(self) -> None:
         self._closing = True
-        self._server.close()  # type: ignore[attr-defined]
+        server: Any = self._server
+
+        def shut_down() -> None:  # in the server's own thread: the sockets and the map are its to close
+            for dispatcher in list(server._map.values()):
+                try:
+                    dispatcher.close()
+                except OSError:
+                    pass
+
+        # Closing sockets from this thread does not wake waitress's select(), which sleeps up to its 1 s
+        # loop timeout before it notices: every run paid that second at its end. The trigger wakes it.
+        try:
+            server.trigger.pull_trigger(shut_down)
+        except OSError:
+            server.close()
         self._thread.join(timeout=5)
+        if self._thread.is_alive():
+            server.close()
+        # Its worker threads too: a suite starts a portal per journey, and idle ones would pile up.
+        server.task_dispatcher.shutdown(cancel_pending=True, timeout=2)
 
 
 @contextmanager

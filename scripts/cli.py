@@ -216,8 +216,18 @@ def _run_concurrently(suite: _Suite, scenarios: list[Scenario], workers: int) ->
     return list(outcomes)
 
 
+def _quiet_playwright() -> None:
+    """After an interrupt, Playwright's driver pipe dies and answers to cancelled calls arrive for nobody;
+    its loggers say so with tracebacks that are not news to the user."""
+    for name in ("asyncio", "playwright"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
+
+
 def _raise_interrupt(signum: int, _frame: Any) -> None:
-    _terminated.append(signum)
+    """SIGINT and SIGTERM during a run: quiet Playwright's loggers first, then interrupt as Ctrl-C does."""
+    if signum == signal.SIGTERM:
+        _terminated.append(signum)
+    _quiet_playwright()
     raise KeyboardInterrupt
 
 
@@ -283,7 +293,7 @@ class _Main(click.Group):
         try:
             return super().invoke(ctx)
         except KeyboardInterrupt:
-            logging.getLogger("asyncio").setLevel(logging.CRITICAL)  # Playwright's driver pipe dies too
+            _quiet_playwright()
             click.echo("terminated (SIGTERM)" if _terminated else "interrupted", err=True)
             sys.exit(EXIT_TERMINATED if _terminated else EXIT_INTERRUPTED)
 
@@ -481,6 +491,8 @@ def run(
     unsealed: Path | None = None
     # A CI cancellation (SIGTERM) ends the run like Ctrl-C: finished steps and the manifest stay valid.
     signal.signal(signal.SIGTERM, _raise_interrupt)
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:  # not when started with Ctrl-C ignored (nohup, &)
+        signal.signal(signal.SIGINT, _raise_interrupt)
     try:
         with BrowserSession(browser_path=browser_path, headed=headed, connect=connect) as session:
             opts = RunOptions(
@@ -505,8 +517,7 @@ def run(
         fail(str(exc))
     except KeyboardInterrupt as exc:
         progress.close()
-        # Ctrl-C also reached Playwright's driver; its dying pipe is not news to the user.
-        logging.getLogger("asyncio").setLevel(logging.CRITICAL)
+        _quiet_playwright()
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not tear the report in half
         where = ""
         if isinstance(exc, RunInterrupted):

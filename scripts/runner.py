@@ -124,11 +124,25 @@ def _png_size(path: Path) -> tuple[int, int]:
 
 
 _SCROLL_JS = "() => [scrollX, scrollY]"
+# The friction probe, the title and the scroll position in one round trip (three before); the last two
+# are used only when the page had finished loading, so nothing can move before the screenshot.
+_PROBE_PLUS_JS = (
+    "(p) => ({facts: (" + PROBE_JS + ")(p), title: document.title, scroll: [scrollX, scrollY], ready: document.readyState})"
+)
 _ELEMENT_JS = "e => { const r = e.getBoundingClientRect(); return [r.x + scrollX, r.y + scrollY]; }"
 
 
-def capture(page: Page, path: Path, how: Any, masks: list[Locator], timeout_ms: float, scale: float) -> Shot:
-    """Wait for the page to settle, then screenshot; retry Chromium's transient capture failure."""
+def capture(
+    page: Page,
+    path: Path,
+    how: Any,
+    masks: list[Locator],
+    timeout_ms: float,
+    scale: float,
+    scroll: tuple[float, float] | None = None,
+) -> Shot:
+    """Wait for the page to settle, then screenshot; retry Chromium's transient capture failure.
+    `scroll`: the viewport's position when already known (saves a round trip)."""
     for attempt in range(SCREENSHOT_ATTEMPTS):
         try:
             page.wait_for_load_state("load", timeout=timeout_ms)
@@ -147,7 +161,7 @@ def capture(page: Page, path: Path, how: Any, masks: list[Locator], timeout_ms: 
                 kind, (x, y) = "full", (0.0, 0.0)
             else:
                 page.screenshot(path=path, mask=mask, mask_color=MASK_COLOR, animations="disabled", timeout=timeout_ms)
-                kind, (x, y) = "viewport", page.evaluate(_SCROLL_JS)
+                kind, (x, y) = "viewport", scroll if scroll is not None else page.evaluate(_SCROLL_JS)
             w, h = _png_size(path)
             return Shot(kind=kind, width=w, height=h, scale=scale, x=x, y=y)
         except PlaywrightError as exc:
@@ -232,17 +246,23 @@ _BOXES_JS = """els => els.filter(e => e.offsetWidth || e.offsetHeight || e.getCl
 
 
 def _boxes(page: Page, targets: list[Any]) -> list[Box]:
-    """Page boxes of every visible element each target matches (masks and redactions)."""
-    out: list[Box] = []
-    for t in targets:
-        loc = page.get_by_text(t) if isinstance(t, str) else locate(page, t)
-        try:
-            for x, y, w, h in loc.evaluate_all(_BOXES_JS):
-                if w and h:
-                    out.append(Box(x=x, y=y, width=w, height=h))
-        except PlaywrightError:
-            continue
-    return out
+    """Page boxes of every visible element the targets match (masks and redactions), in one round trip."""
+    if not targets:
+        return []
+    locs = [page.get_by_text(t) if isinstance(t, str) else locate(page, t) for t in targets]
+    union = locs[0]
+    for loc in locs[1:]:
+        union = union.or_(loc)
+    try:
+        found = union.evaluate_all(_BOXES_JS)
+    except PlaywrightError:  # one bad target (an invalid CSS selector) must not cost the others' redactions
+        found = []
+        for loc in locs:
+            try:
+                found += loc.evaluate_all(_BOXES_JS)
+            except PlaywrightError:
+                continue
+    return [Box(x=x, y=y, width=w, height=h) for x, y, w, h in found if w and h]
 
 
 class StepLoop:
@@ -258,6 +278,7 @@ class StepLoop:
         self.events = Events()  # the running step's events (dialogs and navigations arrive through the page)
         self.dialog_answers: list[str] = []
         self.friction = FrictionTracker(patterns(self.sc.header.ux))
+        self.settled: tuple[str, tuple[float, float]] | None = None
         self.audited_url = ""
         self.visual_failures: list[Failure] = []
         self.recorder: VideoRecorder | None = None
@@ -391,6 +412,7 @@ class StepLoop:
         a receipt page from going unnoticed (it did, about one run in a few hundred).
         """
         probe = None
+        self.settled = None
         for _ in range(3):
             try:
                 # Free when the document is already parsed (Playwright tracks load states client-side);
@@ -399,7 +421,10 @@ class StepLoop:
             except PlaywrightError:
                 pass  # a page that never finishes parsing is still asked what it shows so far
             try:
-                probe = self.page.evaluate(PROBE_JS, self.friction.patterns)
+                both = self.page.evaluate(_PROBE_PLUS_JS, self.friction.patterns)
+                probe = both["facts"]
+                if both["ready"] == "complete":
+                    self.settled = (both["title"], (float(both["scroll"][0]), float(both["scroll"][1])))
                 break
             except PlaywrightError:
                 if self.page.is_closed():
@@ -491,7 +516,9 @@ class StepLoop:
             how = " / ".join(self.dialog_answers)
             warnings.append(f"dialog: {how} was armed for this step, but no dialog appeared")
             self.dialog_answers.clear()
+        self.settled = None
         facts = self._probe(self.index, model) if status != "skipped" else None
+        settled = self.settled  # (title, scroll) read by the probe from a loaded page, else None
         if self.recorder is not None and status != "skipped":
             self.recorder.hide_actions()  # the pointer and highlight are for the video, never for a receipt
         caption = self.secrets.mask(caption) or caption
@@ -500,7 +527,7 @@ class StepLoop:
         if status != "skipped" and want is not False:
             path = self.folder.screenshot_path(self.index, caption)
             try:
-                shot = capture(self.page, path, want, self.masks, timeout_ms, self.run.scale)
+                shot = capture(self.page, path, want, self.masks, timeout_ms, self.run.scale, settled[1] if settled else None)
                 screenshot = path.relative_to(self.folder.path).as_posix()
                 masks = _boxes(self.page, [*self.sc.header.mask, *model.mask])
                 redact = _boxes(self.page, list(self.sc.header.redact))
@@ -540,7 +567,7 @@ class StepLoop:
             warnings=warnings,
             attempts=attempts,
             url=self.secrets.mask(_safe(lambda: self.page.url)) or "",
-            title=self.secrets.mask(_safe(self.page.title)) or "",
+            title=self.secrets.mask(settled[0] if settled else _safe(self.page.title)) or "",
             screenshot=screenshot,
             shot=shot,
             bbox=events.bbox,
