@@ -96,12 +96,7 @@ class Progress:
             )
             click.echo(line.model_dump_json())
             return
-        if result.failure:
-            f = result.failure
-            where = f"step {f.step} 「{result.records[f.step - 1].name}」 at {f.source}" if f.step else "the run"
-            shot = result.run_dir / f.screenshot if f.screenshot else "(none)"
-            message = "\n".join("  " + line for line in f.message.splitlines())
-            self._err(f"FAILED {result.scenario.name}: {where}\n{message}\n  screenshot: {shot}")
+        self._failure(result)
         click.echo(f"  → {result.status} in {result.duration_s:.1f}s; report: {result.run_dir / 'report.html'}")
 
     def retrying(self, sc: Any, result: Any, retries: int, trace: str) -> None:
@@ -116,6 +111,16 @@ class Progress:
             f"↻ {sc.name}: {result.status} on attempt {attempt}{why} — retry {attempt}/{retries}{traced} on a fresh portal "
             f"(this attempt: {result.run_dir})"
         )
+
+    def _failure(self, result: Any) -> None:
+        """A failed journey on stderr: the step, its source line, the error and the screenshot."""
+        if not result.failure:
+            return
+        f = result.failure
+        where = f"step {f.step} 「{result.records[f.step - 1].name}」 at {f.source}" if f.step else "the run"
+        shot = result.run_dir / f.screenshot if f.screenshot else "(none)"
+        message = "\n".join("  " + line for line in f.message.splitlines())
+        self._err(f"FAILED {result.scenario.name}: {where}\n{message}\n  screenshot: {shot}")
 
     def _err(self, text: str) -> None:
         click.echo(text, err=True)
@@ -204,12 +209,7 @@ class ConcurrentProgress(Progress):
             self.console.print(f"[{'green' if result.passed else 'red'}]{escape(line)}[/]", soft_wrap=True)
         else:
             click.echo(line)
-        if result.failure:
-            f = result.failure
-            where = f"step {f.step} 「{result.records[f.step - 1].name}」 at {f.source}" if f.step else "the run"
-            shot = result.run_dir / f.screenshot if f.screenshot else "(none)"
-            message = "\n".join("  " + line for line in f.message.splitlines())
-            self._err(f"FAILED {sc.name}: {where}\n{message}\n  screenshot: {shot}")
+        self._failure(result)
         if self.tty:
             self.console.print(report, soft_wrap=True, markup=False, highlight=False)
         else:

@@ -246,23 +246,19 @@ _BOXES_JS = """els => els.filter(e => e.offsetWidth || e.offsetHeight || e.getCl
 
 
 def _boxes(page: Page, targets: list[Any]) -> list[Box]:
-    """Page boxes of every visible element the targets match (masks and redactions), in one round trip."""
-    if not targets:
-        return []
-    locs = [page.get_by_text(t) if isinstance(t, str) else locate(page, t) for t in targets]
-    union = locs[0]
-    for loc in locs[1:]:
-        union = union.or_(loc)
-    try:
-        found = union.evaluate_all(_BOXES_JS)
-    except PlaywrightError:  # one bad target (an invalid CSS selector) must not cost the others' redactions
-        found = []
-        for loc in locs:
-            try:
-                found += loc.evaluate_all(_BOXES_JS)
-            except PlaywrightError:
-                continue
-    return [Box(x=x, y=y, width=w, height=h) for x, y, w, h in found if w and h]
+    """Page boxes of every visible element each target matches (masks and redactions). One round trip per
+    target, not one for all: a union would merge two targets that match the same element into one box, and
+    each target's boxes are evidence of its own."""
+    out: list[Box] = []
+    for t in targets:
+        loc = page.get_by_text(t) if isinstance(t, str) else locate(page, t)
+        try:
+            for x, y, w, h in loc.evaluate_all(_BOXES_JS):
+                if w and h:
+                    out.append(Box(x=x, y=y, width=w, height=h))
+        except PlaywrightError:
+            continue
+    return out
 
 
 class StepLoop:

@@ -88,6 +88,22 @@ def run_cli(
     )
 
 
+def run_server() -> tuple[subprocess.Popen[str], str]:
+    """A `playwright run-server` on a free loopback port, and its ws:// URL. --unsafe lets the client name
+    the executable (no Playwright-downloaded browser here). Own process group: `python -m playwright
+    run-server` leaves its node child running after SIGTERM, so stop it with os.killpg."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "playwright", "run-server", "--host", "127.0.0.1", "--port", str(port), "--unsafe"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    assert proc.stdout is not None and "Listening on" in proc.stdout.readline()
+    return proc, f"ws://127.0.0.1:{port}/"
+
+
 @pytest.fixture
 def cli() -> Callable[..., subprocess.CompletedProcess[str]]:
     return run_cli

@@ -8,7 +8,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import DATA, ROOT, free_port, only_run_dir
+from conftest import DATA, ROOT, free_port, only_run_dir, run_server
 
 from tuiding.receipts import file_sha256
 from tuiding_portals.server import EmbeddedPortal
@@ -268,18 +268,9 @@ def test_remote_browser_via_playwright_run_server(tmp_path):
     import os
     import signal
 
-    port = free_port()
-    # --unsafe lets the client name the executable and flags (no Playwright-downloaded browser here).
-    # Own process group: `python -m playwright run-server` leaves its node child running after SIGTERM.
-    server = subprocess.Popen(
-        [sys.executable, "-m", "playwright", "run-server", "--host", "127.0.0.1", "--port", str(port), "--unsafe"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
+    server, url = run_server()
+    port = int(url.rsplit(":", 1)[1].strip("/"))
     try:
-        assert "Listening on" in server.stdout.readline()
         env = {**os.environ, "TUIDING_BROWSER": "chromium"}
         r = subprocess.run(
             [

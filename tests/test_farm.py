@@ -13,31 +13,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, free_port
+from conftest import ROOT, free_port, run_server
 
 pytestmark = pytest.mark.browser
 
 SLOW = "name: 慢{n}\nportal: migu\nsteps:\n  - goto: /login\n  - see: 登录咪咕账号\n  - wait: {wait}\n  - goto: /\n"
 
 
-def _server() -> tuple[subprocess.Popen[str], str]:
-    port = free_port()
-    # --unsafe lets the client name the executable (no Playwright-downloaded browser here). Own process
-    # group: `python -m playwright run-server` leaves its node child running after SIGTERM.
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "playwright", "run-server", "--host", "127.0.0.1", "--port", str(port), "--unsafe"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
-    assert proc.stdout is not None and "Listening on" in proc.stdout.readline()
-    return proc, f"ws://127.0.0.1:{port}/"
-
-
 @pytest.fixture
 def farm() -> Iterator[list[tuple[subprocess.Popen[str], str]]]:
-    servers = [_server(), _server()]
+    servers = [run_server(), run_server()]
     yield servers
     for proc, _ in servers:
         if proc.poll() is None:
