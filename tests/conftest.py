@@ -4,6 +4,7 @@ a free port, and a check that no browser, driver or run-server outlives the sess
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -102,6 +103,21 @@ def run_server() -> tuple[subprocess.Popen[str], str]:
     )
     assert proc.stdout is not None and "Listening on" in proc.stdout.readline()
     return proc, f"ws://127.0.0.1:{port}/"
+
+
+def stop_server(proc: subprocess.Popen[str]) -> None:
+    """Stop a run_server() and everything in its process group. Its node child outlives a SIGTERM to the
+    Python parent, and once orphaned the end-of-session process check (descendants only) cannot see it."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            break
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            continue
+        time.sleep(0.2)  # the group may still hold the node child for a moment
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import DATA, ROOT, free_port, only_run_dir, run_server
+from conftest import DATA, ROOT, free_port, only_run_dir, run_server, stop_server
 
 from tuiding.receipts import file_sha256
 from tuiding_portals.server import EmbeddedPortal
@@ -266,7 +266,6 @@ def test_backup_export_is_saved_into_the_run_folder_with_the_seeded_rows(tmp_pat
 
 def test_remote_browser_via_playwright_run_server(tmp_path):
     import os
-    import signal
 
     server, url = run_server()
     port = int(url.rsplit(":", 1)[1].strip("/"))
@@ -294,8 +293,7 @@ def test_remote_browser_via_playwright_run_server(tmp_path):
         manifest = json.loads((only_run_dir(tmp_path) / "manifest.json").read_text(encoding="utf-8"))
         assert manifest["status"] == "passed" and f"via ws://127.0.0.1:{port}/" in manifest["browser"]
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=10)
+        stop_server(server)
     r = tuiding("run", "scenarios/migu/web_pause.yaml", "--out", tmp_path / "x", "--connect", f"ws://127.0.0.1:{port}/")
     assert (
         r.returncode == 2

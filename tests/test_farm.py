@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, free_port, run_server
+from conftest import ROOT, free_port, run_server, stop_server
 
 pytestmark = pytest.mark.browser
 
@@ -25,9 +25,7 @@ def farm() -> Iterator[list[tuple[subprocess.Popen[str], str]]]:
     servers = [run_server(), run_server()]
     yield servers
     for proc, _ in servers:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-            proc.wait(timeout=10)
+        stop_server(proc)
 
 
 def _run(*args: object) -> subprocess.Popen[str]:
