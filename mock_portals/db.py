@@ -23,6 +23,7 @@ CREATE TABLE IF NOT EXISTS sms_inbox (
     sent_at TEXT NOT NULL,
     delivered_ts REAL NOT NULL DEFAULT 0
 );
+CREATE TABLE IF NOT EXISTS sms_wrong (sms_id INTEGER PRIMARY KEY, wrong INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS web_session (
     sid TEXT PRIMARY KEY,
     account TEXT NOT NULL,
@@ -98,6 +99,8 @@ def init_app(app: Flask, schema: str, seed: Callable) -> None:
         exists = conn.execute("SELECT 1 FROM sqlite_master WHERE name='mock_clock'").fetchone()
         if not exists:
             _create(conn, schema, seed, app.config.get("CLOCK"), app.config.get("START_SETTINGS") or {})
+        else:  # a database file from an older version gains the mock's newer tables
+            conn.executescript(COMMON_SQL)
     finally:
         conn.close()
     app.extensions["tuiding.schema"] = (schema, seed)

@@ -265,7 +265,12 @@ def test_ordering_again_needs_the_service_ended_and_the_auto_renewal_agreed(tmp_
     assert 'data-testid="autorenew-disclosure"' in page and "续费前 5 天短信提醒" in page
     refused = leaving.post("/order", data={"plan": "monthly"})
     assert refused.status_code == 400 and "请先阅读并同意《自动续费服务协议》" in refused.text
-    done = leaving.post("/order", data={"plan": "annual", "agree_autorenew": "yes"}, follow_redirects=True).text
-    assert "订购成功:个人版 年付,服务期至 2027-11-21" in done and "使用中" in done
+    leaving.post("/order", data={"plan": "annual", "agree_autorenew": "yes"})
+    leaving.post("/order/pay", data={"pay": "话费支付 (139****0005)"})
+    leaving.post("/order/confirm/send")
+    code = leaving.get("/__mock__/sms/latest?phone=13900000005&purpose=order").get_json()["code"]
+    done = leaving.post("/order/confirm", data={"code": code}, follow_redirects=True).text
+    assert "个人版 年付" in done and "服务期至</dt><dd>2027-11-21" in done and "话费支付 (139****0005)" in done
+    assert "使用中" in leaving.get("/account").text
     assert "TD20261120" in leaving.get("/progress").text  # the finished unsubscribe stays in the history
     assert leaving.get("/unsubscribe?from=account").location.endswith("/unsubscribe/reason")  # and can be done again

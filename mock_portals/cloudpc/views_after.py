@@ -6,10 +6,11 @@ import io
 import json
 import zipfile
 
-from flask import flash, g, redirect, render_template, request, url_for
+from flask import flash, g, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from werkzeug.security import check_password_hash
 
+from .. import ordering, sms
 from ..db import get_db
 from ..downloads import download
 from ..security import end_session
@@ -106,8 +107,9 @@ def feedback() -> ResponseReturnValue:
 @bp.route("/order", methods=["GET", "POST"])
 @login_required
 def order() -> ResponseReturnValue:
-    """重新订购: the sign-up journey a cancellation is measured against. Auto-renewal is pointed out before
-    the purchase and agreed to explicitly (网络交易监督管理办法 第十八条)."""
+    """重新订购, step 1 of 4: the plan and its auto-renewal, agreed to explicitly (网络交易监督管理办法 第十八条);
+    then the payment, an SMS second confirmation (二次确认) and the order number — the sign-up journey a
+    cancellation is measured against."""
     req = store.open_request(get_db(), g.account.phone)
     state = req.state(g.now) if req else None
     if not rules.can_order(state):
@@ -120,7 +122,93 @@ def order() -> ResponseReturnValue:
         elif request.form.get("agree_autorenew") != "yes":
             error = "请先阅读并同意《自动续费服务协议》"
         else:
-            end = store.order_again(get_db(), g.account.phone, plan, g.now.date())
-            flash(f"订购成功:{rules.ORDER_PLANS[plan][0]},服务期至 {end:%Y-%m-%d},到期前 5 天短信提醒续费")
-            return redirect(url_for("cloudpc.account_page"))
+            session["cp_order"] = {"phone": g.account.phone, "plan": plan, "pay": g.account.payment_account}
+            return redirect(url_for("cloudpc.order_pay"))
     return render_template("cloudpc/order.html", plans=rules.ORDER_PLANS, plan=plan, error=error), (400 if error else 200)
+
+
+def _pending() -> dict | None:
+    """The order being placed in this session, for this account, while ordering is still allowed."""
+    order = session.get("cp_order")
+    if not isinstance(order, dict) or order.get("phone") != g.account.phone or order.get("plan") not in rules.ORDER_PLANS:
+        return None
+    req = store.open_request(get_db(), g.account.phone)
+    return order if rules.can_order(req.state(g.now) if req else None) else None
+
+
+@bp.route("/order/pay", methods=["GET", "POST"])
+@login_required
+def order_pay() -> ResponseReturnValue:
+    order = _pending()
+    if order is None:
+        return redirect(url_for("cloudpc.order"))
+    methods = ordering.payment_choices(
+        [g.account.payment_account], [f"话费支付 ({g.account.masked})", f"和包支付 ({g.account.masked})"]
+    )
+    page = {"plan": rules.ORDER_PLANS[order["plan"]], "methods": methods, "chosen": order["pay"]}
+    if request.method == "POST":
+        chosen = request.form.get("pay", "")
+        if chosen not in methods:
+            return render_template("cloudpc/order_pay.html", **page, error="请选择支付方式"), 400
+        session["cp_order"] = {**order, "pay": chosen}
+        return redirect(url_for("cloudpc.order_confirm"))
+    return render_template("cloudpc/order_pay.html", **page, error=None)
+
+
+def _order_confirm_page(order: dict, error: str | None = None, status: int = 200) -> ResponseReturnValue:
+    return render_template(
+        "cloudpc/order_confirm.html",
+        order=order,
+        plan=rules.ORDER_PLANS[order["plan"]],
+        wait=ordering.resend_wait(g.account.phone, g.now),
+        sent=sms.latest(get_db(), g.account.phone, ordering.PURPOSE) is not None,
+        error=error,
+    ), status
+
+
+@bp.route("/order/confirm", methods=["GET", "POST"])
+@login_required
+def order_confirm() -> ResponseReturnValue:
+    """二次确认: nothing is charged without the SMS code sent to the account's phone."""
+    order = _pending()
+    if order is None:
+        return redirect(url_for("cloudpc.order"))
+    if request.method == "GET":
+        return _order_confirm_page(order)
+    phone = g.account.phone
+    error = ordering.check_code(f"cloudpc:{phone}", phone, request.form.get("code", ""), g.now)
+    if error:
+        return _order_confirm_page(order, error, 400)
+    end = store.order_again(get_db(), phone, order["plan"], g.now.date())
+    done = ordering.placed("DG", g.now)
+    name, price, months = rules.ORDER_PLANS[order["plan"]]
+    session.pop("cp_order", None)
+    session["cp_order_done"] = {
+        "phone": phone, "order_no": done.order_no, "at": done.at, "plan": name, "price": price,
+        "period": "月" if months == 1 else "年", "pay": order["pay"], "end": f"{end:%Y-%m-%d}",
+    }  # fmt: skip
+    return redirect(url_for("cloudpc.order_done"))
+
+
+@bp.post("/order/confirm/send")
+@login_required
+def order_send_code() -> ResponseReturnValue:
+    order = _pending()
+    if order is None:
+        return redirect(url_for("cloudpc.order"))
+    name, price, _ = rules.ORDER_PLANS[order["plan"]]
+    text = f"【移动云电脑】您正在订购{name},资费 {price} 元,验证码 {{code}},5 分钟内有效,请勿泄露。"
+    wait = ordering.send_code(g.account.phone, text, g.now)
+    flash(
+        f"验证码发送过于频繁,请 {wait} 秒后再获取" if wait else f"验证码已发送至 {g.account.masked}", "error" if wait else "info"
+    )
+    return redirect(url_for("cloudpc.order_confirm"))
+
+
+@bp.get("/order/done")
+@login_required
+def order_done() -> ResponseReturnValue:
+    done = session.get("cp_order_done")
+    if not isinstance(done, dict) or done.get("phone") != g.account.phone:
+        return redirect(url_for("cloudpc.account_page"))
+    return render_template("cloudpc/order_done.html", done=done)

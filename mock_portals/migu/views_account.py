@@ -6,9 +6,10 @@ import csv
 import io
 import json
 
-from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask import abort, flash, g, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 
+from .. import ordering, sms
 from ..db import get_db
 from ..downloads import download
 from . import bp, store
@@ -100,6 +101,8 @@ def unlink_payment(payment_id: int) -> ResponseReturnValue:
 @bp.route("/member/subscribe", methods=["GET", "POST"])
 @login_required
 def subscribe() -> ResponseReturnValue:
+    """开通会员, step 1 of 4: the package and its auto-renewal, agreed to explicitly before anything else
+    (网络交易监督管理办法 第十八条); then the payment method, an SMS second confirmation and the order number."""
     m = g.member
     if m.status != "unsubscribed":
         flash("您的会员仍在有效期内,无需重新开通", "error")
@@ -108,13 +111,88 @@ def subscribe() -> ResponseReturnValue:
     renewal_method = next((p.label for p in store.payments_for(get_db(), m.account) if p.is_default), m.payment_method)
     page = {"allowed": allowed, "renewal_method": renewal_method, "refused": False, "error": None}
     if request.method == "POST":
-        # Auto-renewal is pointed out before the purchase and agreed to explicitly (网络交易监督管理办法 第十八条).
         if request.form.get("agree_autorenew") != "yes":
             return render_template("migu/subscribe.html", **{**page, "error": "请先阅读并同意《自动续费服务协议》"}), 400
-        try:
-            expires = store.resubscribe(get_db(), m, g.now.date())
-        except store.TooEarly as exc:
-            return render_template("migu/subscribe.html", **{**page, "allowed": exc.allowed_on, "refused": True}), 409
-        flash(f"{m.member_type}已重新开通,有效期至 {expires:%Y-%m-%d},到期前 5 天短信提醒续费")
-        return redirect(url_for("migu.member_center"))
+        if allowed and allowed > g.now.date():
+            return render_template("migu/subscribe.html", **{**page, "refused": True}), 409
+        session["migu_order"] = {"account": m.account, "pay": renewal_method}
+        return redirect(url_for("migu.subscribe_pay"))
     return render_template("migu/subscribe.html", **page)
+
+
+def _order() -> dict | None:
+    """The order being placed in this session, for this account (none: start again at step 1)."""
+    order = session.get("migu_order")
+    return order if isinstance(order, dict) and order.get("account") == g.member.account else None
+
+
+@bp.route("/member/subscribe/pay", methods=["GET", "POST"])
+@login_required
+def subscribe_pay() -> ResponseReturnValue:
+    order = _order()
+    if order is None or g.member.status != "unsubscribed":
+        return redirect(url_for("migu.subscribe"))
+    own = [p.label for p in store.payments_for(get_db(), g.member.account)] or [g.member.payment_method]
+    methods = ordering.payment_choices(own, [f"话费支付 ({g.member.masked})", "支付宝", "微信支付"])
+    if request.method == "POST":
+        chosen = request.form.get("pay", "")
+        if chosen not in methods:
+            return render_template("migu/subscribe_pay.html", methods=methods, chosen=order["pay"], error="请选择支付方式"), 400
+        session["migu_order"] = {**order, "pay": chosen}
+        return redirect(url_for("migu.subscribe_confirm"))
+    return render_template("migu/subscribe_pay.html", methods=methods, chosen=order["pay"], error=None)
+
+
+def _confirm_page(order: dict, error: str | None = None, status: int = 200) -> ResponseReturnValue:
+    wait = ordering.resend_wait(g.member.phone, g.now)
+    sent = sms.latest(get_db(), g.member.phone, ordering.PURPOSE) is not None
+    return render_template("migu/subscribe_confirm.html", order=order, wait=wait, sent=sent, error=error), status
+
+
+@bp.route("/member/subscribe/confirm", methods=["GET", "POST"])
+@login_required
+def subscribe_confirm() -> ResponseReturnValue:
+    """二次确认: the order is placed only with the SMS code sent to the member's phone."""
+    order = _order()
+    if order is None or g.member.status != "unsubscribed":
+        return redirect(url_for("migu.subscribe"))
+    if request.method == "GET":
+        return _confirm_page(order)
+    m = g.member
+    error = ordering.check_code(f"migu:{m.account}", m.phone, request.form.get("code", ""), g.now)
+    if error:
+        return _confirm_page(order, error, 400)
+    try:
+        expires = store.resubscribe(get_db(), m, g.now.date())
+    except store.TooEarly as exc:
+        return _confirm_page(order, f"退订后需等待一段时间才能重新开通,您可于 {exc.allowed_on} 起重新开通", 409)
+    done = ordering.placed("KT", g.now)
+    session.pop("migu_order", None)
+    session["migu_order_done"] = {
+        "account": m.account, "order_no": done.order_no, "at": done.at, "pay": order["pay"],
+        "expires": f"{expires:%Y-%m-%d}", "service": m.service, "price": f"{m.price_yuan:.2f}",
+        "period": "月" if m.plan == "monthly" else "年",
+    }  # fmt: skip
+    return redirect(url_for("migu.subscribe_done"))
+
+
+@bp.post("/member/subscribe/confirm/send")
+@login_required
+def subscribe_send_code() -> ResponseReturnValue:
+    order = _order()
+    if order is None:
+        return redirect(url_for("migu.subscribe"))
+    m = g.member
+    text = f"【咪咕】您正在开通{m.service},资费 {m.price_yuan:.2f} 元,验证码 {{code}},5 分钟内有效。如非本人操作请忽略。"
+    wait = ordering.send_code(m.phone, text, g.now)
+    flash(f"验证码发送过于频繁,请 {wait} 秒后再获取" if wait else f"验证码已发送至 {m.masked}", "error" if wait else "info")
+    return redirect(url_for("migu.subscribe_confirm"))
+
+
+@bp.get("/member/subscribe/done")
+@login_required
+def subscribe_done() -> ResponseReturnValue:
+    done = session.get("migu_order_done")
+    if not isinstance(done, dict) or done.get("account") != g.member.account:
+        return redirect(url_for("migu.member_center"))
+    return render_template("migu/subscribe_done.html", done=done)
