@@ -71,13 +71,36 @@ class OnlineCancel(_RuleBase):
     patterns: list[str] = Field(min_length=1, description="text that sends the user elsewhere, e.g. 请致电")
 
 
+class ConfirmPageAsks(_RuleBase):
+    """The page the confirming click is made on names every item (e.g. §312k: kind, identity, contract, end date)."""
+
+    check: Literal["confirm_page_asks"]
+    asks: dict[str, list[str]] = Field(min_length=1, description="item → patterns, any of which shows the item")
+
+
+class ReceiptOffers(_RuleBase):
+    """The receipt page offers a way to keep it (print, download, save)."""
+
+    check: Literal["receipt_offers"]
+    patterns: list[str] = Field(min_length=1)
+
+
 class NotMeasurable(_RuleBase):
     check: Literal["not_measurable"]
     why: str
 
 
 Rule = Annotated[
-    EntryClicks | ConfirmLabel | Receipt | MaxMetric | NotHarderThanSignup | SignupShows | OnlineCancel | NotMeasurable,
+    EntryClicks
+    | ConfirmLabel
+    | Receipt
+    | MaxMetric
+    | NotHarderThanSignup
+    | SignupShows
+    | OnlineCancel
+    | ConfirmPageAsks
+    | ReceiptOffers
+    | NotMeasurable,
     Field(discriminator="check"),
 ]
 
@@ -158,6 +181,8 @@ def _judge(rule: Rule, run: Journey, signup: Journey | None) -> Judgement:
         "not_harder_than_signup": lambda: _as_easy(rule, run, signup, verdict),  # type: ignore[arg-type]
         "signup_shows": lambda: _signup_shows(rule, signup, verdict),  # type: ignore[arg-type]
         "online_cancel": lambda: _online_cancel(rule, run, verdict),  # type: ignore[arg-type]
+        "confirm_page_asks": lambda: _confirm_page_asks(rule, run, verdict),  # type: ignore[arg-type]
+        "receipt_offers": lambda: _receipt_offers(rule, run, verdict),  # type: ignore[arg-type]
         "not_measurable": lambda: verdict(None, rule.why),  # type: ignore[union-attr]
     }
     return judges[rule.check]()
@@ -180,11 +205,46 @@ def _entry_clicks(rule: EntryClicks, run: Journey, verdict: Callable[..., Judgem
     return verdict(n <= rule.max, f"{n} click(s) from the account pages to the entry (≤ {rule.max}); steps {where}", entry)
 
 
-def _confirm_label(rule: ConfirmLabel, run: Journey, verdict: Callable[..., Judgement]) -> Judgement:
+def _confirming_click(run: Journey) -> StepRecord | None:
     clicks = [s for s in run.until_receipt if s.events.clicks and s.page and s.page.in_flow]
-    if not clicks:
+    return clicks[-1] if clicks else None
+
+
+NO_TEXT = "this run folder keeps no page text (written before tuiding recorded it): run the journey again"
+
+
+def _confirm_page_asks(rule: ConfirmPageAsks, run: Journey, verdict: Callable[..., Judgement]) -> Judgement:
+    confirming = _confirming_click(run)
+    if confirming is None:
         return verdict(False, "no click after the unsubscribe entry")
-    last = clicks[-1]
+    # The page as it stood when the confirming click was made: what the step before it saw.
+    page = next((s for s in reversed(run.steps[: confirming.index - 1]) if s.page and s.page.text), None)
+    if page is None or not page.page:
+        return verdict(None, NO_TEXT)
+    shown = {item: any(re.search(p, page.page.text, re.IGNORECASE) for p in patterns) for item, patterns in rule.asks.items()}
+    missing = [item for item, ok in shown.items() if not ok]
+    listed = ", ".join(f"{item} {'✓' if ok else '✗'}" for item, ok in shown.items())
+    return verdict(
+        not missing, f"the page of the confirming click '{confirming.target or confirming.name}' shows: {listed}", page
+    )
+
+
+def _receipt_offers(rule: ReceiptOffers, run: Journey, verdict: Callable[..., Judgement]) -> Judgement:
+    r = run.receipt
+    if r is None or r.page is None:
+        return verdict(False, "no receipt page to save", run.steps[-1] if run.steps else None)
+    if not r.page.text:
+        return verdict(None, NO_TEXT, r)
+    found = next((m.group(0) for p in rule.patterns if (m := re.search(p, r.page.text, re.IGNORECASE))), None)
+    if found is None:
+        return verdict(False, f"the receipt page offers no way to keep it ({' / '.join(rule.patterns[:4])} …)", r)
+    return verdict(True, f"the receipt page offers '{found}'", r)
+
+
+def _confirm_label(rule: ConfirmLabel, run: Journey, verdict: Callable[..., Judgement]) -> Judgement:
+    last = _confirming_click(run)
+    if last is None:
+        return verdict(False, "no click after the unsubscribe entry")
     label = last.target or last.name
     ok = any(re.search(p, label, re.IGNORECASE) for p in rule.patterns)
     return verdict(ok, f"the confirming click was on '{label}'", last)

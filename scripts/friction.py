@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -25,7 +26,10 @@ CAMERA_INIT = """(() => {
   md.__tuiding = true;
 })();"""
 
-PROBE_JS = """(p) => {
+TEXT_KEPT = 4000  # characters of a page's text kept in the record (a confirmation page or a receipt fits)
+
+PROBE_JS = (
+    """(p) => {
   const rx = (list) => list.map(s => new RegExp(s, 'i'));
   const any = (list, text) => list.some(r => r.test(text));
   const body = document.body;
@@ -47,7 +51,7 @@ PROBE_JS = """(p) => {
   const question = answerField && any(questionRx, plain);
   const first = (list) => { for (const s of list) { const m = text.match(new RegExp(s)); if (m) return m[0]; } return null; };
   return {
-    path: location.pathname,
+    path: location.protocol === 'about:' ? '' : location.pathname,  // about:blank is no page of the site
     otp, question,
     password: fields.some(e => e.type === 'password'),
     camera: window.__tuidingCamera || 0,
@@ -55,8 +59,12 @@ PROBE_JS = """(p) => {
     preticked: fields.filter(e => e.type === 'checkbox' && e.defaultChecked).map(labelOf),
     reference: first(p.reference),
     datetime: first(p.datetime),
+    text: text.replace(/\\s+/g, ' ').trim().slice(0, """
+    + str(TEXT_KEPT)
+    + """),
   };
 }"""
+)
 
 
 @cache
@@ -91,9 +99,11 @@ class FrictionTracker:
     def entered(self, path: str, words: str) -> bool:
         return any(re.search(p, path, re.I) or (words and re.search(p, words, re.I)) for p in self.patterns["entry"])
 
-    def facts(self, index: int, probe: dict[str, Any], kind: str | None, target_words: str) -> PageFacts:
+    def facts(
+        self, index: int, probe: dict[str, Any], kind: str | None, target_words: str, mask: Callable[[str], str] = str
+    ) -> PageFacts:
         path = str(probe.get("path", ""))
-        new_page = path not in self.seen_paths
+        new_page = bool(path) and path not in self.seen_paths
         self.seen_paths.add(path)
         if not self.in_flow and self.entered(path, target_words):
             self.in_flow = True
@@ -126,6 +136,8 @@ class FrictionTracker:
             reference=reference,
             datetime=when,
             in_flow=self.in_flow,
+            # Kept from the unsubscribe entry on: what the cancellation-rights check reads (secrets masked).
+            text=mask(str(probe.get("text") or "")) if self.in_flow else "",
         )
 
     def _verification(self, probe: dict[str, Any], path: str, kind: str | None) -> str | None:
@@ -161,7 +173,7 @@ def metrics(records: list[StepRecord], tracker: FrictionTracker | None) -> Metri
         clicks=sum(r.events.clicks for r in records),
         inputs=sum(r.events.inputs for r in records),
         keystrokes=sum(r.events.keystrokes for r in records),
-        pages=len({f.path for f in facts}),
+        pages=len({f.path for f in facts if f.path}),
         navigations=sum(r.events.navigations for r in records),
         dialogs=sum(r.events.dialogs for r in records),
         downloads=sum(len(r.events.downloads) for r in records),

@@ -84,6 +84,9 @@ class PageFacts(Record):
     reference: str | None = Field(None, description="a reference number shown on the page")
     datetime: str | None = Field(None, description="a date-time shown on the page")
     in_flow: bool = Field(False, description="at or after the unsubscribe entry")
+    text: str = Field(
+        "", description="the page's visible text, whitespace collapsed, first 4000 characters; kept at and after the entry"
+    )
 
 
 class A11yViolation(Record):
@@ -334,8 +337,10 @@ def record_hash(record: StepRecord) -> str:
 
     # Fields added within format 1 count only when they hold something, so records written before they
     # existed still verify.
-    added = {name for name in ADDED_FIELDS if not getattr(record, name)}
-    return hashlib.sha256(canonical(record.model_dump(mode="json", exclude={"hash", *added}))).hexdigest()
+    exclude: dict[str, Any] = {name: True for name in ("hash", *ADDED_FIELDS) if name == "hash" or not getattr(record, name)}
+    if record.page is not None and not record.page.text:
+        exclude["page"] = {"text": True}  # PageFacts.text, added within format 1 as well
+    return hashlib.sha256(canonical(record.model_dump(mode="json", exclude=exclude))).hexdigest()
 
 
 def _read_json(path: Path) -> Any:

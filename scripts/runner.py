@@ -428,7 +428,7 @@ class StepLoop:
         if probe is None:
             return None
         words = M.words(model.arg) if isinstance(model.arg, (str, M.Target)) else ""
-        return self.friction.facts(index, probe, model.kind, words)
+        return self.friction.facts(index, probe, model.kind, words, mask=lambda t: self.secrets.mask(t) or "")
 
     def _visual(self, path: Path, shot: Shot, masks: list[Box], failed: bool) -> VisualCheck | None:
         mode = self.run.opts.baselines

@@ -14,17 +14,23 @@ from tuiding.check import LOCALES, load_rules
 
 pytestmark = pytest.mark.browser
 
-# The default Migu journey follows the seed guide (退订协议 page + 确认退订信息 page): more clicks and pages than the
-# sign-up, so AB 2863's "as easy as signing up" is not met by the default itself — a finding, reported as such.
-DEFAULT_NOT_MET = {"us-ca-as-easy"}
+# The default journeys meet every rule: the seed guide's cancellation (退订协议 page + 确认退订信息 page) takes no
+# more clicks, pages or verifications than signing up, which asks for a payment method and an SMS second
+# confirmation (二次确认) as China Mobile's ordering does.
+DEFAULT_NOT_MET: set[str] = set()
 VARIANTS = {
-    "retention": {"us-ca-retention"},
+    "retention": {"us-ca-retention", "us-ca-as-easy"},  # two retention pages: also harder than signing up
     "preticked": {"zh-no-preticked"},
-    "no_receipt": {"zh-receipt", "de-312k-receipt"},
+    "no_receipt": {"zh-receipt", "de-312k-receipt", "de-312k-save"},
     "hidden_entry": {"de-312k-entry"},
     "confirmshaming": {"de-312k-button"},
     "phone_only": {"us-ca-online-cancel"},
+    # Cloud PC: one retention page is allowed, but it makes cancelling take more pages than ordering; a required
+    # free-text reason is one more field to fill than ordering asks for.
+    "cloudpc_retention": {"us-ca-as-easy"},
+    "cloudpc_forced_reason": {"us-ca-as-easy"},
 }
+WHY = {"cloudpc_retention": "pages 8 > 7", "cloudpc_forced_reason": "inputs 4 > 3"}
 
 
 @pytest.fixture(scope="module")
@@ -35,15 +41,18 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
     def run(key: str, *args: object) -> None:
         r = cli("run", *args, "--out", out / key, "--json")
+        # Every journey runs to its end (a variant may exceed the scenario's budget: exit 1), none is refused (2).
+        assert r.returncode in (0, 1) and r.stdout.strip(), r.stdout[-2000:] + r.stderr
         for line in r.stdout.splitlines():
             result = json.loads(line)
             found[key if len(r.stdout.splitlines()) == 1 else Path(result["file"]).stem] = Path(result["run_dir"])
 
     run("signup", ROOT / "scenarios" / "migu" / "web_subscribe.yaml")
+    run("cloudpc_signup", ROOT / "scenarios" / "cloudpc" / "order_again.yaml")
     run("default", ROOT / "scenarios" / "migu" / "web_unsubscribe.yaml")
     for variant in ("retention", "preticked", "no_receipt"):
         run(variant, ROOT / "scenarios" / "migu" / "web_unsubscribe.yaml", "--variant", variant)
-    run("files", DATA / "variants")  # hidden_entry, confirmshaming and phone_only need their own journeys
+    run("files", DATA / "variants")  # hidden_entry, confirmshaming, phone_only and the cloud PC's need their own journeys
     return found
 
 
@@ -57,22 +66,25 @@ def not_met(results: dict[str, dict]) -> set[str]:
     return {k for k, j in results.items() if j["verdict"] == "not met"}
 
 
-def test_the_default_journey_meets_every_rule_but_the_sign_up_comparison(cli, runs):
+def test_the_default_journey_meets_every_rule(cli, runs):
     results = judged(cli, runs["default"], runs["signup"])
     assert not_met(results) == DEFAULT_NOT_MET
-    assert results["us-ca-as-easy"]["measured"] == "cancel vs sign-up: clicks 7 > 5, pages 7 > 4, verifications 0 ≤ 0"
+    assert (
+        results["us-ca-as-easy"]["measured"] == "cancel vs sign-up: clicks 7 ≤ 9, pages 7 ≤ 7, inputs 2 ≤ 3, verifications 0 ≤ 1"
+    )
     assert results["zh-autorenew-disclosed"]["verdict"] == "met"
     assert results["de-312k-receipt"]["step"] == results["de-312k-button"]["step"]  # the click that got the receipt
-    assert {k for k, j in results.items() if j["verdict"] == "not measurable"} == {
-        "zh-renewal-reminder",
-        "de-312k-confirm-page",
-        "de-312k-save",
-    }
+    # §312k's confirmation page, read from the page text the run keeps: the step before the confirming click
+    confirm = results["de-312k-confirm-page"]
+    assert confirm["verdict"] == "met" and confirm["step"] == results["de-312k-button"]["step"] - 1
+    assert "退订类型 ✓, 身份 ✓, 合同 ✓, 终止日期 ✓" in confirm["measured"]
+    assert results["de-312k-save"]["verdict"] == "met" and "打印" in results["de-312k-save"]["measured"]
+    assert {k for k, j in results.items() if j["verdict"] == "not measurable"} == {"zh-renewal-reminder"}
 
 
 @pytest.mark.parametrize("variant", list(VARIANTS))
 def test_each_variant_fails_exactly_the_rules_it_breaks(cli, runs, variant):
-    results = judged(cli, runs[variant], runs["signup"])
+    results = judged(cli, runs[variant], runs["cloudpc_signup" if variant.startswith("cloudpc") else "signup"])
     extra = not_met(results) - DEFAULT_NOT_MET
     assert extra == VARIANTS[variant], {k: results[k]["measured"] for k in not_met(results)}
     if variant == "phone_only":  # it never cancels, so the other rules are not judged at all
@@ -85,6 +97,10 @@ def test_each_variant_fails_exactly_the_rules_it_breaks(cli, runs, variant):
         assert results["de-312k-button"]["measured"] == "the confirming click was on '残忍离开'"
     if variant == "hidden_entry":
         assert results["de-312k-entry"]["measured"].startswith("4 click(s) from the account pages to the entry (≤ 3)")
+    if variant in WHY:
+        assert WHY[variant] in results["us-ca-as-easy"]["measured"]
+    if variant == "no_receipt":
+        assert results["de-312k-save"]["measured"] == "no receipt page to save"
 
 
 def test_without_the_sign_up_journey_the_comparison_is_not_measurable(cli, runs):
@@ -120,7 +136,7 @@ def test_the_friction_report_shows_every_journey_ranked_with_its_flagged_screens
     assert "✗ 不符合" in page and "开通旅程第 8 步" in page
 
 
-def test_cloud_pc_one_click_is_as_easy_as_ordering_and_the_standard_flow_is_not(cli, tmp_path):
+def test_cloud_pc_cancelling_is_as_easy_as_ordering_and_one_click_easier(cli, tmp_path):
     r = run_cli(
         "run",
         ROOT / "scenarios" / "cloudpc" / "order_again.yaml",
@@ -135,9 +151,12 @@ def test_cloud_pc_one_click_is_as_easy_as_ordering_and_the_standard_flow_is_not(
     easy = judged(cli, one_click, order)
     assert not_met(easy) == set() and easy["us-ca-as-easy"]["verdict"] == "met"
     assert easy["de-312k-button"]["measured"] == "the confirming click was on '一键退订'"
-    hard = judged(cli, standard, order)
-    assert not_met(hard) == {"us-ca-as-easy"}
-    assert hard["us-ca-as-easy"]["measured"] == "cancel vs sign-up: clicks 9 > 6, pages 7 > 5, verifications 1 > 0"
+    standard_ = judged(cli, standard, order)
+    assert not_met(standard_) == set()
+    assert (
+        standard_["us-ca-as-easy"]["measured"]
+        == "cancel vs sign-up: clicks 9 ≤ 10, pages 7 ≤ 7, inputs 3 ≤ 3, verifications 1 ≤ 1"
+    )
 
 
 def test_check_in_a_scenario_is_judged_after_the_run_and_sealed_with_it(cli, tmp_path):
@@ -162,20 +181,9 @@ def test_check_in_a_scenario_is_judged_after_the_run_and_sealed_with_it(cli, tmp
     assert cli("verify", run_dir).returncode == 1
 
 
-# Real findings, not false alarms: the full-path default journeys take more clicks and pages (and, on the cloud PC
-# portal, an identity check) than signing up — the portals follow the seed guides.
-HARDER_THAN_SIGNING_UP = {
-    "web_unsubscribe",
-    "app_unsubscribe",
-    "unsubscribe_sms",
-    "unsubscribe_face",
-    "unsubscribe_security_question",
-}
-
-
 def test_no_false_alarms_on_any_repo_scenario_in_its_default_variant(cli, tmp_path):
     """Pauses, resets, lockouts, reminders, hotline and chat journeys are not judged as website cancellations;
-    every completed cancellation meets every rule except the one documented finding."""
+    every completed cancellation meets every rule."""
     r = run_cli("run", ROOT / "scenarios", "--out", tmp_path, "--json", timeout=900)
     assert r.returncode == 0, r.stdout[-2000:] + r.stderr
     done = [(Path(json.loads(line)["file"]).stem, Path(json.loads(line)["run_dir"])) for line in r.stdout.splitlines()]
@@ -187,7 +195,19 @@ def test_no_false_alarms_on_any_repo_scenario_in_its_default_variant(cli, tmp_pa
             continue
         portal = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))["site"]["portal"]
         flagged = not_met(judged(cli, run_dir, signup[portal]))
-        expected = {"us-ca-as-easy"} if name in HARDER_THAN_SIGNING_UP else set()
-        if flagged != expected:
+        if flagged:
             alarms[run_dir.name] = flagged
     assert alarms == {}
+
+
+def test_a_run_folder_without_page_text_gets_not_measurable_for_the_page_rules(runs):
+    """Run folders written before the page text was kept: the page rules say so instead of failing them."""
+    from tuiding.check import Journey, judge
+    from tuiding.record import load_manifest
+
+    manifest = load_manifest(runs["default"])
+    steps = [s.model_copy(update={"page": s.page.model_copy(update={"text": ""})}) if s.page else s for s in manifest.steps]
+    old = manifest.model_copy(update={"steps": steps})
+    results = {j.rule: j for j in judge(Journey(runs["default"], old), load_rules(["de"]))}
+    for rule in ("de-312k-confirm-page", "de-312k-save"):
+        assert results[rule].verdict == "not measurable" and "keeps no page text" in results[rule].measured

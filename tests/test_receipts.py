@@ -150,3 +150,33 @@ def test_safe_names_keep_chinese_and_drop_path_characters():
 
 def test_not_a_run_folder(tmp_path):
     assert "missing" in verify(tmp_path).problems[0]
+
+
+def test_page_text_counts_in_a_records_hash_only_when_kept():
+    """PageFacts.text was added within format 1: a record written before it (no `text` key) still verifies,
+    and a kept text is covered by the hash like every other field."""
+    from tuiding.record import PageFacts, record_hash
+
+    base = {
+        "index": 1,
+        "action": "see",
+        "name": "看",
+        "status": "passed",
+        "started_at": "t",
+        "source": "s.yaml:1",
+        "duration_ms": 1,
+    }
+    without = StepRecord.model_validate({**base, "page": {"path": "/member"}})
+    old = StepRecord.model_validate({**base, "page": {"path": "/member", "text": ""}})
+    assert record_hash(without) == record_hash(old)
+    kept = without.model_copy(update={"page": PageFacts(path="/member", text="确认退订信息")})
+    changed = without.model_copy(update={"page": PageFacts(path="/member", text="确认退订信息!")})
+    assert len({record_hash(without), record_hash(kept), record_hash(changed)}) == 3
+    # the hash of a record without text is the hash of its JSON as written before the field existed
+    import hashlib
+
+    from tuiding.record import ADDED_FIELDS, canonical
+
+    data = without.model_dump(mode="json", exclude={"hash", *ADDED_FIELDS})
+    del data["page"]["text"]
+    assert record_hash(without) == hashlib.sha256(canonical(data)).hexdigest()
