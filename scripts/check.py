@@ -85,6 +85,13 @@ class ReceiptOffers(_RuleBase):
     patterns: list[str] = Field(min_length=1)
 
 
+class RetentionWayOut(_RuleBase):
+    """On every retention page, the way to keep cancelling is at least `min` as prominent as the page's largest control."""
+
+    check: Literal["retention_way_out"]
+    min: float = Field(gt=0, le=1, description="area of the keep-cancelling control / area of the largest control")
+
+
 class NotMeasurable(_RuleBase):
     check: Literal["not_measurable"]
     why: str
@@ -100,6 +107,7 @@ Rule = Annotated[
     | OnlineCancel
     | ConfirmPageAsks
     | ReceiptOffers
+    | RetentionWayOut
     | NotMeasurable,
     Field(discriminator="check"),
 ]
@@ -183,6 +191,7 @@ def _judge(rule: Rule, run: Journey, signup: Journey | None) -> Judgement:
         "online_cancel": lambda: _online_cancel(rule, run, verdict),  # type: ignore[arg-type]
         "confirm_page_asks": lambda: _confirm_page_asks(rule, run, verdict),  # type: ignore[arg-type]
         "receipt_offers": lambda: _receipt_offers(rule, run, verdict),  # type: ignore[arg-type]
+        "retention_way_out": lambda: _retention_way_out(rule, run, verdict),  # type: ignore[arg-type]
         "not_measurable": lambda: verdict(None, rule.why),  # type: ignore[union-attr]
     }
     return judges[rule.check]()
@@ -239,6 +248,23 @@ def _receipt_offers(rule: ReceiptOffers, run: Journey, verdict: Callable[..., Ju
     if found is None:
         return verdict(False, f"the receipt page offers no way to keep it ({' / '.join(rule.patterns[:4])} …)", r)
     return verdict(True, f"the receipt page offers '{found}'", r)
+
+
+def _retention_way_out(rule: RetentionWayOut, run: Journey, verdict: Callable[..., Judgement]) -> Judgement:
+    pages = [s for s in run.until_receipt if s.page and s.page.retention_page]
+    if not pages:
+        return verdict(True, "no retention page")
+    measured = [s for s in pages if s.page and s.page.way_out is not None]
+    if not measured:
+        return verdict(None, "this run folder does not keep how prominent the way out was: run the journey again")
+    worst = min(measured, key=lambda s: s.page.way_out if s.page and s.page.way_out is not None else 0)
+    share = worst.page.way_out if worst.page and worst.page.way_out is not None else 0
+    if share == 0:
+        return verdict(False, f"a retention page shows no way to keep cancelling (step {worst.index})", worst)
+    ok = share >= rule.min
+    return verdict(
+        ok, f"the way to keep cancelling is {share:.0%} the size of the page's largest control (≥ {rule.min:.0%})", worst
+    )
 
 
 def _confirm_label(rule: ConfirmLabel, run: Journey, verdict: Callable[..., Judgement]) -> Judgement:

@@ -399,6 +399,12 @@ def validate(paths: tuple[Path, ...]) -> None:
     help="Approve this run's receipts as the visual baselines (<scenario folder>/__baselines__/…); review them in git.",
 )
 @click.option(
+    "--no-a11y",
+    "no_a11y",
+    is_flag=True,
+    help="Skip the axe-core audits the scenarios ask for (a quicker run; their a11y budget items then count nothing).",
+)
+@click.option(
     "--shard",
     metavar="I/N",
     help="Run only part I of N of the scenarios (same split on every machine given the same paths); "
@@ -436,6 +442,7 @@ def run(
     narrate: bool,
     lang: str,
     update_baselines: bool,
+    no_a11y: bool,
     shard: str | None,
     durations: Path | None,
     retries: int,
@@ -503,6 +510,7 @@ def run(
                 browser=session.description,
                 live=live,
                 baselines="update" if update_baselines else "compare",
+                a11y=not no_a11y,
                 variant=variant,
                 walkthrough=formats,
                 narrate=narrate,

@@ -49,6 +49,13 @@ PROBE_JS = (
   const otp = fields.some(isOtp);
   const answerField = fields.some(e => (e.type === 'text' || e.tagName === 'TEXTAREA') && !isOtp(e));
   const question = answerField && any(questionRx, plain);
+  // How prominent the way to keep cancelling is: its area against the page's largest control (site
+  // header, navigation and footer aside). A grey text link beside a big offer button scores low.
+  const area = (e) => { const r = e.getBoundingClientRect(); return r.width * r.height; };
+  const controls = [...document.querySelectorAll('a, button, input[type=submit], input[type=button], [role=button]')]
+    .filter(shown).filter(e => !e.closest('header, nav, footer'));
+  const going = controls.filter(e => any(rx(p.continue_cancel || []), (e.innerText || e.value || '').trim()));
+  const largest = Math.max(0, ...controls.map(area));
   const first = (list) => { for (const s of list) { const m = text.match(new RegExp(s)); if (m) return m[0]; } return null; };
   return {
     path: location.protocol === 'about:' ? '' : location.pathname,  // about:blank is no page of the site
@@ -59,6 +66,7 @@ PROBE_JS = (
     preticked: fields.filter(e => e.type === 'checkbox' && e.defaultChecked).map(labelOf),
     reference: first(p.reference),
     datetime: first(p.datetime),
+    way_out: going.length && largest ? Math.max(...going.map(area)) / largest : (going.length ? 1 : 0),
     text: text.replace(/\\s+/g, ' ').trim().slice(0, """
     + str(TEXT_KEPT)
     + """),
@@ -136,6 +144,8 @@ class FrictionTracker:
             reference=reference,
             datetime=when,
             in_flow=self.in_flow,
+            # On a retention page: how prominent the way to keep cancelling is (0: none; 1: as the largest control).
+            way_out=round(float(probe.get("way_out") or 0), 3) if (retention or kind == "retention") and self.in_flow else None,
             # Kept from the unsubscribe entry on: what the cancellation-rights check reads (secrets masked).
             text=mask(str(probe.get("text") or "")) if self.in_flow else "",
         )

@@ -816,6 +816,9 @@ class UxPatterns(Strict):
     datetime: list[Regex] | None = None
     question: list[Regex] | None = None
     otp: list[Regex] | None = None
+    continue_cancel: list[Regex] | None = Field(
+        None, description="the label of the control that keeps cancelling past a retention offer"
+    )
 
 
 class VisualOptions(Strict):

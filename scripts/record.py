@@ -87,6 +87,10 @@ class PageFacts(Record):
     text: str = Field(
         "", description="the page's visible text, whitespace collapsed, first 4000 characters; kept at and after the entry"
     )
+    way_out: float | None = Field(
+        None,
+        description="on a retention page: the area of the control that keeps cancelling over the page's largest control's (0: none)",
+    )
 
 
 class A11yViolation(Record):
@@ -338,8 +342,10 @@ def record_hash(record: StepRecord) -> str:
     # Fields added within format 1 count only when they hold something, so records written before they
     # existed still verify.
     exclude: dict[str, Any] = {name: True for name in ("hash", *ADDED_FIELDS) if name == "hash" or not getattr(record, name)}
-    if record.page is not None and not record.page.text:
-        exclude["page"] = {"text": True}  # PageFacts.text, added within format 1 as well
+    if record.page is not None:  # PageFacts fields added within format 1 as well
+        empty = {name: True for name in ("text", "way_out") if getattr(record.page, name) in ("", None)}
+        if empty:
+            exclude["page"] = empty
     return hashlib.sha256(canonical(record.model_dump(mode="json", exclude=exclude))).hexdigest()
 
 

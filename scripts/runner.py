@@ -72,6 +72,7 @@ class RunOptions:
     walkthrough: tuple[str, ...] = ()  # formats to build after the run; "video" also records while running
     narrate: bool = False  # spoken captions in the video (espeak-ng)
     live: bool = False  # --live: a base_url off this machine is allowed (guard.py)
+    a11y: bool = True  # --no-a11y: no axe-core audits, whatever the scenarios ask
 
 
 @dataclass
@@ -244,20 +245,58 @@ def _safe(fn: Callable[[], str]) -> str:
 _BOXES_JS = """els => els.filter(e => e.offsetWidth || e.offsetHeight || e.getClientRects().length).map(e => {
   const r = e.getBoundingClientRect(); return [r.x + scrollX, r.y + scrollY, r.width, r.height]; })"""
 
+# Boxes of several CSS targets in one round trip, each target's apart (a union would merge two targets that
+# match one element). Open shadow roots are searched like Playwright's css engine does; a selector the
+# browser cannot parse (Playwright's own extensions) answers null and goes the per-target way.
+_CSS_BOXES_JS = """(targets) => {
+  const roots = [document];
+  for (let i = 0; i < roots.length; i++)
+    for (const e of roots[i].querySelectorAll('*')) if (e.shadowRoot) roots.push(e.shadowRoot);
+  const shown = (e) => e.offsetWidth || e.offsetHeight || e.getClientRects().length;
+  return targets.map(([css, nth]) => {
+    let found;
+    try { found = roots.flatMap(r => [...r.querySelectorAll(css)]); } catch (e) { return null; }
+    if (nth !== null) { const one = found.at(nth); found = one ? [one] : []; }
+    return found.filter(shown).map(e => { const r = e.getBoundingClientRect(); return [r.x + scrollX, r.y + scrollY, r.width, r.height]; });
+  });
+}"""
 
-def _boxes(page: Page, targets: list[Any]) -> list[Box]:
-    """Page boxes of every visible element each target matches (masks and redactions). One round trip per
-    target, not one for all: a union would merge two targets that match the same element into one box, and
-    each target's boxes are evidence of its own."""
-    out: list[Box] = []
-    for t in targets:
-        loc = page.get_by_text(t) if isinstance(t, str) else locate(page, t)
+
+def _as_css(t: Any) -> str | None:
+    """The CSS selector a target means, when it is plain CSS (test ids, css); None for role, label, text …"""
+    if isinstance(t, M.Target) and t.testid is not None:
+        return f'[data-testid="{t.testid.replace(chr(92), chr(92) * 2).replace(chr(34), chr(92) + chr(34))}"]'
+    if isinstance(t, M.Target) and t.css is not None and ">>" not in t.css:
+        return t.css
+    return None
+
+
+def _boxes(page: Page, *groups: list[Any]) -> list[list[Box]]:
+    """Page boxes of every visible element each target matches (masks, redactions), one list per group.
+    CSS targets are measured together in one round trip; the others (role, label, text) one each."""
+    flat = [t for group in groups for t in group]
+    found: list[list[Any] | None] = [None] * len(flat)
+    css = [(i, _as_css(t)) for i, t in enumerate(flat)]
+    batch = [(i, c) for i, c in css if c is not None]
+    if batch:
         try:
-            for x, y, w, h in loc.evaluate_all(_BOXES_JS):
-                if w and h:
-                    out.append(Box(x=x, y=y, width=w, height=h))
+            for (i, _), boxes in zip(batch, page.evaluate(_CSS_BOXES_JS, [[c, flat[i].nth] for i, c in batch]), strict=True):
+                found[i] = boxes
         except PlaywrightError:
-            continue
+            pass  # measured one by one below
+    for i, t in enumerate(flat):
+        if found[i] is None:
+            loc = page.get_by_text(t) if isinstance(t, str) else locate(page, t)
+            try:
+                found[i] = loc.evaluate_all(_BOXES_JS)
+            except PlaywrightError:
+                found[i] = []
+    out, at = [], 0
+    for group in groups:
+        out.append(
+            [Box(x=x, y=y, width=w, height=h) for boxes in found[at : at + len(group)] for x, y, w, h in boxes or [] if w and h]
+        )
+        at += len(group)
     return out
 
 
@@ -418,6 +457,14 @@ class StepLoop:
                 pass  # a page that never finishes parsing is still asked what it shows so far
             try:
                 both = self.page.evaluate(_PROBE_PLUS_JS, self.friction.patterns)
+                if both["ready"] != "complete" and both["facts"].get("retention"):
+                    # A retention page's controls are measured for size: before its stylesheets apply, a grey
+                    # text link and the big offer button look alike. Wait for them (only on such pages).
+                    try:
+                        self.page.wait_for_load_state("load", timeout=2000)
+                    except PlaywrightError:
+                        pass  # measured as it stands
+                    both = self.page.evaluate(_PROBE_PLUS_JS, self.friction.patterns)
                 probe = both["facts"]
                 if both["ready"] == "complete":
                     self.settled = (both["title"], (float(both["scroll"][0]), float(both["scroll"][1])))
@@ -461,6 +508,8 @@ class StepLoop:
         )
 
     def _wants_audit(self, model: M.StepBase, status: str) -> bool:
+        if not self.run.opts.a11y:
+            return False
         if _safe(lambda: self.page.url) in ("", "about:blank"):
             return False  # nothing of the site's to audit yet
         if model.a11y is not None:
@@ -525,8 +574,7 @@ class StepLoop:
             try:
                 shot = capture(self.page, path, want, self.masks, timeout_ms, self.run.scale, settled[1] if settled else None)
                 screenshot = path.relative_to(self.folder.path).as_posix()
-                masks = _boxes(self.page, [*self.sc.header.mask, *model.mask])
-                redact = _boxes(self.page, list(self.sc.header.redact))
+                masks, redact = _boxes(self.page, [*self.sc.header.mask, *model.mask], list(self.sc.header.redact))
                 visual = self._visual(path, shot, masks, status == "failed")
             except PlaywrightError as exc:
                 if status == "passed":

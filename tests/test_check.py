@@ -5,6 +5,7 @@ breaks, with the right evidence step."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -19,7 +20,8 @@ pytestmark = pytest.mark.browser
 # confirmation (二次确认) as China Mobile's ordering does.
 DEFAULT_NOT_MET: set[str] = set()
 VARIANTS = {
-    "retention": {"us-ca-retention", "us-ca-as-easy"},  # two retention pages: also harder than signing up
+    # two retention pages, their way out a small grey link: also harder than signing up
+    "retention": {"us-ca-retention", "us-ca-retention-way-out", "us-ca-as-easy"},
     "preticked": {"zh-no-preticked"},
     "no_receipt": {"zh-receipt", "de-312k-receipt", "de-312k-save"},
     "hidden_entry": {"de-312k-entry"},
@@ -27,7 +29,7 @@ VARIANTS = {
     "phone_only": {"us-ca-online-cancel"},
     # Cloud PC: one retention page is allowed, but it makes cancelling take more pages than ordering; a required
     # free-text reason is one more field to fill than ordering asks for.
-    "cloudpc_retention": {"us-ca-as-easy"},
+    "cloudpc_retention": {"us-ca-as-easy", "us-ca-retention-way-out"},
     "cloudpc_forced_reason": {"us-ca-as-easy"},
 }
 WHY = {"cloudpc_retention": "pages 8 > 7", "cloudpc_forced_reason": "inputs 4 > 3"}
@@ -99,6 +101,9 @@ def test_each_variant_fails_exactly_the_rules_it_breaks(cli, runs, variant):
         assert results["de-312k-entry"]["measured"].startswith("4 click(s) from the account pages to the entry (≤ 3)")
     if variant in WHY:
         assert WHY[variant] in results["us-ca-as-easy"]["measured"]
+    if variant in ("retention", "cloudpc_retention"):  # measured in the browser: the link's area over the offer button's
+        share = int(re.search(r"is (\d+)% the size", results["us-ca-retention-way-out"]["measured"]).group(1))
+        assert 5 <= share < 50, results["us-ca-retention-way-out"]
     if variant == "no_receipt":
         assert results["de-312k-save"]["measured"] == "no receipt page to save"
 
@@ -211,3 +216,33 @@ def test_a_run_folder_without_page_text_gets_not_measurable_for_the_page_rules(r
     results = {j.rule: j for j in judge(Journey(runs["default"], old), load_rules(["de"]))}
     for rule in ("de-312k-confirm-page", "de-312k-save"):
         assert results[rule].verdict == "not measurable" and "keeps no page text" in results[rule].measured
+
+
+@pytest.mark.parametrize(
+    ("way_out", "verdict"), [(0.8, "met"), (0.5, "met"), (0.2, "not met"), (0.0, "not met"), (None, "not measurable")]
+)
+def test_the_way_out_of_a_retention_page_is_judged_by_its_measured_prominence(way_out, verdict):
+    from tuiding.check import Journey, judge
+    from tuiding.record import Manifest, PageFacts, ScenarioInfo, StepRecord
+
+    def step(i: int, page: PageFacts, clicks: int = 1, target: str = "") -> StepRecord:
+        return StepRecord.model_validate({
+            "index": i, "name": f"步骤{i}", "action": "click", "target": target, "source": "s.yaml:1", "started_at": "t",
+            "duration_ms": 1, "status": "passed", "page": page, "events": {"clicks": clicks},
+        })  # fmt: skip
+
+    steps = [
+        step(1, PageFacts(path="/member/unsubscribe", new_page=True, in_flow=True), target="立即退订"),
+        step(2, PageFacts(path="/offer", new_page=True, in_flow=True, retention=["挽留"], retention_page=True, way_out=way_out)),
+        step(3, PageFacts(path="/done", new_page=True, in_flow=True, reference="MG2026112000001", datetime="2026-11-20 10:00"),
+             target="确认退订"),
+    ]  # fmt: skip
+    manifest = Manifest(
+        tool="t", run_id="r", uuid="u", scenario=ScenarioInfo(name="s", file="s.yaml", tags=["web"]), started_at="t", steps=steps
+    )
+    rules = [r for r in load_rules(["us-ca"])[0].rules if r.id == "us-ca-retention-way-out"]
+    from tuiding.check import RuleSet
+
+    (result,) = judge(Journey(Path("r"), manifest), [RuleSet(locale="us-ca", name="t", rules=rules)])
+    assert result.verdict == verdict, result
+    assert result.step == (2 if verdict != "not measurable" else None)

@@ -225,3 +225,7 @@ def test_a_step_can_opt_out_of_the_audit_and_a11y_findings_are_recorded(cli, tmp
     assert by_path["/member"].a11y is None  # opted out
     assert by_path["/member/history"].a11y is not None
     assert line["metrics"]["a11y"] == 0  # the faint footer link is inside a closed 更多 menu: not rendered, not audited
+    # --no-a11y: no audit anywhere, whatever the scenario and its steps ask
+    r, (line,) = run_json(cli, tmp_path / "quick", scen, "--no-a11y")
+    assert r.returncode == 0, r.stderr
+    assert all(s.a11y is None for s in load_manifest(Path(line["run_dir"])).steps)
