@@ -5,7 +5,8 @@ portal: `tuiding run … -j C` against the same journey hand-written with Playwr
 (`asyncio` + one browser, C journeys at a time, a screenshot per shown step as in benchmarks/overhead.py).
 tuiding runs with --no-a11y: the scenario asks for an axe-core audit of every page, which the script does
 not do (benchmarks/overhead.py measures what the audits cost). Both are new processes timed from start to
-exit, alternated; medians. Prints a Markdown table.
+exit, alternated; medians. Peak PSS of each process tree as in benchmarks/suite.py, also at -j 1 once,
+for the memory each extra concurrent journey costs. Prints a Markdown table.
 
     .venv/bin/python benchmarks/async_suite.py                        # 24 journeys, -j 4, 3 rounds
     .venv/bin/python benchmarks/async_suite.py --journeys 4 --rounds 1   # a smoke run
@@ -16,14 +17,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 from overhead import machine
+from suite import measure
 
 ROOT = Path(__file__).parents[1]
 SCENARIO = "scenarios/migu/web_unsubscribe.yaml"
@@ -114,14 +114,6 @@ async def hand_written_suite(n: int, jobs: int, out: Path) -> None:
         await browser.close()
 
 
-def timed(cmd: list[str]) -> float:
-    t0 = time.monotonic()
-    r = subprocess.run(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    if r.returncode != 0:
-        raise SystemExit(f"{' '.join(cmd[:5])}…: exit {r.returncode}\n{r.stderr[-2000:]}")
-    return time.monotonic() - t0
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--journeys", type=int, default=24)
@@ -133,25 +125,40 @@ def main() -> None:
         asyncio.run(hand_written_suite(args.journeys, args.jobs, Path(args.hand_written)))
         return
     py = sys.executable
+
+    def commands(jobs: int, tag: str) -> dict[str, list[str]]:
+        n = str(args.journeys)
+        return {
+            "hand-written async": [py, __file__, "--journeys", n, "--jobs", str(jobs), "--hand-written", f"{tmp}/h{tag}"],
+            "tuiding run": [py, "-m", "tuiding", "run", *[SCENARIO] * args.journeys, "-j", str(jobs), "--no-a11y", "--out", f"{tmp}/t{tag}"],
+        }  # fmt: skip
+
     walls: dict[str, list[float]] = {"hand-written async": [], "tuiding run": []}
+    peaks: dict[str, list[float]] = {"hand-written async": [], "tuiding run": []}
+    alone: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as tmp:
+        # One journey at a time, once: the memory baseline for "per extra concurrent journey".
+        for label, cmd in commands(1, "one").items():
+            _, alone[label], _ = measure(cmd)
+            print(f"-j 1: {label}: peak PSS {alone[label]:.0f} MB", file=sys.stderr, flush=True)
         for r in range(args.rounds):
-            variants = {
-                "hand-written async": [py, __file__, "--journeys", str(args.journeys), "--jobs", str(args.jobs), "--hand-written", f"{tmp}/h{r}"],
-                "tuiding run": [
-                    py, "-m", "tuiding", "run", *[SCENARIO] * args.journeys, "-j", str(args.jobs), "--no-a11y", "--out", f"{tmp}/t{r}",
-                ],
-            }  # fmt: skip
-            for label, cmd in variants.items():
-                walls[label].append(timed(cmd))
-                print(f"round {r + 1}: {label}: {walls[label][-1]:.1f} s", file=sys.stderr, flush=True)
+            for label, cmd in commands(args.jobs, str(r)).items():
+                wall, peak, code = measure(cmd)
+                if code != 0:
+                    raise SystemExit(f"{label}: exit {code}")
+                walls[label].append(wall)
+                peaks[label].append(peak)
+                print(f"round {r + 1}: {label}: {wall:.1f} s, peak PSS {peak:.0f} MB", file=sys.stderr, flush=True)
     hand = statistics.median(walls["hand-written async"])
     print(f"\n{machine()}; {args.journeys} × web_unsubscribe, {args.jobs} at a time, {args.rounds} alternated rounds\n")
-    print("| variant | median s | journeys/min | throughput × hand-written async |")
-    print("| --- | ---: | ---: | ---: |")
+    print("| variant | median s | journeys/min | throughput × hand-written async | peak PSS MB | per extra concurrent journey |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: |")
     for label, values in walls.items():
-        m = statistics.median(values)
-        print(f"| {label} -j {args.jobs} | {m:.1f} | {60 * args.journeys / m:.1f} | {hand / m:.2f} |")
+        m, peak = statistics.median(values), statistics.median(peaks[label])
+        extra = (peak - alone[label]) / (args.jobs - 1) if args.jobs > 1 else 0
+        print(
+            f"| {label} -j {args.jobs} | {m:.1f} | {60 * args.journeys / m:.1f} | {hand / m:.2f} | {peak:.0f} | {extra:+.0f} MB |"
+        )
 
 
 if __name__ == "__main__":

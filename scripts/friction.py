@@ -34,25 +34,32 @@ PROBE_JS = (
   const any = (list, text) => list.some(r => r.test(text));
   const body = document.body;
   const text = body ? body.innerText : '';
+  const flat = text.replace(/\\s+/g, ' ').trim();
   // The page's own words, without its controls: a "我再想想" button is a choice, not a retention page.
-  let plain = '';
-  if (body) {
-    const copy = body.cloneNode(true);
-    copy.querySelectorAll('a, button, label, select, option, input, textarea, script, style, template, noscript, [hidden]').forEach(e => e.remove());
-    plain = copy.textContent.replace(/\\s+/g, ' ');
-  }
+  // Copying the page is the probe's dearest part, so only when the shown text could match at all.
+  let plainText = null;
+  const plain = () => {
+    if (plainText === null) {
+      const copy = body.cloneNode(true);
+      copy.querySelectorAll('a, button, label, select, option, input, textarea, script, style, template, noscript, [hidden]').forEach(e => e.remove());
+      plainText = copy.textContent.replace(/\\s+/g, ' ');
+    }
+    return plainText;
+  };
+  const inPlain = (list) => list.filter(s => new RegExp(s, 'i').test(flat)).filter(s => new RegExp(s, 'i').test(plain()));
   const shown = (e) => !!(e.offsetWidth || e.offsetHeight || e.getClientRects().length);
   const fields = [...document.querySelectorAll('input, textarea, select')].filter(shown);
   const labelOf = (e) => ((e.labels && e.labels[0] && e.labels[0].innerText) || e.getAttribute('aria-label') || e.placeholder || e.name || '').trim();
-  const otpRx = rx(p.otp), questionRx = rx(p.question);
+  const otpRx = rx(p.otp);
   const isOtp = (e) => e.autocomplete === 'one-time-code' || (e.type !== 'password' && e.type !== 'checkbox' && any(otpRx, labelOf(e)));
   const otp = fields.some(isOtp);
   const answerField = fields.some(e => (e.type === 'text' || e.tagName === 'TEXTAREA') && !isOtp(e));
-  const question = answerField && any(questionRx, plain);
+  const question = answerField && inPlain(p.question).length > 0;
+  const retention = inPlain(p.retention);
   // How prominent the way to keep cancelling is: its area against the page's largest control (site
   // header, navigation and footer aside). A grey text link beside a big offer button scores low.
   const area = (e) => { const r = e.getBoundingClientRect(); return r.width * r.height; };
-  const controls = [...document.querySelectorAll('a, button, input[type=submit], input[type=button], [role=button]')]
+  const controls = !retention.length ? [] : [...document.querySelectorAll('a, button, input[type=submit], input[type=button], [role=button]')]
     .filter(shown).filter(e => !e.closest('header, nav, footer'));
   const going = controls.filter(e => any(rx(p.continue_cancel || []), (e.innerText || e.value || '').trim()));
   const largest = Math.max(0, ...controls.map(area));
@@ -62,12 +69,12 @@ PROBE_JS = (
     otp, question,
     password: fields.some(e => e.type === 'password'),
     camera: window.__tuidingCamera || 0,
-    retention: p.retention.filter(s => new RegExp(s, 'i').test(plain)),
+    retention,
     preticked: fields.filter(e => e.type === 'checkbox' && e.defaultChecked).map(labelOf),
     reference: first(p.reference),
     datetime: first(p.datetime),
     way_out: going.length && largest ? Math.max(...going.map(area)) / largest : (going.length ? 1 : 0),
-    text: text.replace(/\\s+/g, ' ').trim().slice(0, """
+    text: flat.slice(0, """
     + str(TEXT_KEPT)
     + """),
   };
