@@ -142,8 +142,20 @@ def _offset_pos(text: str, offset: int) -> Pos:
 
 def _check_depth(text: str, file: Path) -> None:
     """Walk the event stream (iterative) before composing (recursive): deep nesting is refused early."""
+    try:
+        _walk_depth(text, file, _Loader)
+    except yaml.YAMLError as exc:
+        # LibYAML (PyYAML ≥ 6.0.4) refuses 1000 flow levels while scanning ahead, before the events that
+        # reach our limit: the pure-Python parser finds where the nesting went past it.
+        if "maximum nesting depth" not in str(exc) or _Loader is yaml.SafeLoader:
+            raise
+        _walk_depth(text, file, yaml.SafeLoader)
+        raise
+
+
+def _walk_depth(text: str, file: Path, loader: Any) -> None:
     depth = 0
-    for event in yaml.parse(text, Loader=_Loader):
+    for event in yaml.parse(text, Loader=loader):
         if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
             depth += 1
             if depth > MAX_DEPTH:
