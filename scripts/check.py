@@ -254,17 +254,14 @@ def _retention_way_out(rule: RetentionWayOut, run: Journey, verdict: Callable[..
     pages = [s for s in run.until_receipt if s.page and s.page.retention_page]
     if not pages:
         return verdict(True, "no retention page")
-    measured = [s for s in pages if s.page and s.page.way_out is not None]
+    measured = [(s.page.way_out, s) for s in pages if s.page and s.page.way_out is not None]
     if not measured:
         return verdict(None, "this run folder does not keep how prominent the way out was: run the journey again")
-    worst = min(measured, key=lambda s: s.page.way_out if s.page and s.page.way_out is not None else 0)
-    share = worst.page.way_out if worst.page and worst.page.way_out is not None else 0
+    share, worst = min(measured, key=lambda m: m[0])
     if share == 0:
         return verdict(False, f"a retention page shows no way to keep cancelling (step {worst.index})", worst)
-    ok = share >= rule.min
-    return verdict(
-        ok, f"the way to keep cancelling is {share:.0%} the size of the page's largest control (≥ {rule.min:.0%})", worst
-    )
+    measured_as = f"the way to keep cancelling is {share:.0%} the size of the page's largest control (≥ {rule.min:.0%})"
+    return verdict(share >= rule.min, measured_as, worst)
 
 
 def _confirm_label(rule: ConfirmLabel, run: Journey, verdict: Callable[..., Judgement]) -> Judgement:

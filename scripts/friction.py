@@ -61,7 +61,8 @@ PROBE_JS = (
   const area = (e) => { const r = e.getBoundingClientRect(); return r.width * r.height; };
   const controls = !retention.length ? [] : [...document.querySelectorAll('a, button, input[type=submit], input[type=button], [role=button]')]
     .filter(shown).filter(e => !e.closest('header, nav, footer'));
-  const going = controls.filter(e => any(rx(p.continue_cancel || []), (e.innerText || e.value || '').trim()));
+  const goOn = rx(p.continue_cancel || []);
+  const going = controls.filter(e => any(goOn, (e.innerText || e.value || '').trim()));
   const largest = Math.max(0, ...controls.map(area));
   const first = (list) => { for (const s of list) { const m = text.match(new RegExp(s)); if (m) return m[0]; } return null; };
   return {

@@ -253,22 +253,19 @@ _CSS_BOXES_JS = """(targets) => {
   for (let i = 0; i < roots.length; i++)
     for (const e of roots[i].querySelectorAll('*')) if (e.shadowRoot) roots.push(e.shadowRoot);
   const shown = (e) => e.offsetWidth || e.offsetHeight || e.getClientRects().length;
-  return targets.map(([css, nth]) => {
+  return targets.map(([testid, css, nth]) => {
+    const sel = testid !== null ? `[data-testid="${CSS.escape(testid)}"]` : css;
     let found;
-    try { found = roots.flatMap(r => [...r.querySelectorAll(css)]); } catch (e) { return null; }
+    try { found = roots.flatMap(r => [...r.querySelectorAll(sel)]); } catch (e) { return null; }
     if (nth !== null) { const one = found.at(nth); found = one ? [one] : []; }
     return found.filter(shown).map(e => { const r = e.getBoundingClientRect(); return [r.x + scrollX, r.y + scrollY, r.width, r.height]; });
   });
 }"""
 
 
-def _as_css(t: Any) -> str | None:
-    """The CSS selector a target means, when it is plain CSS (test ids, css); None for role, label, text …"""
-    if isinstance(t, M.Target) and t.testid is not None:
-        return f'[data-testid="{t.testid.replace(chr(92), chr(92) * 2).replace(chr(34), chr(92) + chr(34))}"]'
-    if isinstance(t, M.Target) and t.css is not None and ">>" not in t.css:
-        return t.css
-    return None
+def _plain_css(t: Any) -> bool:
+    """A target the browser can find by itself: a test id or plain CSS (not role, label, text …)."""
+    return isinstance(t, M.Target) and (t.testid is not None or (t.css is not None and ">>" not in t.css))
 
 
 def _boxes(page: Page, *groups: list[Any]) -> list[list[Box]]:
@@ -276,11 +273,11 @@ def _boxes(page: Page, *groups: list[Any]) -> list[list[Box]]:
     CSS targets are measured together in one round trip; the others (role, label, text) one each."""
     flat = [t for group in groups for t in group]
     found: list[list[Any] | None] = [None] * len(flat)
-    css = [(i, _as_css(t)) for i, t in enumerate(flat)]
-    batch = [(i, c) for i, c in css if c is not None]
+    batch = [i for i, t in enumerate(flat) if _plain_css(t)]
     if batch:
         try:
-            for (i, _), boxes in zip(batch, page.evaluate(_CSS_BOXES_JS, [[c, flat[i].nth] for i, c in batch]), strict=True):
+            asked = [[flat[i].testid, flat[i].css, flat[i].nth] for i in batch]
+            for i, boxes in zip(batch, page.evaluate(_CSS_BOXES_JS, asked), strict=True):
                 found[i] = boxes
         except PlaywrightError:
             pass  # measured one by one below

@@ -55,6 +55,28 @@ def form_client(app):
     return app.test_client()
 
 
+def post_at_once(app, user, path: str, forms: list[dict[str, str]], threads: int) -> list[str]:
+    """POST every form in `user`'s session (its CSRF token included), each from its own client, `threads`
+    at a time; the first `threads` wait for one another so they really arrive together. The pages' texts."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    token = user.get("/__mock__/csrf").get_json()["csrf_token"]
+    cookie = user.get_cookie("session")
+    assert cookie is not None
+    barrier = threading.Barrier(min(threads, len(forms)))
+
+    def post(i: int) -> str:
+        c = app.test_client()
+        c.set_cookie("session", cookie.value)
+        if i < threads:
+            barrier.wait()
+        return c.post(path, data={**forms[i], "csrf_token": token}).text
+
+    with ThreadPoolExecutor(threads) as pool:
+        return list(pool.map(post, range(len(forms))))
+
+
 @pytest.fixture
 def app(request: pytest.FixtureRequest, tmp_path: Path):
     """A fresh portal app with its own SQLite file; the portal is the test module's PORTAL (default migu)."""

@@ -26,6 +26,7 @@ def test_receipt_prints_without_site_chrome(session, tmp_path):
         unsubscribe_to_confirmation(page, portal.url)
         page.get_by_role("button", name="确认退订").click()
         page.get_by_test_id("receipt-no").wait_for()
+        page.wait_for_load_state("load")  # the receipt can be in the DOM before its stylesheet applies (seen under load)
         page.emulate_media(media="print")
         assert not page.locator(".site-header").is_visible()
         assert not page.get_by_role("button", name="打印凭证").is_visible()

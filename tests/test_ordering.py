@@ -4,12 +4,10 @@ confirmation by SMS code (二次确认) before anything is charged, then an orde
 from __future__ import annotations
 
 import re
-import threading
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from conftest import form_client
+from conftest import form_client, post_at_once
 
 from tuiding_portals import create_app
 from tuiding_portals.ordering import MAX_WRONG, payment_choices
@@ -86,19 +84,7 @@ def test_concurrent_wrong_codes_are_counted_one_at_a_time(tmp_path):
     app, user, phone, confirm = started("migu", tmp_path)
     user.post(f"{confirm}/send")
     code = code_for(user, phone)
-    token = user.get("/__mock__/csrf").get_json()["csrf_token"]
-    cookie = user.get_cookie("session")
-    assert cookie is not None
-    barrier = threading.Barrier(10)
-
-    def attempt(i: int) -> str:
-        c = app.test_client()
-        c.set_cookie("session", cookie.value)
-        barrier.wait()
-        return c.post(confirm, data={"code": wrong(code), "csrf_token": token}).text
-
-    with ThreadPoolExecutor(10) as pool:
-        pages = list(pool.map(attempt, range(10)))
+    pages = post_at_once(app, user, confirm, [{"code": wrong(code)}] * 10, threads=10)
     assert sum("还可尝试" in p for p in pages) == MAX_WRONG - 1
     assert sum("失效" in p for p in pages) == 10 - (MAX_WRONG - 1)
 

@@ -4,12 +4,10 @@ and lockout counters hold under concurrent guessing, across channels."""
 
 from __future__ import annotations
 
-import threading
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from conftest import form_client
+from conftest import form_client, post_at_once
 
 from tuiding_portals import create_app
 from tuiding_portals.security import safe_next
@@ -95,21 +93,8 @@ def test_concurrent_wrong_passwords_lock_after_exactly_the_allowed_attempts(app)
     """A hundred wrong passwords at once: each is judged in turn, so exactly four say how many tries are
     left and every later one is refused as locked — none slips through between check and write."""
     token_client = form_client(app)
-    token = token_client.get("/__mock__/csrf").get_json()["csrf_token"]
-    cookie = token_client.get_cookie("session")
-    assert cookie is not None
-    barrier = threading.Barrier(20)
-
-    def attempt(i: int) -> str:
-        c = app.test_client()
-        c.set_cookie("session", cookie.value)
-        if i < 20:
-            barrier.wait()
-        r = c.post("/login", data={"account": "13800000002", "password": f"wrong-{i}", "csrf_token": token})
-        return r.text
-
-    with ThreadPoolExecutor(20) as pool:
-        pages = list(pool.map(attempt, range(100)))
+    wrong = [{"account": "13800000002", "password": f"wrong-{i}"} for i in range(100)]
+    pages = post_at_once(app, token_client, "/login", wrong, threads=20)
     remaining = [p for p in pages if "还可尝试" in p]
     locked = [p for p in pages if "锁定" in p]
     assert len(remaining) == 4, [p for p in pages if "还可尝试" not in p and "锁定" not in p][:1]
@@ -126,18 +111,9 @@ def test_cloudpc_sms_code_guesses_are_counted_one_at_a_time(tmp_path: Path):
     user.get("/unsubscribe?from=account")
     assert user.post("/unsubscribe/reason", data={"reason": "找到更合适的产品"}).status_code == 302
     user.post("/unsubscribe/verify/send", data={})
-    token = user.get("/__mock__/csrf").get_json()["csrf_token"]
-    cookie = user.get_cookie("session")
-    assert cookie is not None
-
-    def guess(i: int) -> str:
-        c = app.test_client()
-        c.set_cookie("session", cookie.value)
-        return c.post("/unsubscribe/verify", data={"code": f"{i:06d}", "csrf_token": token}).text
-
     codes = app.test_client().get("/__mock__/sms/latest?phone=13900000001").get_json()
-    with ThreadPoolExecutor(10) as pool:
-        pages = list(pool.map(guess, [i for i in range(40) if f"{i:06d}" != codes["code"]]))
+    guesses = [{"code": f"{i:06d}"} for i in range(40) if f"{i:06d}" != codes["code"]]
+    pages = post_at_once(app, user, "/unsubscribe/verify", guesses, threads=10)
     left = sorted(p.count("还可尝试") for p in pages)
     assert sum(left) == 4  # SMS_MAX_WRONG = 5: four "还可尝试 n 次", then invalidated
     assert sum("失效" in p for p in pages) == len(pages) - 4

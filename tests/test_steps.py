@@ -314,7 +314,7 @@ def test_mask_and_redaction_boxes_are_measured_per_target_in_one_round_trip(brow
     page = browser.new_page()
     page.set_content(
         "<div data-testid='no' style='position:absolute;left:10px;top:20px;width:100px;height:30px'>凭证</div>"
-        "<p class='x' hidden>hidden</p><button style='margin:50px'>确认退订</button><div id='host'></div>"
+        "<p class='x' hidden>hidden</p><i data-testid='say &quot;hi&quot;'>引号</i><button style='margin:50px'>确认退订</button><div id='host'></div>"
         "<script>const r = document.getElementById('host').attachShadow({mode: 'open'});"
         "r.innerHTML = \"<span class='deep' style='display:inline-block;width:40px;height:10px'>d</span>\";</script>"
     )
@@ -326,13 +326,15 @@ def test_mask_and_redaction_boxes_are_measured_per_target_in_one_round_trip(brow
         return original(*args, **kwargs)
 
     page.evaluate = counting  # type: ignore[method-assign]
-    masks, redact = _boxes(
+    masks, redact, quoted = _boxes(
         page,
         [M.Target(testid="no"), M.Target(css=".deep"), M.Target(css="p.x"), M.Target(css="button:has-text('确认')")],
         [M.Target(testid="no"), M.Target(role="button", name="确认退订"), "凭证"],
+        [M.Target(testid='say "hi"')],
     )
     assert len(calls) == 1  # every CSS target in one evaluate; the :has-text() one went the locator way
     assert [(b.x, b.y, b.width, b.height) for b in masks[:1]] == [(10, 20, 100, 30)]
     assert len(masks) == 3 and masks[1].width == 40  # .deep inside the shadow root; p.x is hidden: no box
     assert len(redact) == 3 and redact[0] == masks[0]  # the same element, once per target
+    assert len(quoted) == 1  # a test id with quotes is escaped for CSS, not broken by them
     page.close()
