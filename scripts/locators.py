@@ -14,6 +14,24 @@ class TargetNotFound(AssertionError):
     pass
 
 
+# The first match's page box and input type in one round trip, without waiting: null when nothing matches.
+# Reading it while choosing the target saves the separate round trip a walkthrough's highlight would cost.
+FIRST_BOX_JS = """els => { const e = els[0]; if (!e) return null; const r = e.getBoundingClientRect();
+  return [r.x + scrollX, r.y + scrollY, r.width, r.height, e.type || '']; }"""
+
+# (x, y, width, height, input type or '') of a target, in page coordinates.
+Measured = tuple[float, float, float, float, str]
+
+
+def first_box(loc: Locator) -> Measured | None:
+    """FIRST_BOX_JS on `loc`; None also when the page cannot answer (a navigation in progress)."""
+    try:
+        found = loc.evaluate_all(FIRST_BOX_JS)
+    except PlaywrightError:
+        return None
+    return None if found is None else (found[0], found[1], found[2], found[3], found[4])
+
+
 def locate(page: Page | Locator, spec: str | Target, timeout_ms: float = 0) -> Locator:
     """A string means, in order of preference: a button or link with exactly that accessible name,
     an element with exactly that text, then a button/link or element *containing* it.
@@ -21,6 +39,11 @@ def locate(page: Page | Locator, spec: str | Target, timeout_ms: float = 0) -> L
     A control wins even when a heading with the same words comes first in the page (a
     "重置密码" title above a "重置密码" button), so we wait for any, then take the best kind.
     """
+    return locate_measured(page, spec, timeout_ms)[0]
+
+
+def locate_measured(page: Page | Locator, spec: str | Target, timeout_ms: float = 0) -> tuple[Locator, Measured | None]:
+    """`locate`, and with a timeout also the chosen element's box when it was there to measure."""
     if isinstance(spec, str):
         exact = re.compile(rf"^\s*{re.escape(spec)}\s*$")
         candidates = [
@@ -33,6 +56,11 @@ def locate(page: Page | Locator, spec: str | Target, timeout_ms: float = 0) -> L
         for c in candidates[1:]:
             anything = anything.or_(c)
         if timeout_ms:
+            # The usual case — the best kind is already on the page — in one round trip. It is what the
+            # wait below would choose too: anything attached, then the best kind present.
+            found = first_box(candidates[0])
+            if found is not None:
+                return candidates[0].first, found
             try:
                 anything.first.wait_for(state="attached", timeout=timeout_ms)
             except PlaywrightError:
@@ -40,13 +68,14 @@ def locate(page: Page | Locator, spec: str | Target, timeout_ms: float = 0) -> L
                     f"no button, link or text '{spec}' on the page after {round(timeout_ms / 1000, 1):g}s"
                 ) from None
         for c in candidates:
-            if c.count():
-                return c.first
-        return anything.first
+            found = first_box(c)
+            if found is not None:
+                return c.first, found
+        return anything.first, None
     loc = _locate_map(page, spec)
     if spec.nth is not None:
-        return loc.nth(spec.nth)
-    return loc
+        loc = loc.nth(spec.nth)
+    return loc, first_box(loc) if timeout_ms else None
 
 
 def _locate_map(page: Page | Locator, t: Target) -> Locator:
@@ -74,11 +103,22 @@ def field(page: Page | Locator, label: str, timeout_ms: float = 0) -> Locator:
     """fill's `label: value` map: the form control labelled (or with the placeholder) exactly so, else
     one whose label contains the words — the same preference as string targets ("其他原因说明" finds
     "其他原因说明(选择「其他」时必填,最多 200 字)")."""
+    return field_measured(page, label, timeout_ms)[0]
+
+
+def field_measured(page: Page | Locator, label: str, timeout_ms: float = 0) -> tuple[Locator, Measured | None]:
+    """`field`, and the chosen control's box and input type when it was there to measure."""
     exact = page.get_by_label(label, exact=True).or_(page.get_by_placeholder(label, exact=True))
     loose = page.get_by_label(label).or_(page.get_by_placeholder(label))
     if timeout_ms:
+        found = first_box(exact)  # usually there already: one round trip
+        if found is not None:
+            return exact.first, found
         try:
             exact.or_(loose).first.wait_for(state="attached", timeout=timeout_ms)
         except PlaywrightError:
             raise TargetNotFound(f"no field labelled '{label}' on the page after {round(timeout_ms / 1000, 1):g}s") from None
-    return exact.first if exact.count() else loose.first
+    found = first_box(exact)
+    if found is not None:
+        return exact.first, found
+    return loose.first, first_box(loose)

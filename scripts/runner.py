@@ -125,11 +125,6 @@ def _png_size(path: Path) -> tuple[int, int]:
 
 
 _SCROLL_JS = "() => [scrollX, scrollY]"
-# The friction probe, the title and the scroll position in one round trip (three before); the last two
-# are used only when the page had finished loading, so nothing can move before the screenshot.
-_PROBE_PLUS_JS = (
-    "(p) => ({facts: (" + PROBE_JS + ")(p), title: document.title, scroll: [scrollX, scrollY], ready: document.readyState})"
-)
 _ELEMENT_JS = "e => { const r = e.getBoundingClientRect(); return [r.x + scrollX, r.y + scrollY]; }"
 
 
@@ -263,23 +258,39 @@ _CSS_BOXES_JS = """(targets) => {
 }"""
 
 
+# The friction probe, the title and the scroll position in one round trip (three before); the last two
+# are used only when the page had finished loading, so nothing can move before the screenshot.
+# The mask and redaction boxes of CSS targets come along too (see _boxes): one round trip fewer per screenshot.
+_PROBE_PLUS_JS = (
+    "([p, asked]) => ({facts: (" + PROBE_JS + ")(p), title: document.title, scroll: [scrollX, scrollY], "
+    "ready: document.readyState, boxes: asked.length ? (" + _CSS_BOXES_JS + ")(asked) : []})"
+)
+
+
 def _plain_css(t: Any) -> bool:
     """A target the browser can find by itself: a test id or plain CSS (not role, label, text …)."""
     return isinstance(t, M.Target) and (t.testid is not None or (t.css is not None and ">>" not in t.css))
 
 
-def _boxes(page: Page, *groups: list[Any]) -> list[list[Box]]:
+def _css_asked(targets: list[Any]) -> tuple[list[int], list[list[Any]]]:
+    """Which targets _CSS_BOXES_JS can measure, and what to ask it."""
+    batch = [i for i, t in enumerate(targets) if _plain_css(t)]
+    return batch, [[targets[i].testid, targets[i].css, targets[i].nth] for i in batch]
+
+
+def _boxes(page: Page, *groups: list[Any], measured: list[Any] | None = None) -> list[list[Box]]:
     """Page boxes of every visible element each target matches (masks, redactions), one list per group.
-    CSS targets are measured together in one round trip; the others (role, label, text) one each."""
+    CSS targets are measured together in one round trip — none when the probe already `measured` them on
+    the settled page; the others (role, label, text) one each."""
     flat = [t for group in groups for t in group]
     found: list[list[Any] | None] = [None] * len(flat)
-    batch = [i for i, t in enumerate(flat) if _plain_css(t)]
+    batch, asked = _css_asked(flat)
     if batch:
         try:
-            asked = [[flat[i].testid, flat[i].css, flat[i].nth] for i in batch]
-            for i, boxes in zip(batch, page.evaluate(_CSS_BOXES_JS, asked), strict=True):
+            answers = measured if measured is not None else page.evaluate(_CSS_BOXES_JS, asked)
+            for i, boxes in zip(batch, answers, strict=True):
                 found[i] = boxes
-        except PlaywrightError:
+        except (PlaywrightError, ValueError):
             pass  # measured one by one below
     for i, t in enumerate(flat):
         if found[i] is None:
@@ -311,6 +322,7 @@ class StepLoop:
         self.dialog_answers: list[str] = []
         self.friction = FrictionTracker(patterns(self.sc.header.ux))
         self.settled: tuple[str, tuple[float, float]] | None = None
+        self.settled_boxes: list[Any] | None = None  # the probe's CSS mask/redaction boxes on a settled page
         self.audited_url = ""
         self.visual_failures: list[Failure] = []
         self.recorder: VideoRecorder | None = None
@@ -436,6 +448,14 @@ class StepLoop:
                 self.page.wait_for_timeout(min(500 * 2 ** (attempt - 1), 4000))
         raise AssertionError("unreachable")
 
+    def _box_groups(self, model: M.StepBase) -> tuple[list[Any], list[Any]]:
+        """What a screenshot's boxes are recorded for: (masks, redactions)."""
+        return [*self.sc.header.mask, *model.mask], list(self.sc.header.redact)
+
+    def _box_targets(self, model: M.StepBase) -> list[Any]:
+        masks, redact = self._box_groups(model)
+        return [*masks, *redact]
+
     def _probe(self, index: int, model: M.StepBase) -> PageFacts | None:
         """What the page shows now (one evaluate); None when the page cannot answer (closed).
 
@@ -445,6 +465,8 @@ class StepLoop:
         """
         probe = None
         self.settled = None
+        self.settled_boxes = None
+        asked = _css_asked(self._box_targets(model))[1]
         for _ in range(3):
             try:
                 # Free when the document is already parsed (Playwright tracks load states client-side);
@@ -453,7 +475,7 @@ class StepLoop:
             except PlaywrightError:
                 pass  # a page that never finishes parsing is still asked what it shows so far
             try:
-                both = self.page.evaluate(_PROBE_PLUS_JS, self.friction.patterns)
+                both = self.page.evaluate(_PROBE_PLUS_JS, [self.friction.patterns, asked])
                 if both["ready"] != "complete" and both["facts"].get("retention"):
                     # A retention page's controls are measured for size: before its stylesheets apply, a grey
                     # text link and the big offer button look alike. Wait for them (only on such pages).
@@ -461,10 +483,11 @@ class StepLoop:
                         self.page.wait_for_load_state("load", timeout=2000)
                     except PlaywrightError:
                         pass  # measured as it stands
-                    both = self.page.evaluate(_PROBE_PLUS_JS, self.friction.patterns)
+                    both = self.page.evaluate(_PROBE_PLUS_JS, [self.friction.patterns, asked])
                 probe = both["facts"]
                 if both["ready"] == "complete":
                     self.settled = (both["title"], (float(both["scroll"][0]), float(both["scroll"][1])))
+                    self.settled_boxes = both["boxes"]
                 break
             except PlaywrightError:
                 if self.page.is_closed():
@@ -558,7 +581,7 @@ class StepLoop:
             how = " / ".join(self.dialog_answers)
             warnings.append(f"dialog: {how} was armed for this step, but no dialog appeared")
             self.dialog_answers.clear()
-        self.settled = None
+        self.settled, self.settled_boxes = None, None
         facts = self._probe(self.index, model) if status != "skipped" else None
         settled = self.settled  # (title, scroll) read by the probe from a loaded page, else None
         if self.recorder is not None and status != "skipped":
@@ -571,7 +594,7 @@ class StepLoop:
             try:
                 shot = capture(self.page, path, want, self.masks, timeout_ms, self.run.scale, settled[1] if settled else None)
                 screenshot = path.relative_to(self.folder.path).as_posix()
-                masks, redact = _boxes(self.page, [*self.sc.header.mask, *model.mask], list(self.sc.header.redact))
+                masks, redact = _boxes(self.page, *self._box_groups(model), measured=self.settled_boxes)
                 visual = self._visual(path, shot, masks, status == "failed")
             except PlaywrightError as exc:
                 if status == "passed":

@@ -18,8 +18,7 @@ from playwright.sync_api import Download, Locator, Page, expect
 
 from . import model as M
 from .filecheck import check_file
-from .locators import field as field_locator
-from .locators import locate, visible_text
+from .locators import Measured, field_measured, first_box, locate, locate_measured, visible_text
 from .record import Box
 
 
@@ -45,7 +44,7 @@ class DownloadSink(Protocol):
     def __call__(self, download: Download, name: str) -> Path: ...
 
 
-_BOX_JS = "e => { const r = e.getBoundingClientRect(); return [r.x + scrollX, r.y + scrollY, r.width, r.height]; }"
+_BOX_JS = "e => { const r = e.getBoundingClientRect(); return [r.x + scrollX, r.y + scrollY, r.width, r.height, e.type || '']; }"
 
 
 @dataclass(kw_only=True)
@@ -76,21 +75,31 @@ class StepContext:
         Never 0, which Playwright reads as "wait forever"."""
         return max(1.0, self.budget_ms - (time.monotonic() - self.started) * 1000)
 
-    def record_box(self, loc: Locator) -> None:
-        """The element's box in page coordinates (evidence for walkthroughs, never a reason to fail).
+    def find(self, target: Any) -> Locator:
+        """The step's target (see locators.locate), its box recorded."""
+        loc, measured = locate_measured(self.scope, target, self.timeout_ms)
+        self.record_box(loc, measured)
+        return loc
+
+    def record_box(self, loc: Locator, measured: Measured | None = None) -> str | None:
+        """The element's box in page coordinates (evidence for walkthroughs, never a reason to fail), read
+        now unless measured while locating it; returns its input type ('' for none), None if unknown.
         Several elements in one step (a fill of two fields) give the box around all of them."""
-        try:
-            x, y, w, h = loc.evaluate(_BOX_JS, timeout=min(self.timeout_ms, 2000))
-        except Exception:
-            return
+        if measured is None:
+            try:
+                measured = loc.evaluate(_BOX_JS, timeout=min(self.timeout_ms, 2000))
+            except Exception:
+                return None
+        x, y, w, h, kind = measured
         if not (w and h):
-            return
+            return kind
         b = self.events.bbox
         if b is not None:
             left, top = min(b.x, x), min(b.y, y)
             right, bottom = max(b.x + b.width, x + w), max(b.y + b.height, y + h)
             x, y, w, h = left, top, right - left, bottom - top
         self.events.bbox = Box(x=x, y=y, width=w, height=h)
+        return kind
 
 
 RUNNERS: dict[str, Callable[[StepContext, Any], None]] = {}
@@ -116,8 +125,7 @@ def goto(ctx: StepContext, url: str) -> None:
 
 @runs("click")
 def click(ctx: StepContext, target: Any) -> None:
-    loc = locate(ctx.scope, target, ctx.timeout_ms)
-    ctx.record_box(loc)
+    loc = ctx.find(target)
     loc.click(timeout=ctx.timeout_ms)
     ctx.events.clicks += 1
 
@@ -125,13 +133,15 @@ def click(ctx: StepContext, target: Any) -> None:
 @runs("fill")
 def fill(ctx: StepContext, arg: Any) -> None:
     if isinstance(arg, dict):
-        pairs = [(field_locator(ctx.scope, k, ctx.timeout_ms), v) for k, v in arg.items()]
+        pairs = [(field_measured(ctx.scope, k, ctx.timeout_ms), v) for k, v in arg.items()]
     else:
-        pairs = [(locate(ctx.scope, arg, ctx.timeout_ms), arg.value)]
-    for loc, value in pairs:
-        ctx.record_box(loc)
+        pairs = [(locate_measured(ctx.scope, arg, ctx.timeout_ms), arg.value)]
+    for (loc, measured), value in pairs:
+        kind = ctx.record_box(loc, measured)
         text = str(value)
-        if not ctx.has_secret(text) and text and loc.evaluate("e => e.type", timeout=ctx.timeout_ms) == "password":
+        if kind is None and not ctx.has_secret(text) and text:
+            kind = loc.evaluate("e => e.type", timeout=ctx.timeout_ms)
+        if not ctx.has_secret(text) and text and kind == "password":
             # A password written into the scenario itself: still never shown, and the author is told.
             ctx.add_secret(text)
             ctx.warn(
@@ -192,11 +202,16 @@ def press(ctx: StepContext, arg: Any) -> None:
 @runs("see")
 def see(ctx: StepContext, target: Any) -> None:
     loc = visible_text(ctx.scope, target)
-    try:
-        expect(loc).to_be_visible(timeout=ctx.timeout_ms)
-    except AssertionError:
-        raise StepFailed(f"expected to see {_quoted(target)} on the page, not visible after {ctx.budget_ms / 1000:g}s") from None
-    ctx.record_box(loc)
+    # A text's locator keeps visible elements only: one there now is seen, and measured in the same round trip.
+    seen = first_box(loc) if isinstance(target, str) else None
+    if seen is None:
+        try:
+            expect(loc).to_be_visible(timeout=ctx.timeout_ms)
+        except AssertionError:
+            raise StepFailed(
+                f"expected to see {_quoted(target)} on the page, not visible after {ctx.budget_ms / 1000:g}s"
+            ) from None
+    ctx.record_box(loc, seen)
 
 
 @runs("not_see")
@@ -316,8 +331,7 @@ def upload(ctx: StepContext, arg: M.UploadArg) -> None:
 
 @runs("download")
 def download(ctx: StepContext, arg: M.DownloadArg) -> None:
-    loc = locate(ctx.scope, arg.click, ctx.timeout_ms)
-    ctx.record_box(loc)
+    loc = ctx.find(arg.click)
     with ctx.page.expect_download(timeout=ctx.timeout_ms) as info:
         loc.click(timeout=ctx.timeout_ms)
     ctx.events.clicks += 1
