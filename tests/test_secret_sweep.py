@@ -109,3 +109,52 @@ def test_pytest_artefacts_hold_no_secret_in_any_encoding(tmp_path):
     assert r.returncode == 1, r.stdout[-2000:]
     assert "row1" in r.stdout and any((tmp_path / "pw").rglob("trace.zip")) and any((tmp_path / "pw").rglob("*.webm"))
     assert leaks(tmp_path, r.stdout, r.stderr) == []
+
+
+PAINTED = """\
+name: secret fields painted over
+portal: migu
+vars: {account: "13800000001", password: "not-the-password"}
+secrets: [account, password]
+steps:
+  - goto: /login
+    screenshot: {label: 账号}
+  - wait: 0
+    screenshot: {label: 密码}
+  - fill: {账号: "${account}", 密码: "${password}"}
+    screenshot: {label: 账号}
+  - click: {role: button, name: 登录}
+  - see: 账号或密码错误
+    screenshot: {label: 账号}
+"""
+
+
+def test_secret_fields_are_painted_over_even_when_the_page_draws_them_anew(cli, tmp_path, run_dir_in):
+    """Receipts never show a secret typed into a field: password fields and fields a secret went into are
+    painted MASK_COLOR — also the form the portal draws again after a refused login, the account filled
+    in by the server into a new element. An empty field that holds no secret is not painted."""
+    from PIL import Image
+
+    from tuiding.runner import MASK_COLOR
+
+    scenario = tmp_path / "painted.yaml"
+    scenario.write_text(PAINTED, encoding="utf-8")
+    r = cli("run", scenario, "--out", tmp_path / "runs", "--no-a11y")
+    assert r.returncode == 0, r.stdout + r.stderr
+    run = run_dir_in(tmp_path / "runs")
+    shots = {
+        rec["index"]: run / rec["screenshot"]
+        for rec in map(json.loads, (run / "steps.jsonl").read_text(encoding="utf-8").splitlines())
+        if rec["screenshot"]
+    }
+    mask = tuple(int(MASK_COLOR[i : i + 2], 16) for i in (1, 3, 5))
+
+    def painted(step: int) -> float:
+        image = Image.open(shots[step]).convert("RGB")
+        pixels = list(image.getdata())
+        return sum(p == mask for p in pixels) / len(pixels)
+
+    assert painted(1) < 0.01  # the empty account field, before any secret went in
+    assert painted(2) > 0.95  # a password field, always
+    assert painted(3) > 0.95  # the account field holding a secret
+    assert painted(5) > 0.95  # the same field drawn anew by the server after the refused login

@@ -338,3 +338,32 @@ def test_mask_and_redaction_boxes_are_measured_per_target_in_one_round_trip(brow
     assert len(redact) == 3 and redact[0] == masks[0]  # the same element, once per target
     assert len(quoted) == 1  # a test id with quotes is escaped for CSS, not broken by them
     page.close()
+
+
+def test_secret_fields_are_painted_by_a_style_and_unnamed_ones_by_their_locator(browser, tmp_path):
+    """Fields are named for the screenshot style by id and name (escaped for CSS); a field with neither
+    is masked by its locator; a field holding no secret stays as it is."""
+    from PIL import Image
+
+    from tuiding.runner import _FIELD_SELECTORS_JS, MASK_COLOR, capture
+
+    page = browser.new_page(viewport={"width": 400, "height": 300})
+    page.set_content(
+        "<style>input{position:absolute;left:10px;width:120px;height:30px;border:1px solid #999;border-radius:6px}</style>"
+        "<input type=password style='top:10px' value='pw'><input id='a\"b' style='top:60px' value='137'>"
+        "<input style='top:110px' value='unnamed'><input name='plain' style='top:160px' value='shown'>"
+    )
+    fields = page.locator("input")
+    assert fields.nth(1).evaluate(_FIELD_SELECTORS_JS, False) == ['input#a\\"b']
+    assert fields.nth(2).evaluate(_FIELD_SELECTORS_JS, False) == []
+    assert fields.nth(3).evaluate(_FIELD_SELECTORS_JS, False) == ['input[name="plain"]']
+    path = tmp_path / "shot.png"
+    capture(page, path, True, [fields.nth(2)], 5000, 1.0, masked_fields=['input#a\\"b'])
+    image = Image.open(path).convert("RGB")
+    mask = tuple(int(MASK_COLOR[i : i + 2], 16) for i in (1, 3, 5))
+
+    def painted(top: int) -> bool:
+        return all(image.getpixel((x, y)) == mask for x in (12, 70, 128) for y in (top + 2, top + 15, top + 28))
+
+    assert [painted(top) for top in (10, 60, 110, 160)] == [True, True, True, False]
+    page.close()
