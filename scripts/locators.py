@@ -23,12 +23,15 @@ FIRST_BOX_JS = """els => { const e = els[0]; if (!e) return null; const r = e.ge
 Measured = tuple[float, float, float, float, str]
 
 
-def first_box(loc: Locator) -> Measured | None:
-    """FIRST_BOX_JS on `loc`; None also when the page cannot answer (a navigation in progress)."""
+def first_box(loc: Locator, *, quiet: bool = False) -> Measured | None:
+    """FIRST_BOX_JS on `loc`. `quiet`: None also when the page cannot answer (a navigation in progress),
+    for a first look that a waiting one follows."""
     try:
         found = loc.evaluate_all(FIRST_BOX_JS)
     except PlaywrightError:
-        return None
+        if quiet:
+            return None
+        raise
     return None if found is None else (found[0], found[1], found[2], found[3], found[4])
 
 
@@ -58,7 +61,7 @@ def locate_measured(page: Page | Locator, spec: str | Target, timeout_ms: float 
         if timeout_ms:
             # The usual case — the best kind is already on the page — in one round trip. It is what the
             # wait below would choose too: anything attached, then the best kind present.
-            found = first_box(candidates[0])
+            found = first_box(candidates[0], quiet=True)
             if found is not None:
                 return candidates[0].first, found
             try:
@@ -75,7 +78,7 @@ def locate_measured(page: Page | Locator, spec: str | Target, timeout_ms: float 
     loc = _locate_map(page, spec)
     if spec.nth is not None:
         loc = loc.nth(spec.nth)
-    return loc, first_box(loc) if timeout_ms else None
+    return loc, first_box(loc, quiet=True) if timeout_ms else None
 
 
 def _locate_map(page: Page | Locator, t: Target) -> Locator:
@@ -111,7 +114,7 @@ def field_measured(page: Page | Locator, label: str, timeout_ms: float = 0) -> t
     exact = page.get_by_label(label, exact=True).or_(page.get_by_placeholder(label, exact=True))
     loose = page.get_by_label(label).or_(page.get_by_placeholder(label))
     if timeout_ms:
-        found = first_box(exact)  # usually there already: one round trip
+        found = first_box(exact, quiet=True)  # usually there already: one round trip
         if found is not None:
             return exact.first, found
         try:

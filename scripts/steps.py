@@ -203,7 +203,7 @@ def press(ctx: StepContext, arg: Any) -> None:
 def see(ctx: StepContext, target: Any) -> None:
     loc = visible_text(ctx.scope, target)
     # A text's locator keeps visible elements only: one there now is seen, and measured in the same round trip.
-    seen = first_box(loc) if isinstance(target, str) else None
+    seen = first_box(loc, quiet=True) if isinstance(target, str) else None
     if seen is None:
         try:
             expect(loc).to_be_visible(timeout=ctx.timeout_ms)

@@ -367,3 +367,38 @@ def test_secret_fields_are_painted_by_a_style_and_unnamed_ones_by_their_locator(
 
     assert [painted(top) for top in (10, 60, 110, 160)] == [True, True, True, False]
     page.close()
+
+
+def test_a_string_target_prefers_controls_and_exact_words_and_is_measured_while_chosen(browser, monkeypatch):
+    """Preference: a button/link named exactly so, then an element with exactly that text, then a control
+    containing the words, then any element containing them. A control already on the page is chosen
+    and measured in one round trip; one that appears later is waited for."""
+    from playwright.sync_api import Locator
+
+    from tuiding.locators import locate_measured
+
+    page = browser.new_page()
+    page.set_content(
+        "<h2>重置密码</h2><p>立即退订</p><a href='#'>立即退订会员</a>"
+        "<button style='position:absolute;left:30px;top:200px;width:90px;height:40px'>重置密码</button>"
+        "<span>仅文字</span><div>包含仅文字的段落</div>"
+    )
+    calls: list[str] = []
+    original = Locator.evaluate_all
+
+    def counting(self: Locator, *args: object, **kwargs: object) -> object:
+        calls.append("evaluate_all")
+        return original(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Locator, "evaluate_all", counting)
+    loc, measured = locate_measured(page, "重置密码", 2000)
+    assert loc.evaluate("e => e.tagName") == "BUTTON"  # not the heading above it
+    assert measured is not None and measured[:4] == (30, 200, 90, 40)
+    assert calls == ["evaluate_all"]  # chosen and measured in one round trip
+    assert locate_measured(page, "立即退订", 2000)[0].evaluate("e => e.tagName") == "P"  # exact text beats a containing link
+    assert locate_measured(page, "退订会员", 2000)[0].evaluate("e => e.tagName") == "A"  # a control containing the words
+    assert locate_measured(page, "仅文字", 2000)[0].evaluate("e => e.tagName") == "SPAN"
+    page.evaluate("setTimeout(() => document.body.insertAdjacentHTML('beforeend', '<button>稍后出现</button>'), 300)")
+    late, box = locate_measured(page, "稍后出现", 3000)
+    assert late.evaluate("e => e.tagName") == "BUTTON" and box is not None
+    page.close()
