@@ -14,12 +14,13 @@ class TargetNotFound(AssertionError):
     pass
 
 
-# The first match's page box and input type in one round trip, without waiting: null when nothing matches.
-# Reading it while choosing the target saves the separate round trip a walkthrough's highlight would cost.
-FIRST_BOX_JS = """els => { const e = els[0]; if (!e) return null; const r = e.getBoundingClientRect();
-  return [r.x + scrollX, r.y + scrollY, r.width, r.height, e.type || '']; }"""
+# An element's page box and its `type` property ('' for none; "password" is what fill asks about).
+BOX_JS = "e => { const r = e.getBoundingClientRect(); return [r.x + scrollX, r.y + scrollY, r.width, r.height, e.type || '']; }"
+# The same for the first match, without waiting: null when nothing matches. Reading it while choosing the
+# target saves the separate round trip a walkthrough's highlight would cost.
+FIRST_BOX_JS = f"els => els.length ? ({BOX_JS})(els[0]) : null"
 
-# (x, y, width, height, input type or '') of a target, in page coordinates.
+# (x, y, width, height, type) of a target, in page coordinates.
 Measured = tuple[float, float, float, float, str]
 
 

@@ -45,6 +45,7 @@ SCREENSHOT_ATTEMPTS = 5
 BROWSER_GONE = "the browser closed during this step (it crashed or was killed)"
 MAX_CONSOLE = 20  # console lines kept per step: enough to explain a failure, bounded for a noisy page
 MASK_COLOR = "#3d4450"  # secrets are painted over in receipts
+DESKTOP = {"width": 1280, "height": 720}
 
 
 def mask_style(selectors: list[str]) -> str:
@@ -69,7 +70,6 @@ _FIELD_SELECTORS_JS = """(e, discs) => {
   if (e.name) found.push(`${tag}[name="${CSS.escape(e.name)}"]`);
   return found;
 }"""
-DESKTOP = {"width": 1280, "height": 720}
 
 
 class ContextFactory(Protocol):
@@ -498,9 +498,7 @@ class StepLoop:
         fails with "execution context was destroyed". Waiting for the new document and asking again keeps
         a receipt page from going unnoticed (it did, about one run in a few hundred).
         """
-        probe = None
-        self.settled = None
-        self.settled_boxes = None
+        probe = None  # self.settled and self.settled_boxes were reset by run_step
         asked = _css_asked(self._box_targets(model))[1]
         for _ in range(3):
             try:

@@ -18,7 +18,7 @@ from playwright.sync_api import Download, Locator, Page, expect
 
 from . import model as M
 from .filecheck import check_file
-from .locators import Measured, field_measured, first_box, locate, locate_measured, visible_text
+from .locators import BOX_JS, Measured, field_measured, first_box, locate, locate_measured, visible_text
 from .record import Box
 
 
@@ -42,9 +42,6 @@ class Events:
 
 class DownloadSink(Protocol):
     def __call__(self, download: Download, name: str) -> Path: ...
-
-
-_BOX_JS = "e => { const r = e.getBoundingClientRect(); return [r.x + scrollX, r.y + scrollY, r.width, r.height, e.type || '']; }"
 
 
 @dataclass(kw_only=True)
@@ -87,7 +84,7 @@ class StepContext:
         Several elements in one step (a fill of two fields) give the box around all of them."""
         if measured is None:
             try:
-                measured = loc.evaluate(_BOX_JS, timeout=min(self.timeout_ms, 2000))
+                measured = loc.evaluate(BOX_JS, timeout=min(self.timeout_ms, 2000))
             except Exception:
                 return None
         x, y, w, h, kind = measured
