@@ -28,6 +28,7 @@ from . import model as M
 from .a11y import audit
 from .friction import CAMERA_INIT, PROBE_JS, FrictionTracker, metrics, over_budget, patterns
 from .guard import LiveSiteRefused, check_request, check_site
+from .loadstate import wait_for_load
 from .locators import locate
 from .parallel import offload
 from .portals import PortalProvider, PortalUnavailable, get_provider
@@ -172,7 +173,7 @@ def capture(
         paint.update(mask=masks, mask_color=MASK_COLOR)
     for attempt in range(SCREENSHOT_ATTEMPTS):
         try:
-            page.wait_for_load_state("load", timeout=timeout_ms)
+            wait_for_load(page, "load", timeout_ms)
         except PlaywrightError:
             pass
         try:
@@ -502,9 +503,9 @@ class StepLoop:
         asked = _css_asked(self._box_targets(model))[1]
         for _ in range(3):
             try:
-                # Free when the document is already parsed (Playwright tracks load states client-side);
+                # Free when the document is already parsed (see loadstate.py);
                 # a half-parsed page would hide the receipt number further down.
-                self.page.wait_for_load_state("domcontentloaded", timeout=2000)
+                wait_for_load(self.page, "domcontentloaded", 2000)
             except PlaywrightError:
                 pass  # a page that never finishes parsing is still asked what it shows so far
             try:
@@ -513,7 +514,7 @@ class StepLoop:
                     # A retention page's controls are measured for size: before its stylesheets apply, a grey
                     # text link and the big offer button look alike. Wait for them (only on such pages).
                     try:
-                        self.page.wait_for_load_state("load", timeout=2000)
+                        wait_for_load(self.page, "load", 2000)
                     except PlaywrightError:
                         pass  # measured as it stands
                     both = self.page.evaluate(_PROBE_PLUS_JS, [self.friction.patterns, asked])

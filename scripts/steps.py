@@ -18,6 +18,7 @@ from playwright.sync_api import Download, Locator, Page, expect
 
 from . import model as M
 from .filecheck import check_file
+from .loadstate import wait_for_load
 from .locators import BOX_JS, Measured, field_measured, first_box, locate, locate_measured, visible_text
 from .record import Box
 
@@ -234,7 +235,7 @@ def condition_holds(page: Page, cond: M.Condition) -> bool:
     """Check a condition now, without waiting for it (for `if:` and `wait: {until: …}`) — but on a loaded
     page: a click's navigation may still be arriving."""
     try:
-        page.wait_for_load_state("load", timeout=5000)
+        wait_for_load(page, "load", 5000)
     except Exception:
         pass
     if cond.see is not None:

@@ -402,3 +402,41 @@ def test_a_string_target_prefers_controls_and_exact_words_and_is_measured_while_
     late, box = locate_measured(page, "稍后出现", 3000)
     assert late.evaluate("e => e.tagName") == "BUTTON" and box is not None
     page.close()
+
+
+def test_a_load_state_already_reached_is_not_waited_for_through_the_driver(browser, monkeypatch):
+    """Playwright's wait_for_load_state sends three messages even when the state was reached; ours checks the
+    client's own record first, and still waits (and times out) as Playwright does when it was not."""
+    from playwright.sync_api import Error as PlaywrightError
+
+    from tuiding.loadstate import reached, wait_for_load
+
+    page = browser.new_page()
+    held: list[object] = []
+    page.route("http://load.test/", lambda r: r.fulfill(body="<p>页面</p><img src='/slow.png'>", content_type="text/html"))
+    page.route("http://load.test/slow.png", lambda r: held.append(r))  # not answered yet: the load event waits for it
+    page.goto("http://load.test/", wait_until="domcontentloaded")
+    while not held:
+        page.wait_for_timeout(20)
+    assert reached(page, "domcontentloaded") and not reached(page, "load")
+    from playwright._impl.connection import Connection
+
+    sent: list[str] = []
+    original = Connection.send_message_to_server
+
+    def counting(self: Connection, owner: object, method: str, *args: object) -> object:
+        sent.append(method)
+        return original(self, owner, method, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Connection, "send_message_to_server", counting)
+    wait_for_load(page, "domcontentloaded", 1000)
+    assert sent == []  # nothing to wait for, nothing sent
+    with pytest.raises(PlaywrightError, match="Timeout"):
+        wait_for_load(page, "load", 300)
+    held[0].fulfill(status=404, body=b"")  # type: ignore[attr-defined]
+    wait_for_load(page, "load", 5000)
+    assert reached(page, "load") and page.evaluate("document.readyState") == "complete"
+    sent.clear()
+    wait_for_load(page, "load", 1000)
+    assert sent == []
+    page.close()
