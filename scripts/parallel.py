@@ -17,6 +17,7 @@ no journey is started after it, and `run_concurrently` raises KeyboardInterrupt 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import signal
 from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar, cast
@@ -41,6 +42,7 @@ class Pool(Generic[T]):
         self.stopping = False  # no new journeys
         self.interrupted = False  # Ctrl-C or SIGTERM
         self._greenlets: list[greenlet.greenlet] = []
+        self._threads = concurrent.futures.ThreadPoolExecutor(self.workers, thread_name_prefix="tuiding-offload")
 
     def _wait(self, future: asyncio.Future[Any]) -> None:
         wait(self.loop, self.dispatcher, future)
@@ -140,9 +142,15 @@ class Pool(Generic[T]):
 
     def offload(self, fn: Callable[[], T]) -> T:
         """Run a blocking function in a thread while the other journeys go on."""
-        future = self.loop.run_in_executor(None, fn)
-        self._wait(future)
-        return future.result()
+        work = self._threads.submit(fn)
+        try:
+            self._wait(asyncio.wrap_future(work, loop=self.loop))
+        except BaseException:
+            # Ctrl-C (or the driver's end) reached this journey meanwhile. A thread cannot be stopped: let it
+            # finish before the journey goes on to seal its folder, so nothing it writes is left half done.
+            concurrent.futures.wait([work])
+            raise
+        return work.result()
 
 
 def wait(loop: asyncio.AbstractEventLoop, dispatcher: greenlet.greenlet, future: asyncio.Future[Any]) -> None:
@@ -186,6 +194,7 @@ def run_concurrently(playwright: Any, jobs: Sequence[Callable[[], T]], workers: 
         return pool.run(jobs)
     finally:
         _current = None
+        pool._threads.shutdown(wait=True)
 
 
 def offload(fn: Callable[[], T]) -> T:

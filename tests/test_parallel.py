@@ -56,3 +56,36 @@ def test_concurrent_output_is_a_line_per_journey_and_a_table(tmp_path):
     assert len(finished) == 2 and all(" of " not in line for line in finished)
     table = r.stdout.split("1 passed, 1 failed", 1)[1].splitlines()[1:3]
     assert table[0].lstrip().startswith("✓ 移动云电脑") and table[1].lstrip().startswith("✗ 找不到"), table
+
+
+def test_ctrl_c_during_offloaded_work_lets_the_thread_finish_first(playwright, browser):
+    """A journey interrupted while its work runs in a thread (a portal starting, under -j) sees the
+    KeyboardInterrupt only once the thread is done: what the thread set up is there to be torn down."""
+    import threading
+
+    from tuiding.parallel import offload, run_concurrently
+
+    thread_done = threading.Event()
+    seen: dict[str, bool] = {}
+    page = browser.new_page()
+
+    def slow() -> str:
+        threading.Event().wait(0.6)
+        thread_done.set()
+        return "started"
+
+    def offloading() -> str:
+        try:
+            return offload(slow)
+        except KeyboardInterrupt:
+            seen["thread done when interrupted"] = thread_done.is_set()
+            raise
+
+    def pressing_ctrl_c() -> None:
+        page.wait_for_timeout(150)  # the other journey is in its thread by now
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run_concurrently(playwright, [offloading, pressing_ctrl_c], workers=2)
+    assert seen == {"thread done when interrupted": True}
+    page.close()
