@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import IO
 
 from .record import GENESIS, MANIFEST_ADDED, FileEntry, Manifest, StepRecord, canonical, record_hash
+from .signals import interrupts_held
 
 MANIFEST, STEPS = "manifest.json", "steps.jsonl"
 # mkstemp makes 0600 files; run folders and guides are shared, so written files get the usual mode.
@@ -109,15 +110,18 @@ class RunFolder:
         return target
 
     def append(self, record: StepRecord) -> StepRecord:
-        """Seal the record into the chain and append it to steps.jsonl (flushed and fsynced)."""
+        """Seal the record into the chain and append it to steps.jsonl (flushed and fsynced).
+        A Ctrl-C meanwhile is delivered after: the record is in both the list and the file, or in neither."""
         if record.screenshot:
             record.sha256 = file_sha256(self.path / record.screenshot)
         record.prev_hash = self.records[-1].hash if self.records else GENESIS
         record.hash = record_hash(record)
-        self.records.append(record)
+        line = json.dumps(record.model_dump(mode="json"), ensure_ascii=False) + "\n"
         assert self._jsonl is not None, "the run folder is closed"
-        self._jsonl.write(json.dumps(record.model_dump(mode="json"), ensure_ascii=False) + "\n")
-        self._jsonl.flush()
+        with interrupts_held():
+            self._jsonl.write(line)
+            self._jsonl.flush()
+            self.records.append(record)
         os.fsync(self._jsonl.fileno())
         return record
 

@@ -36,6 +36,7 @@ from .receipts import RunFolder
 from .record import Box, Failure, Manifest, Metrics, PageFacts, ScenarioInfo, Shot, Site, StepEvents, StepRecord, VisualCheck
 from .scenario import Flow, Scenario, Step
 from .secrets import SecretValues
+from .signals import HeldInterrupts
 from .steps import RUNNERS, Events, StepContext, StepFailed, condition_holds
 from .variables import Context, UnresolvedVariable
 from .video import VideoRecorder, VideoUnavailable
@@ -824,11 +825,15 @@ class ScenarioRun:
         self.scale = float(kwargs.get("device_scale_factor") or 1.0)
         return kwargs
 
-    def execute(self) -> RunResult:
+    def execute(self, held: HeldInterrupts | None = None) -> RunResult:
         result = RunResult(self.scenario, self.folder.path, "failed", self.manifest, secrets=self.secrets)
-        self.progress("start", self.scenario)
         interrupted = False
         try:
+            try:
+                self.progress("start", self.scenario)
+            finally:
+                if held is not None:
+                    held.release()  # a Ctrl-C that came while the folder was set up is raised here
             with ExitStack() as stack:
                 run_vars = self.resolve_vars()
                 context_kwargs = self.context_options(self.open_site(stack, run_vars))
@@ -892,7 +897,16 @@ class ScenarioRun:
             result.status = "error"
             result.failure = Failure(step=None, message=f"browser: {short_error(exc)}")
         finally:
-            self.finish(result)
+            # A Ctrl-C while the final manifest is written would leave the folder unsealed (the caller seals
+            # only on RunInterrupted): hold it until the manifest is whole, then stop the run as usual.
+            late = HeldInterrupts()
+            try:
+                self.finish(result)
+            finally:
+                try:
+                    late.release()
+                except KeyboardInterrupt:
+                    interrupted = True
         if interrupted:
             raise RunInterrupted(result)
         self.progress("end", result)
@@ -919,4 +933,10 @@ def run_scenario(
 
     The run folder holds the steps and a complete manifest when this returns (or raises
     RunInterrupted); `outputs.finish` then writes the report and seals the folder."""
-    return ScenarioRun(scenario, browser, opts, progress).execute()
+    held = HeldInterrupts()  # delivered inside execute's protection: the folder is sealed either way
+    try:
+        run = ScenarioRun(scenario, browser, opts, progress)
+    except BaseException:
+        held.release()
+        raise
+    return run.execute(held)
