@@ -24,6 +24,10 @@ from .scenario import Flow, Problem, Scenario, ScenarioInvalid, discover, expand
 
 EXIT_FAILED, EXIT_INVALID, EXIT_INTERRUPTED, EXIT_TERMINATED = 1, 2, 130, 143
 _terminated: list[int] = []  # set by the SIGTERM handler: the interrupt came from a CI cancellation, not Ctrl-C
+# Every SIGINT/SIGTERM a run received. The KeyboardInterrupt a handler raises can be lost — Python drops
+# exceptions raised inside callbacks it calls itself ("Exception ignored in …", e.g. an import lock's
+# weakref callback) — while the same Ctrl-C has stopped the browser and the driver (same process group).
+_signalled: list[int] = []
 
 
 def paths_argument(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -225,10 +229,26 @@ def _quiet_playwright() -> None:
 
 def _raise_interrupt(signum: int, _frame: Any) -> None:
     """SIGINT and SIGTERM during a run: quiet Playwright's loggers first, then interrupt as Ctrl-C does."""
+    _signalled.append(signum)
     if signum == signal.SIGTERM:
         _terminated.append(signum)
     _quiet_playwright()
     raise KeyboardInterrupt
+
+
+def _end_interrupted(unsealed: Path | None, key: Any) -> NoReturn:
+    """The end of a run stopped by Ctrl-C or SIGTERM: seal the folder left open, one line, exit 130/143."""
+    from .outputs import finish
+
+    _quiet_playwright()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not tear the report in half
+    where = ""
+    if unsealed is not None:
+        finish(unsealed, key=key)  # no walkthrough after Ctrl-C: the report and the seal only
+        where = f" in {unsealed}"
+    how = "terminated (SIGTERM)" if _terminated else "interrupted"
+    click.echo(f"{how}: finished steps, the manifest and the report are on disk{where}", err=True)
+    sys.exit(EXIT_TERMINATED if _terminated else EXIT_INTERRUPTED)
 
 
 def _report_problems(problems: list[Problem]) -> None:
@@ -289,13 +309,42 @@ class _Main(click.Group):
     """Ctrl-C anywhere — loading scenarios, starting a portal, shutting down — is one line and exit 130
     (143 after SIGTERM), never click's "Aborted!" with exit 1 or a traceback."""
 
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        # Outside a command (click reading the command line, or closing up after it) click turns Ctrl-C into
+        # "Aborted!" and exit 1. Nothing is open there, so there the signal ends the process at once.
+        before = _set_sigint(_exit_interrupted, only_if=signal.default_int_handler)
+        try:
+            return super().main(*args, **kwargs)
+        finally:
+            _set_sigint(before, only_if=_exit_interrupted)
+
     def invoke(self, ctx: click.Context) -> Any:
+        outside = _set_sigint(signal.default_int_handler, only_if=_exit_interrupted)  # commands clean up on Ctrl-C
         try:
             return super().invoke(ctx)
         except KeyboardInterrupt:
             _quiet_playwright()
             click.echo("terminated (SIGTERM)" if _terminated else "interrupted", err=True)
             sys.exit(EXIT_TERMINATED if _terminated else EXIT_INTERRUPTED)
+        finally:
+            for inside in (signal.default_int_handler, _raise_interrupt):  # not over a run's SIG_IGN
+                _set_sigint(outside, only_if=inside)
+
+
+def _set_sigint(handler: Any, only_if: Any) -> Any:
+    """Install `handler` for SIGINT when the current one is `only_if`; the one that was there, for restoring."""
+    current = signal.getsignal(signal.SIGINT)
+    if current is only_if and handler is not None:
+        try:
+            signal.signal(signal.SIGINT, handler)
+        except ValueError:  # not the main thread (click's test runner in a thread): signals are not ours
+            pass
+    return current
+
+
+def _exit_interrupted(_signum: int, _frame: Any) -> None:
+    click.echo("interrupted", err=True)
+    sys.exit(EXIT_INTERRUPTED)
 
 
 @click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -487,7 +536,6 @@ def run(
     check_out_dir(out_dir)
 
     from .browser import BrowserNotFound, BrowserSession, BrowserStartFailed
-    from .outputs import finish
     from .progress import make_progress
     from .runner import RunInterrupted, RunOptions, RunResult
 
@@ -522,20 +570,17 @@ def run(
                 results.append(suite.one(n, sc))
     except (BrowserNotFound, BrowserStartFailed) as exc:
         progress.close()
+        if _signalled:  # the driver or browser ended because of the Ctrl-C (the whole process group got it)
+            _end_interrupted(None, key)
         fail(str(exc))
     except KeyboardInterrupt as exc:
         progress.close()
-        _quiet_playwright()
-        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not tear the report in half
-        where = ""
         if isinstance(exc, RunInterrupted):
             unsealed = exc.result.run_dir
-        if unsealed is not None:
-            finish(unsealed, key=key)  # no walkthrough after Ctrl-C: the report and the seal only
-            where = f" in {unsealed}"
-        how = "terminated (SIGTERM)" if _terminated else "interrupted"
-        click.echo(f"{how}: finished steps, the manifest and the report are on disk{where}", err=True)
-        sys.exit(EXIT_TERMINATED if _terminated else EXIT_INTERRUPTED)
+        _end_interrupted(unsealed, key)
+    if _signalled:  # its KeyboardInterrupt was lost, not the signal: every journey ended and sealed its folder
+        progress.close()
+        _end_interrupted(None, key)
     progress.summary(results, out_dir)
     if trace == "on-retry" and not retries and not all(r.passed for r in results) and not as_json:
         click.echo(

@@ -96,3 +96,24 @@ def test_signing_key_that_is_not_a_key_is_one_line(tmp_path):
 def test_help_is_the_generated_docs():
     r = invoke("--help")
     assert r.exit_code == 0 and r.output.splitlines()[0] in Path(ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
+
+
+def test_ctrl_c_while_click_reads_the_command_line_is_exit_130_not_aborted(monkeypatch, capsys):
+    """Outside a command click would print "Aborted!" and exit 1 (seen once in 120 random Ctrl-Cs under load)."""
+    import os
+    import signal
+    import time
+
+    original = type(main).make_context
+
+    def parse_slowly(self: object, *args: object, **kwargs: object) -> object:
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(0.2)  # the handler runs here
+        return original(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(type(main), "make_context", parse_slowly)
+    with pytest.raises(SystemExit) as ended:
+        main.main(["validate", "scenarios/"], prog_name="tuiding")
+    assert ended.value.code == 130
+    assert capsys.readouterr().err.strip() == "interrupted"
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # put back
