@@ -241,7 +241,8 @@ def _end_interrupted(unsealed: Path | None, key: Any) -> NoReturn:
     from .outputs import finish
 
     _quiet_playwright()
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not tear the report in half
+    for signum in (signal.SIGINT, signal.SIGTERM):  # a second Ctrl-C must not tear the report in half
+        signal.signal(signum, signal.SIG_IGN)
     where = ""
     if unsealed is not None:
         finish(unsealed, key=key)  # no walkthrough after Ctrl-C: the report and the seal only

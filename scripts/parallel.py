@@ -43,6 +43,7 @@ class Pool(Generic[T]):
         self.interrupted = False  # Ctrl-C or SIGTERM
         self._greenlets: list[greenlet.greenlet] = []
         self._threads = concurrent.futures.ThreadPoolExecutor(self.workers, thread_name_prefix="tuiding-offload")
+        self._handlers: dict[int, Any] = {}  # signal handlers set aside while interrupted journeys seal
 
     def _wait(self, future: asyncio.Future[Any]) -> None:
         wait(self.loop, self.dispatcher, future)
@@ -132,9 +133,9 @@ class Pool(Generic[T]):
         if self.interrupted:
             return
         self.stopping = self.interrupted = True
-        # A second Ctrl-C (or SIGTERM) must not tear the folders being sealed in half.
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        # A second Ctrl-C (or SIGTERM) must not tear the folders being sealed in half (until the pool ends).
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            self._handlers.setdefault(signum, signal.signal(signum, signal.SIG_IGN))
         current = greenlet.getcurrent()
         for g in self._greenlets:
             if g is not current and g:  # started and not finished
@@ -195,6 +196,10 @@ def run_concurrently(playwright: Any, jobs: Sequence[Callable[[], T]], workers: 
     finally:
         _current = None
         pool._threads.shutdown(wait=True)
+        # Put the handlers back: an ignored signal would be inherited by every process started later
+        # (the caller decides what a second Ctrl-C does from here).
+        for signum, handler in pool._handlers.items():
+            signal.signal(signum, handler)
 
 
 def offload(fn: Callable[[], T]) -> T:

@@ -85,7 +85,12 @@ def test_ctrl_c_during_offloaded_work_lets_the_thread_finish_first(playwright, b
         page.wait_for_timeout(150)  # the other journey is in its thread by now
         raise KeyboardInterrupt
 
+    import signal
+
+    handlers = signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)
     with pytest.raises(KeyboardInterrupt):
         run_concurrently(playwright, [offloading, pressing_ctrl_c], workers=2)
     assert seen == {"thread done when interrupted": True}
+    # Ignored while the journeys sealed, then put back: an ignored SIGTERM would pass to every later child.
+    assert (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)) == handlers
     page.close()
