@@ -80,11 +80,10 @@ def main() -> None:
                     for method, at, replied in sent:
                         n[method] += 1
                         ms[method] += (replied[0] - at) * 1000 if replied else 0.0
-                    for method in set(n) | set(counts[who]):
+                    n["all"], ms["all"] = len(sent), sum(ms.values())
+                    for method in set(n) | set(counts[who]):  # a method not sent this round counts 0
                         counts[who][method].append(n[method])
                         millis[who][method].append(ms[method])
-                    counts[who]["all"].append(len(sent))
-                    millis[who]["all"].append(sum(ms.values()))
                 print(
                     f"round {r + 1}/{args.rounds}: hand {walls['hand'][-1]:.2f}s, tuiding {walls['tuiding'][-1]:.2f}s", flush=True
                 )
