@@ -1,6 +1,7 @@
 """The package installs cleanly into someone else's project: the built wheel in a fresh venv, used from a
 project folder that has its own `scripts/` and `mock_portals/` packages; portals come from entry points."""
 
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -18,8 +19,15 @@ WEB_SCENARIO = "name: 第三方项目里的场景\nportal: migu\nsteps:\n  - got
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory):
     out = tmp_path_factory.mktemp("wheel")
+    # Built from a copy: setuptools builds in the source tree (build/, *.egg-info), and two pytest-xdist workers
+    # building there at once broke each other's wheel ("No such file or directory" while copying build/lib).
+    source = tmp_path_factory.mktemp("source")
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy2(ROOT / name, source / name)
+    for folder in ("scripts", "mock_portals"):
+        shutil.copytree(ROOT / folder, source / folder, ignore=shutil.ignore_patterns("__pycache__"))
     r = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(out), str(ROOT)],
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(out), str(source)],
         capture_output=True,
         text=True,
         timeout=300,
