@@ -30,8 +30,9 @@ guides: bootstrap
 	@$(VENV)/bin/tuiding guide guides/cloudpc.yaml
 
 # The whole suite: unit, validation, portal, end-to-end and every scenario. Fast lane: pytest -m "not browser".
+# --dist loadfile: a module's tests share one worker, so a module fixture that runs journeys runs once, not once per worker.
 test: bootstrap
-	@$(VENV)/bin/pytest -n 2 -q
+	@$(VENV)/bin/pytest -n 2 --dist loadfile -q
 
 # Lint, format and types, with their configuration in pyproject.toml. mypy reads the packages through
 # build/typecheck/{tuiding,tuiding_portals} symlinks: the folders are mapped to those import names.

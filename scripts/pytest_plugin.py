@@ -21,6 +21,8 @@ from .scenario import Scenario, ScenarioInvalid, expand, is_flow_file, load_scen
 _TOP_LEVEL_STEPS = re.compile(r"^steps\s*:", re.M)
 _ROOTS = pytest.StashKey[list[Path]]()
 _SECRETS = pytest.StashKey[list[tuple[Path, Any]]]()
+_LAST_RUN = pytest.StashKey[str]()  # an item's previous run_id, for the run a rerun replaces
+TRACE_MODES = ("on-retry", "on-failure", "on", "off")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -40,6 +42,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--tuiding-sign", default=None, metavar="KEYFILE", help="Sign each run's seal with this Ed25519 private key.")
     group.addoption(
         "--tuiding-update-baselines", action="store_true", help="Approve this run's receipts as the scenarios' visual baselines."
+    )
+    group.addoption(
+        "--tuiding-trace",
+        choices=TRACE_MODES,
+        default="on-retry",
+        help="Playwright trace.zip in each run folder: on-retry (default) traces a scenario when it is run again "
+        "(pytest-rerunfailures: --reruns N), so a passing suite pays nothing; on-failure traces every scenario and "
+        "keeps failed ones; on keeps all; off. pytest-playwright's --tracing replaces it.",
     )
     parser.addini("tuiding_scenarios", type="paths", default=[], help="Folders (or files) whose scenario YAML files are tests.")
 
@@ -99,9 +109,10 @@ class ScenarioFile(pytest.File):
 
 
 class ScenarioFailed(AssertionError):
-    def __init__(self, result: Any) -> None:
+    def __init__(self, result: Any, *, untraced: bool = False) -> None:
         super().__init__(result.failure.message if result.failure else result.status)
         self.result = result
+        self.untraced = untraced  # on-retry and never rerun: the report says how to get a trace
 
 
 class ScenarioItem(pytest.Function):
@@ -122,6 +133,13 @@ class ScenarioItem(pytest.Function):
             elif f:
                 lines.append(f"  {f.message}")
             lines.append(f"  report: {r.run_dir / 'report.html'}")
+            if (r.run_dir / "trace.zip").is_file():
+                lines.append(f"  trace: {r.run_dir / 'trace.zip'} (playwright show-trace)")
+            elif excinfo.value.untraced:
+                lines.append(
+                    "  no trace.zip was recorded (--tuiding-trace on-retry traces reruns): add --reruns 1 "
+                    "(pytest-rerunfailures), or --tuiding-trace on-failure"
+                )
             return "\n".join(lines)
         return super().repr_failure(excinfo)
 
@@ -162,10 +180,16 @@ def _scenario_test(
         from .signing import load_private
 
         key = load_private(Path(config.getoption("--tuiding-sign")))
+    trace = "off" if tracing_by_pytest else str(config.getoption("--tuiding-trace"))
+    # pytest-rerunfailures counts an item's runs (1, then 2 on its first rerun); a rerun is traced under on-retry,
+    # as `tuiding run --retries` does, and its manifest names the run it replaces.
+    attempt = int(getattr(item, "execution_count", 1) or 1)
     opts = RunOptions(
         out_dir=Path(config.getoption("--tuiding-out")),
         base_url=browser_context_args.get("base_url"),
-        trace="off" if tracing_by_pytest else "on-failure",
+        trace=trace,
+        attempt=attempt,
+        retry_of=item.stash.get(_LAST_RUN, None) if attempt > 1 else None,
         timeout=config.getoption("--tuiding-timeout"),
         browser=f"{browser.browser_type.name} {browser.version}",
         baselines="update" if config.getoption("--tuiding-update-baselines") else "compare",
@@ -176,12 +200,13 @@ def _scenario_test(
     except RunInterrupted as exc:
         finish(exc.result.run_dir, key=key)
         raise
+    item.stash[_LAST_RUN] = result.manifest.run_id
     finish(result.run_dir, key=key, rules=tuple(item.scenario.header.check))
     if tracing_by_pytest:
         # pytest-playwright writes its trace into output_path after the test; scrub it at session end.
         config.stash[_SECRETS].append((Path(output_path), result.secrets))
     if not result.passed:
-        raise ScenarioFailed(result)
+        raise ScenarioFailed(result, untraced=trace == "on-retry" and attempt == 1)
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:

@@ -150,6 +150,43 @@ def test_pytest_plugin_reports_a_failing_scenario_with_its_step(tmp_path):
     xml = junit.read_text(encoding="utf-8")
     assert 'failures="1"' in xml and "failing.yaml:10" in xml
     assert SECRET not in r.stdout
+    # --tuiding-trace on-retry (the default): nothing traced on a first run, and the failure says how to get a trace
+    assert not list((tmp_path / "runs").glob("*/trace.zip"))
+    assert "no trace.zip was recorded (--tuiding-trace on-retry traces reruns): add --reruns 1" in r.stdout
+
+
+def test_pytest_reruns_a_failed_scenario_traced_and_names_the_run_it_replaces(tmp_path):
+    """pytest-rerunfailures' --reruns is the plugin's retry: the rerun gets a fresh run folder and a trace."""
+    scen = tmp_path / "failing.yaml"
+    scen.write_text((DATA / "failing_secret.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    args = ["-p", "no:cacheprovider", "--rootdir", str(tmp_path), f"--tuiding-scenarios={tmp_path}"]
+    r = subprocess.run(
+        [sys.executable, "-m", "pytest", str(scen), *args, "--reruns", "1", f"--tuiding-out={tmp_path / 'runs'}"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=300,
+    )
+    assert r.returncode == 1 and "1 failed" in r.stdout and "1 rerun" in r.stdout, r.stdout[-2000:]
+    assert "no trace.zip" not in r.stdout and "trace.zip (playwright show-trace)" in r.stdout  # the rerun was traced
+    manifests = sorted(
+        (json.loads((d / "manifest.json").read_text(encoding="utf-8")) for d in (tmp_path / "runs").iterdir()),
+        key=lambda m: m["attempt"],
+    )
+    assert [(m["attempt"], m["trace"]) for m in manifests] == [(1, None), (2, "trace.zip")]
+    assert manifests[1]["retry_of"] == manifests[0]["run_id"]
+    traced = next((tmp_path / "runs").glob("*/trace.zip"))
+    with zipfile.ZipFile(traced) as z:
+        assert all(SECRET.encode() not in z.read(n) for n in z.namelist())
+    # --tuiding-trace on-failure: every scenario traced, the failed one kept
+    r = subprocess.run(
+        [sys.executable, "-m", "pytest", str(scen), *args, "--tuiding-trace", "on-failure", f"--tuiding-out={tmp_path / 'of'}"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=300,
+    )
+    assert r.returncode == 1 and list((tmp_path / "of").glob("*/trace.zip")), r.stdout[-2000:]
 
 
 def test_pytest_collects_scenarios_not_flows_and_tags_are_markers():
