@@ -449,6 +449,12 @@ def validate(paths: tuple[Path, ...]) -> None:
     help="Approve this run's receipts as the visual baselines (<scenario folder>/__baselines__/…); review them in git.",
 )
 @click.option(
+    "--no-visual",
+    "no_visual",
+    is_flag=True,
+    help="Skip comparing receipts with their visual baselines (a quicker run; no step fails on how it looks).",
+)
+@click.option(
     "--no-a11y",
     "no_a11y",
     is_flag=True,
@@ -492,6 +498,7 @@ def run(
     narrate: bool,
     lang: str,
     update_baselines: bool,
+    no_visual: bool,
     no_a11y: bool,
     shard: str | None,
     durations: Path | None,
@@ -513,6 +520,8 @@ def run(
       tuiding run scenarios/ --tag smoke --json
       tuiding run my_site.yaml --base-url https://staging.example.com
     """
+    if no_visual and update_baselines:
+        fail("--no-visual and --update-baselines contradict each other: choose one")
     scenarios = _scenarios(paths)
     if tags:
         scenarios = [s for s in scenarios if set(tags) & set(s.tags)]
@@ -558,7 +567,7 @@ def run(
                 timeout=timeout,
                 browser=session.description,
                 live=live,
-                baselines="update" if update_baselines else "compare",
+                baselines="update" if update_baselines else "off" if no_visual else "compare",
                 a11y=not no_a11y,
                 variant=variant,
                 walkthrough=formats,

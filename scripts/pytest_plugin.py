@@ -44,6 +44,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--tuiding-update-baselines", action="store_true", help="Approve this run's receipts as the scenarios' visual baselines."
     )
     group.addoption(
+        "--tuiding-no-visual", action="store_true", help="Skip comparing receipts with the scenarios' visual baselines."
+    )
+    group.addoption(
         "--tuiding-trace",
         choices=TRACE_MODES,
         default="on-retry",
@@ -192,7 +195,11 @@ def _scenario_test(
         retry_of=item.stash.get(_LAST_RUN, None) if attempt > 1 else None,
         timeout=config.getoption("--tuiding-timeout"),
         browser=f"{browser.browser_type.name} {browser.version}",
-        baselines="update" if config.getoption("--tuiding-update-baselines") else "compare",
+        baselines="update"
+        if config.getoption("--tuiding-update-baselines")
+        else "off"
+        if config.getoption("--tuiding-no-visual")
+        else "compare",
         live=config.getoption("--tuiding-live"),
     )
     try:

@@ -387,6 +387,7 @@ def test_pytest_video_and_tracing_options_work_and_the_trace_has_no_secret(tmp_p
             "--output",
             str(out),
             f"--tuiding-out={tmp_path / 'runs'}",
+            "--tuiding-no-visual",
         ],
         capture_output=True,
         text=True,
@@ -394,6 +395,10 @@ def test_pytest_video_and_tracing_options_work_and_the_trace_has_no_secret(tmp_p
         timeout=300,
     )
     assert r.returncode == 0, r.stdout[-2000:]
+    steps = [
+        json.loads(line) for line in next((tmp_path / "runs").glob("*/steps.jsonl")).read_text(encoding="utf-8").splitlines()
+    ]
+    assert steps and all(s["visual"] is None for s in steps)  # the scenario has baselines; none compared
     video = next(out.rglob("video.webm"))
     assert video.stat().st_size > 10_000
     trace = next(out.rglob("trace.zip"))

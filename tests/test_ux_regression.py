@@ -147,6 +147,16 @@ def test_a_moved_button_fails_its_step_with_a_diff_where_the_button_moved(scenar
     )
     assert (Path(line["run_dir"]) / "report.html").read_text(encoding="utf-8").count("差异(红色为变化的像素") == 2
     assert cli("verify", line["run_dir"]).returncode == 0  # the diff image is part of the sealed run
+    # --no-visual: the same changed page passes, nothing compared, no diffs written
+    r, (line,) = run_json(cli, tmp_path / "runs3", scenario_copy, "--no-visual")
+    assert r.returncode == 0, r.stderr
+    assert all(s.visual is None for s in load_manifest(Path(line["run_dir"])).steps)
+    assert not (Path(line["run_dir"]) / "diffs").exists()
+    r = cli("run", scenario_copy, "--no-visual", "--update-baselines", "--out", tmp_path / "runs4")
+    assert r.returncode == 2 and r.stderr.strip().splitlines() == [
+        "tuiding: --no-visual and --update-baselines contradict each other: choose one"
+    ]
+    assert not (tmp_path / "runs4").exists()
 
 
 def test_masked_regions_never_fail_and_unmasked_ones_would(scenario_copy, cli, tmp_path):
