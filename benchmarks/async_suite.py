@@ -4,7 +4,9 @@ N copies of the Migu website journey (scenarios/migu/web_unsubscribe.yaml), each
 portal: `tuiding run … -j C` against the same journey hand-written with Playwright's async API
 (`asyncio` + one browser, C journeys at a time, a screenshot per shown step as in benchmarks/overhead.py).
 tuiding runs with --no-a11y: the scenario asks for an axe-core audit of every page, which the script does
-not do (benchmarks/overhead.py measures what the audits cost). Both are new processes timed from start to
+not do (benchmarks/overhead.py measures what the audits cost); the like-for-like row also passes --no-visual
+(the script compares no screenshot with a baseline either; overhead.py turns baselines off too), and a
+third row shows tuiding with the scenario's visual baselines compared. Both are new processes timed from start to
 exit, alternated; medians. Peak PSS of each process tree as in benchmarks/suite.py, also at -j 1 once,
 for the memory each extra concurrent journey costs. Prints a Markdown table.
 
@@ -130,11 +132,13 @@ def main() -> None:
         n = str(args.journeys)
         return {
             "hand-written async": [py, __file__, "--journeys", n, "--jobs", str(jobs), "--hand-written", f"{tmp}/h{tag}"],
-            "tuiding run": [py, "-m", "tuiding", "run", *[SCENARIO] * args.journeys, "-j", str(jobs), "--no-a11y", "--out", f"{tmp}/t{tag}"],
+            "tuiding run --no-visual": [py, "-m", "tuiding", "run", *[SCENARIO] * args.journeys, "-j", str(jobs), "--no-a11y", "--no-visual", "--out", f"{tmp}/t{tag}"],
+            "tuiding run (baselines compared)": [py, "-m", "tuiding", "run", *[SCENARIO] * args.journeys, "-j", str(jobs), "--no-a11y", "--out", f"{tmp}/v{tag}"],
         }  # fmt: skip
 
-    walls: dict[str, list[float]] = {"hand-written async": [], "tuiding run": []}
-    peaks: dict[str, list[float]] = {"hand-written async": [], "tuiding run": []}
+    labels = ["hand-written async", "tuiding run --no-visual", "tuiding run (baselines compared)"]
+    walls: dict[str, list[float]] = {label: [] for label in labels}
+    peaks: dict[str, list[float]] = {label: [] for label in labels}
     alone: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as tmp:
         # One journey at a time, once: the memory baseline for "per extra concurrent journey".
