@@ -159,14 +159,13 @@ def test_pytest_reruns_a_failed_scenario_traced_and_names_the_run_it_replaces(tm
     """pytest-rerunfailures' --reruns is the plugin's retry: the rerun gets a fresh run folder and a trace."""
     scen = tmp_path / "failing.yaml"
     scen.write_text((DATA / "failing_secret.yaml").read_text(encoding="utf-8"), encoding="utf-8")
-    args = ["-p", "no:cacheprovider", "--rootdir", str(tmp_path), f"--tuiding-scenarios={tmp_path}"]
-    r = subprocess.run(
-        [sys.executable, "-m", "pytest", str(scen), *args, "--reruns", "1", f"--tuiding-out={tmp_path / 'runs'}"],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        timeout=300,
-    )
+
+    def pytest_run(*options: str) -> subprocess.CompletedProcess[str]:
+        base = [sys.executable, "-m", "pytest", str(scen), "-p", "no:cacheprovider", "--rootdir", str(tmp_path)]
+        command = [*base, f"--tuiding-scenarios={tmp_path}", *options]
+        return subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, timeout=300)
+
+    r = pytest_run("--reruns", "1", f"--tuiding-out={tmp_path / 'runs'}")
     assert r.returncode == 1 and "1 failed" in r.stdout and "1 rerun" in r.stdout, r.stdout[-2000:]
     assert "no trace.zip" not in r.stdout and "trace.zip (playwright show-trace)" in r.stdout  # the rerun was traced
     manifests = sorted(
@@ -179,13 +178,7 @@ def test_pytest_reruns_a_failed_scenario_traced_and_names_the_run_it_replaces(tm
     with zipfile.ZipFile(traced) as z:
         assert all(SECRET.encode() not in z.read(n) for n in z.namelist())
     # --tuiding-trace on-failure: every scenario traced, the failed one kept
-    r = subprocess.run(
-        [sys.executable, "-m", "pytest", str(scen), *args, "--tuiding-trace", "on-failure", f"--tuiding-out={tmp_path / 'of'}"],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        timeout=300,
-    )
+    r = pytest_run("--tuiding-trace", "on-failure", f"--tuiding-out={tmp_path / 'of'}")
     assert r.returncode == 1 and list((tmp_path / "of").glob("*/trace.zip")), r.stdout[-2000:]
 
 
