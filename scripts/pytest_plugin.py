@@ -64,6 +64,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[_SECRETS] = []
     if not roots:
         return  # not opted in: no side effects
+    if config.getoption("--tuiding-no-visual") and config.getoption("--tuiding-update-baselines"):
+        raise pytest.UsageError("tuiding: --tuiding-no-visual and --tuiding-update-baselines contradict each other: choose one")
     try:
         import pytest_playwright  # noqa: F401
     except ImportError:
@@ -187,6 +189,11 @@ def _scenario_test(
     # pytest-rerunfailures counts an item's runs (1, then 2 on its first rerun); a rerun is traced under on-retry,
     # as `tuiding run --retries` does, and its manifest names the run it replaces.
     attempt = int(getattr(item, "execution_count", 1) or 1)
+    baselines = "compare"
+    if config.getoption("--tuiding-update-baselines"):
+        baselines = "update"
+    elif config.getoption("--tuiding-no-visual"):
+        baselines = "off"
     opts = RunOptions(
         out_dir=Path(config.getoption("--tuiding-out")),
         base_url=browser_context_args.get("base_url"),
@@ -195,11 +202,7 @@ def _scenario_test(
         retry_of=item.stash.get(_LAST_RUN, None) if attempt > 1 else None,
         timeout=config.getoption("--tuiding-timeout"),
         browser=f"{browser.browser_type.name} {browser.version}",
-        baselines="update"
-        if config.getoption("--tuiding-update-baselines")
-        else "off"
-        if config.getoption("--tuiding-no-visual")
-        else "compare",
+        baselines=baselines,
         live=config.getoption("--tuiding-live"),
     )
     try:

@@ -180,6 +180,10 @@ def test_pytest_reruns_a_failed_scenario_traced_and_names_the_run_it_replaces(tm
     # --tuiding-trace on-failure: every scenario traced, the failed one kept
     r = pytest_run("--tuiding-trace", "on-failure", f"--tuiding-out={tmp_path / 'of'}")
     assert r.returncode == 1 and list((tmp_path / "of").glob("*/trace.zip")), r.stdout[-2000:]
+    # the CLI refuses the same contradiction (tests/test_ux_regression.py); pytest says so as a usage error
+    r = pytest_run("--tuiding-no-visual", "--tuiding-update-baselines", f"--tuiding-out={tmp_path / 'nv'}")
+    assert r.returncode == 4 and "--tuiding-no-visual and --tuiding-update-baselines contradict" in r.stderr
+    assert "Traceback" not in r.stderr and not (tmp_path / "nv").exists()
 
 
 def test_pytest_collects_scenarios_not_flows_and_tags_are_markers():
