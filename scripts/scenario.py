@@ -327,6 +327,21 @@ def _in_flow_mapping(doc: Document, path: tuple[Any, ...]) -> bool:
 # ---------------------------------------------------------------- loading
 
 
+# A flow is read and validated once per process, however many scenarios run it (and `validate` lists it
+# too). Keyed by the file's stat, so an edited file is read again; the models are frozen, the YAML data is
+# only ever read, so sharing them is safe.
+_DOCUMENTS: dict[tuple[Any, ...], tuple[tuple[Document, Any] | None, tuple[Problem, ...]]] = {}
+_DOCUMENTS_MAX = 512
+
+
+def _document_key(file: Path, adapter: Any, portals: tuple[str, ...] | None) -> tuple[Any, ...] | None:
+    try:
+        st = file.stat()
+    except OSError:
+        return None  # reading it will say what is wrong
+    return (file, st.st_ino, st.st_dev, st.st_size, st.st_mtime_ns, st.st_ctime_ns, id(adapter), portals)
+
+
 @dataclass
 class _Loader:
     portals: tuple[str, ...] | None = None
@@ -366,19 +381,31 @@ class _Loader:
 
     def document(self, file: Path, adapter: Any) -> tuple[Document, Any] | None:
         """The file's YAML and validated model, or None (problems recorded)."""
+        key = _document_key(file, adapter, self.portals)
+        cached = _DOCUMENTS.get(key) if key is not None else None
+        if cached is None:
+            cached = self._document(file, adapter)
+            if key is not None:
+                if len(_DOCUMENTS) >= _DOCUMENTS_MAX:
+                    _DOCUMENTS.pop(next(iter(_DOCUMENTS)))
+                _DOCUMENTS[key] = cached
+        found, problems = cached
+        self.problems += problems
+        return found
+
+    def _document(self, file: Path, adapter: Any) -> tuple[tuple[Document, Any] | None, tuple[Problem, ...]]:
         try:
             doc = load_source(file)
         except SourceError as exc:
-            self.problems.append(Problem(exc.file, exc.pos.line, exc.pos.col, exc.message))
-            return None
+            return None, (Problem(exc.file, exc.pos.line, exc.pos.col, exc.message),)
         if not isinstance(doc.data, dict):
-            self.problem(doc, (), f"expected a mapping with 'name' and 'steps' at the top, got {type_name(doc.data)}")
-            return None
+            pos = doc.pos(())
+            message = f"expected a mapping with 'name' and 'steps' at the top, got {type_name(doc.data)}"
+            return None, (Problem(doc.file, pos.line, pos.col, message),)
         try:
-            return doc, adapter.validate_python(doc.data, context={"portals": self.portals} if self.portals else None)
+            return (doc, adapter.validate_python(doc.data, context={"portals": self.portals} if self.portals else None)), ()
         except ValidationError as exc:
-            self.problems += problems_from(exc, doc)
-            return None
+            return None, tuple(problems_from(exc, doc))
 
     def check_vars_block(self, doc: Document, vars_: dict[str, Any], secrets: list[str]) -> None:
         for name, value in vars_.items():

@@ -93,6 +93,34 @@ def test_project_scenarios_and_flows_are_valid():
     assert r.exit_code == 0, r.output
 
 
+def test_a_flow_is_read_once_per_process_but_never_stale(tmp_path, monkeypatch):
+    """Scenarios sharing a flow reuse its parsed, validated document — until the file changes; and a
+    broken flow is reported for every scenario that runs it, not only the first."""
+    import tuiding.scenario as S
+
+    reads: list[Path] = []
+    real_load = S.load_source
+    monkeypatch.setattr(S, "load_source", lambda f: reads.append(Path(f)) or real_load(f))
+    (tmp_path / "flows").mkdir()
+    flow = tmp_path / "flows" / "open.yaml"
+    flow.write_text("vars:\n  where: null\nsteps:\n  - goto: ${where}\n")
+    for name in ("a", "b"):
+        (tmp_path / f"{name}.yaml").write_text(f"name: {name}\nsteps:\n  - run: flows/open.yaml\n    vars: {{where: /{name}}}\n")
+    for name in ("a", "b"):
+        assert load_scenario(tmp_path / f"{name}.yaml").steps[0].flow.steps[0].raw == {"goto": "${where}"}
+    assert [p.name for p in reads].count("open.yaml") == 1
+
+    flow.write_text("vars:\n  where: null\nsteps:\n  - goto: ${where}\n  - see: 首页\n")  # edited: read again
+    assert len(load_scenario(tmp_path / "a.yaml").steps[0].flow.steps) == 2
+    assert [p.name for p in reads].count("open.yaml") == 2
+
+    flow.write_text("vars:\n  where: null\nsteps:\n  - goto: ${where}\n  - klick: 首页\n")
+    for name in ("a", "b"):
+        with pytest.raises(ScenarioInvalid) as exc:
+            load_scenario(tmp_path / f"{name}.yaml")
+        assert [(p.file.name, p.line, p.col) for p in exc.value.problems] == [("open.yaml", 5, 5)], exc.value.problems
+
+
 def test_env_default_is_used_at_run_time_and_a_missing_env_is_an_error(tmp_path):
     f = tmp_path / "s.yaml"
     f.write_text(
