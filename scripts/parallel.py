@@ -24,6 +24,8 @@ from typing import Any, Generic, TypeVar, cast
 
 import greenlet
 
+from .signals import holding
+
 T = TypeVar("T")
 
 _current: Pool[Any] | None = None  # the pool whose journeys are running (one at a time per process)
@@ -203,8 +205,9 @@ def run_concurrently(playwright: Any, jobs: Sequence[Callable[[], T]], workers: 
 
 
 def offload(fn: Callable[[], T]) -> T:
-    """`fn()`, in a thread when journeys are running concurrently (so it does not stall the others)."""
+    """`fn()`, in a thread when journeys are running concurrently (so it does not stall the others) — but
+    not while signals are held (a manifest being written): no other journey may run then (signals.holding)."""
     pool = _current
-    if pool is None or greenlet.getcurrent().parent is not pool.dispatcher:
+    if pool is None or greenlet.getcurrent().parent is not pool.dispatcher or holding():
         return fn()
     return pool.offload(fn)

@@ -15,6 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO
 
+from .parallel import offload
 from .record import GENESIS, MANIFEST_ADDED, FileEntry, Manifest, StepRecord, canonical, record_hash
 from .signals import interrupts_held
 
@@ -39,6 +40,13 @@ def safe_name(text: str, limit: int = 40) -> str:
     return s[:limit] or "step"
 
 
+def fsync(fd: int) -> None:
+    """os.fsync, in a thread when journeys run concurrently: on a busy disk one can take a quarter of a
+    second, and on the event loop every running journey would wait for it (measured at -j 4: 192 of them
+    blocked all journeys for 0.76 s of a 21.5 s run)."""
+    offload(lambda: os.fsync(fd))
+
+
 def atomic_write(path: Path, data: str | bytes) -> None:
     """Write to a temporary file beside `path`, fsync, then rename: readers never see half a file."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -46,7 +54,7 @@ def atomic_write(path: Path, data: str | bytes) -> None:
         with os.fdopen(fd, "wb") as f:
             f.write(data.encode("utf-8") if isinstance(data, str) else data)
             f.flush()
-            os.fsync(f.fileno())
+            fsync(f.fileno())
         os.chmod(tmp, FILE_MODE)
         os.replace(tmp, path)
     except BaseException:
@@ -122,7 +130,7 @@ class RunFolder:
             self._jsonl.write(line)
             self._jsonl.flush()
             self.records.append(record)
-        os.fsync(self._jsonl.fileno())
+        fsync(self._jsonl.fileno())
         return record
 
     def write_manifest(self, manifest: Manifest) -> Manifest:

@@ -18,14 +18,26 @@ from types import FrameType
 from typing import Any
 
 HELD = (signal.SIGINT, signal.SIGTERM)
+_holding = 0  # HeldInterrupts alive in this process (see holding())
+
+
+def holding() -> bool:
+    """Whether signals are being held now. A held section must not let another journey run (parallel.offload
+    checks this): that journey's own hold would save this one's stand-in handler as "the" handler and put it
+    back after this one restored the real one — and Ctrl-C would be swallowed for the rest of the run."""
+    return _holding > 0
 
 
 class HeldInterrupts:
     def __init__(self) -> None:
+        global _holding
         self.pending: list[tuple[int, FrameType | None]] = []
         self.saved: dict[int, Callable[[int, FrameType | None], Any]] = {}
+        self.active = False
         if threading.current_thread() is not threading.main_thread():
             return  # signals reach the main thread only; nothing to hold here
+        self.active = True
+        _holding += 1
         for signum in HELD:
             handler = signal.getsignal(signum)
             if callable(handler):  # not SIG_IGN / SIG_DFL: those are left as they are
@@ -37,6 +49,10 @@ class HeldInterrupts:
 
     def release(self) -> None:
         """Put the handlers back and deliver the first signal that came meanwhile (usually: raises)."""
+        global _holding
+        if self.active:
+            self.active = False
+            _holding -= 1
         saved, self.saved = self.saved, {}
         for signum, handler in saved.items():
             signal.signal(signum, handler)
