@@ -137,7 +137,10 @@ class Progress:
 
         width = min(max(cell_len(r.scenario.name) for r in results), 40)
         for r in results:
-            name = set_cell_size(r.scenario.name, width)
+            name = r.scenario.name
+            # A cut name says it was cut (the full name is in the line above and in the report).
+            name = set_cell_size(name, width) if cell_len(name) <= width else set_cell_size(name, width - 1).rstrip() + "…"
+            name += " " * (width - cell_len(name))
             status = "flaky" if r.passed and r.manifest.attempt > 1 else r.status  # passed on a retry
             click.echo(
                 f"  {'✓' if r.passed else '✗'} {name}  {status:<11} {r.duration_s:6.1f}s "

@@ -44,18 +44,24 @@ def test_concurrent_journeys_give_the_run_folders_of_a_sequential_run(both):
 
 
 def test_concurrent_output_is_a_line_per_journey_and_a_table(tmp_path):
+    from rich.cells import cell_len
+
     broken = tmp_path / "broken.yaml"
+    name = "找不到 · " + "一个很长的场景名字" * 5  # wider than the table's 40-cell name column
     broken.write_text(
-        "name: 找不到\nportal: migu\nsteps:\n  - goto: /login\n  - click: 不存在的按钮\n    timeout: 1s\n", encoding="utf-8"
+        f"name: {name}\nportal: migu\nsteps:\n  - goto: /login\n  - click: 不存在的按钮\n    timeout: 1s\n", encoding="utf-8"
     )
     r = run_cli("run", SCENARIOS[0], broken, "--out", tmp_path / "runs", "-j", "2")
     assert r.returncode == 1, r.stderr
     assert "Traceback" not in r.stderr
-    assert "FAILED 找不到: step 2" in r.stderr and "不存在的按钮" in r.stderr
+    assert f"FAILED {name}: step 2" in r.stderr and "不存在的按钮" in r.stderr
     finished = [line for line in r.stdout.splitlines() if line.startswith(("✓ [", "✗ ["))]
     assert len(finished) == 2 and all(" of " not in line for line in finished)
     table = r.stdout.split("1 passed, 1 failed", 1)[1].splitlines()[1:3]
     assert table[0].lstrip().startswith("✓ 移动云电脑") and table[1].lstrip().startswith("✗ 找不到"), table
+    # The cut name says so, and the columns after it line up (CJK characters are two cells wide).
+    assert table[1].split(" failed ")[0].rstrip().endswith("…") and name not in table[1], table
+    assert cell_len(table[0].split(" passed ")[0]) == cell_len(table[1].split(" failed ")[0]), table
 
 
 def test_ctrl_c_during_offloaded_work_lets_the_thread_finish_first(playwright, browser):
