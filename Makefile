@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 LOG    := $(VENV)/pip.log
 
-.PHONY: bootstrap demo guides test lint docs test-lowest serve clean
+.PHONY: bootstrap demo guides test lint docs messages test-lowest serve clean
 
 # pip's own chatter (and this machine's index warnings) goes to a log; a newcomer sees what happens and that it worked.
 $(STAMP): pyproject.toml
@@ -45,6 +45,16 @@ lint: $(STAMP)
 # docs/cli.md and docs/schema/*.json are generated (tests keep them true).
 docs: $(STAMP)
 	@$(PY) -m tuiding.cli_docs
+
+# The words tuiding writes: extract them from the sources (babel.cfg) and merge them into the zh and de catalogs,
+# then translate what is new (tests/test_i18n.py fails while a string has no translation).
+messages: $(STAMP)
+	@$(VENV)/bin/pybabel --quiet extract -F babel.cfg -k _ -k N_ --no-location --no-wrap --sort-output --project tuiding -o scripts/locale/tuiding.pot .
+	@for lang in zh de; do \
+		test -f scripts/locale/$$lang/LC_MESSAGES/tuiding.po \
+			|| $(VENV)/bin/pybabel --quiet init -D tuiding -l $$lang -i scripts/locale/tuiding.pot -d scripts/locale --no-wrap; \
+		$(VENV)/bin/pybabel --quiet update -D tuiding -l $$lang -i scripts/locale/tuiding.pot -d scripts/locale --no-wrap --no-fuzzy-matching --ignore-obsolete; \
+	done
 
 # The lower bounds in pyproject.toml are real: install exactly them into .venv-lowest and run the fast lane.
 test-lowest:

@@ -23,6 +23,15 @@ CREATE TABLE IF NOT EXISTS sms_inbox (
     sent_at TEXT NOT NULL,
     delivered_ts REAL NOT NULL DEFAULT 0
 );
+CREATE TABLE IF NOT EXISTS mail_outbox (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    to_addr TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    body TEXT NOT NULL,
+    purpose TEXT NOT NULL,
+    sent_at TEXT NOT NULL,
+    status TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS sms_wrong (sms_id INTEGER PRIMARY KEY, wrong INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS web_session (
     sid TEXT PRIMARY KEY,

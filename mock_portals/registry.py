@@ -47,6 +47,14 @@ class PortalSpec:
         return self.settings[name].problem(value)
 
 
+def _mail_setting() -> Setting:
+    from .mail import smtp_address_ok
+
+    return Setting(
+        "", check=smtp_address_ok, help="expected host:port on this machine (e.g. 127.0.0.1:2525), or empty for the outbox only"
+    )
+
+
 def _schema(portal: str) -> str:
     """The portal's tables, kept as a .sql resource beside its blueprint (as Flask's tutorial app does)."""
     return resources.files("tuiding_portals").joinpath(portal, "schema.sql").read_text(encoding="utf-8")
@@ -70,6 +78,7 @@ def _migu() -> PortalSpec:
             "button_order": Setting(
                 "standard", ("standard", "swapped"), help="swapped: 确认退订 and 我再想想 change places (a moved button)"
             ),
+            "mail_smtp": _mail_setting(),
         },
     )
 
@@ -94,6 +103,7 @@ def _cloudpc() -> PortalSpec:
                 check=lambda v: v.replace(".", "", 1).isdigit() and 0 <= float(v) <= 720,
                 help="expected a number of hours from 0 to 720",
             ),
+            "mail_smtp": _mail_setting(),
         },
     )
 

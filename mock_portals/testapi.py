@@ -10,7 +10,7 @@ from flask import Blueprint, abort, current_app, jsonify, render_template_string
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import generate_csrf
 
-from . import db, faults, sms
+from . import db, faults, mail, sms
 from .security import end_all_sessions
 
 bp = Blueprint("mock", __name__, url_prefix="/__mock__")
@@ -48,6 +48,12 @@ def sms_list() -> ResponseReturnValue:
         (time.time(), phone) if phone else (time.time(),),
     ).fetchall()
     return jsonify(messages=[dict(r) for r in rows])
+
+
+@bp.get("/mail")
+def mail_list() -> ResponseReturnValue:
+    """The mails the portal sent (receipts, notices), with how each went: sent (to `mail_smtp`), kept, failed."""
+    return jsonify(messages=mail.outbox(db.get_db(), request.args.get("to") or None))
 
 
 _INBOX = """<!doctype html><html lang="zh-CN"><meta charset="utf-8"><title>手机短信 {{ phone }}</title>

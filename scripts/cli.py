@@ -181,7 +181,7 @@ class _Suite:
                     walkthrough=self.formats,
                     lang=self.lang,
                     browser=self.session,
-                    rules=tuple(sc.header.check),
+                    rules=sc.header.check_rules(),
                 )
             except KeyboardInterrupt:
                 finish(result.run_dir, key=self.key)  # interrupted while reporting: the report and the seal only

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -64,7 +63,7 @@ PROBE_JS = (
   const goOn = rx(p.continue_cancel || []);
   const going = controls.filter(e => any(goOn, (e.innerText || e.value || '').trim()));
   const largest = Math.max(0, ...controls.map(area));
-  const first = (list) => { for (const s of list) { const m = text.match(new RegExp(s)); if (m) return m[0]; } return null; };
+  const first = (list, flags) => { for (const s of list) { const m = text.match(new RegExp(s, flags)); if (m) return m[0]; } return null; };
   return {
     path: location.protocol === 'about:' ? '' : location.pathname,  // about:blank is no page of the site
     otp, question,
@@ -74,6 +73,7 @@ PROBE_JS = (
     preticked: fields.filter(e => e.type === 'checkbox' && e.defaultChecked).map(labelOf),
     reference: first(p.reference),
     datetime: first(p.datetime),
+    done: first(p.done || [], 'i'),
     way_out: going.length && largest ? Math.max(...going.map(area)) / largest : (going.length ? 1 : 0),
     text: flat.slice(0, """
     + str(TEXT_KEPT)
@@ -84,11 +84,17 @@ PROBE_JS = (
 
 
 @cache
+def pattern_table() -> M.UxPatternTable:
+    """data/ux_patterns.json: each kind's patterns per language (validated, so a broken edit says where)."""
+    text = resources.files("tuiding").joinpath("data/ux_patterns.json").read_text(encoding="utf-8")
+    return M.UxPatternTable.model_validate(json.loads(text))
+
+
+@cache
 def default_patterns() -> dict[str, list[str]]:
-    data: dict[str, list[str]] = json.loads(
-        resources.files("tuiding").joinpath("data/ux_patterns.json").read_text(encoding="utf-8")
-    )
-    return data
+    """Every language's patterns of each kind together: a page may mix languages, and detection must not
+    depend on the scenario's locale being right."""
+    return {kind: [p for per_lang in langs.values() for p in per_lang] for kind, langs in pattern_table().model_dump().items()}
 
 
 def patterns(overrides: M.UxPatterns | None) -> dict[str, list[str]]:
@@ -116,12 +122,13 @@ class FrictionTracker:
         return any(re.search(p, path, re.I) or (words and re.search(p, words, re.I)) for p in self.patterns["entry"])
 
     def facts(
-        self, index: int, probe: dict[str, Any], kind: str | None, target_words: str, mask: Callable[[str], str] = str
+        self, index: int, probe: dict[str, Any], kind: str | None, target_words: str, *, detect_entry: bool = True
     ) -> PageFacts:
+        """The page's facts after step `index`; `detect_entry`: False when the scenario declares its entry."""
         path = str(probe.get("path", ""))
         new_page = bool(path) and path not in self.seen_paths
         self.seen_paths.add(path)
-        if not self.in_flow and self.entered(path, target_words):
+        if detect_entry and not self.in_flow and self.entered(path, target_words):
             self.in_flow = True
         verification = self._verification(probe, path, kind)
         key = (verification, path) if verification else None
@@ -154,8 +161,10 @@ class FrictionTracker:
             in_flow=self.in_flow,
             # On a retention page: how prominent the way to keep cancelling is (0: none; 1: as the largest control).
             way_out=round(float(probe.get("way_out") or 0), 3) if (retention or kind == "retention") and self.in_flow else None,
-            # Kept from the unsubscribe entry on: what the cancellation-rights check reads (secrets masked).
-            text=mask(str(probe.get("text") or "")) if self.in_flow else "",
+            # Kept from the unsubscribe entry on: what the cancellation-rights check reads (secrets masked with
+            # the rest of the record).
+            text=str(probe.get("text") or "") if self.in_flow else "",
+            done=str(probe["done"]) if self.in_flow and probe.get("done") else None,
         )
 
     def _verification(self, probe: dict[str, Any], path: str, kind: str | None) -> str | None:
@@ -195,6 +204,7 @@ def metrics(records: list[StepRecord], tracker: FrictionTracker | None) -> Metri
         navigations=sum(r.events.navigations for r in records),
         dialogs=sum(r.events.dialogs for r in records),
         downloads=sum(len(r.events.downloads) for r in records),
+        emails=sum(r.events.emails for r in records),
         requests=sum(r.events.requests for r in records),
         verifications=sum(f.new_verification for f in facts),
         verification_kinds=[f.verification for f in facts if f.new_verification and f.verification],
@@ -219,6 +229,7 @@ def _per_step(r: StepRecord, item: str) -> float:
         "navigations": lambda: r.events.navigations,
         "dialogs": lambda: r.events.dialogs,
         "downloads": lambda: len(r.events.downloads),
+        "emails": lambda: r.events.emails,
         "verifications": lambda: int(bool(f and f.new_verification)),
         "retention_pages": lambda: int(bool(f and f.retention_page)),
         "preticked": lambda: len(f.preticked) if f else 0,

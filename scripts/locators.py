@@ -14,14 +14,23 @@ class TargetNotFound(AssertionError):
     pass
 
 
-# An element's page box and its `type` property ('' for none; "password" is what fill asks about).
-BOX_JS = "e => { const r = e.getBoundingClientRect(); return [r.x + scrollX, r.y + scrollY, r.width, r.height, e.type || '']; }"
+# An element's page box, its `type` property ('' for none; "password" is what fill asks about), its role (given,
+# or implied by the tag) and its name as a reader meets it — read in the same call, for the step's record and
+# its landmarks (a click on a button named "Cancel membership" submits a cancellation).
+BOX_JS = """e => { const r = e.getBoundingClientRect(), t = e.tagName;
+  const implied = t === 'A' ? (e.hasAttribute('href') ? 'link' : '') : t === 'BUTTON' || t === 'SUMMARY' ? 'button'
+    : t === 'INPUT' ? ({submit: 'button', button: 'button', reset: 'button', image: 'button', checkbox: 'checkbox', radio: 'radio'}[e.type] || 'textbox')
+    : t === 'SELECT' ? 'combobox' : t === 'TEXTAREA' ? 'textbox' : '';
+  const label = e.labels && e.labels[0] ? e.labels[0].innerText : '';
+  const name = (e.getAttribute('aria-label') || label || (t === 'INPUT' ? (['submit', 'button', 'reset'].includes(e.type) ? e.value : '') : e.innerText) || e.getAttribute('title') || '')
+    .replace(/\\s+/g, ' ').trim().slice(0, 120);
+  return [r.x + scrollX, r.y + scrollY, r.width, r.height, e.type || '', e.getAttribute('role') || implied, name]; }"""
 # The same for the first match, without waiting: null when nothing matches. Reading it while choosing the
 # target saves the separate round trip a walkthrough's highlight would cost.
 FIRST_BOX_JS = f"els => els.length ? ({BOX_JS})(els[0]) : null"
 
-# (x, y, width, height, type) of a target, in page coordinates.
-Measured = tuple[float, float, float, float, str]
+# (x, y, width, height, type, role, name) of a target, in page coordinates.
+Measured = tuple[float, float, float, float, str, str, str]
 
 
 def first_box(loc: Locator, *, quiet: bool = False) -> Measured | None:
@@ -33,7 +42,7 @@ def first_box(loc: Locator, *, quiet: bool = False) -> Measured | None:
         if quiet:
             return None
         raise
-    return None if found is None else (found[0], found[1], found[2], found[3], found[4])
+    return None if found is None else (found[0], found[1], found[2], found[3], found[4], found[5], found[6])
 
 
 def locate(page: Page | Locator, spec: str | Target, timeout_ms: float = 0) -> Locator:

@@ -143,6 +143,10 @@ def device_names() -> tuple[str, ...]:
 
 
 StepKindName = Literal["sms", "face", "question", "password", "retention", "none"]
+LandmarkName = Literal["entry", "submit", "done"]
+LANDMARKS: tuple[str, ...] = get_args(LandmarkName)
+Landmark = Annotated[LandmarkName, one_of("landmark", LANDMARKS)]
+LandmarkSpec = Union[Landmark, Annotated[list[Landmark], Field(min_length=1, max_length=3)]]
 STEP_KINDS: tuple[str, ...] = get_args(StepKindName)
 Role = Annotated[RoleName, one_of("role", ROLES)]
 Permission = Annotated[PermissionName, one_of("permission", PERMISSIONS)]
@@ -405,6 +409,7 @@ class SaveArg(Strict):
     var: VarName = Field(description="variable name to store into")
     from_: TargetSpec = Field(alias="from", description="element whose text is read")
     pattern: Regex | None = Field(None, description="regular expression; its first group (or whole match) is kept")
+    secret: bool = Field(False, description="the value is a secret: masked in every artefact from now on")
 
 
 class RequestArg(Strict):
@@ -415,6 +420,53 @@ class RequestArg(Strict):
     headers: dict[str, str] | None = None
     expect_status: StrictInt | None = Field(None, ge=100, le=599, description="default: any 2xx")
     save: dict[VarName, str] | None = Field(None, description="{var: json.path} values from the JSON response")
+    secret: bool = Field(False, description="the saved values are secrets: masked in every artefact from now on")
+
+
+class UrlMatch(Strict):
+    """How a URL is matched: text it contains, Playwright's glob, or a regular expression."""
+
+    contains: str | None = None
+    glob: str | None = Field(None, description="Playwright's URL glob: ** any characters, * any but /, e.g. **/login/**")
+    regex: Regex | None = Field(None, description="a regular expression searched in the URL")
+
+    @model_validator(mode="after")
+    def _one(self) -> UrlMatch:
+        if sum(x is not None for x in (self.contains, self.glob, self.regex)) != 1:
+            raise PydanticCustomError("url_match", "expect_url takes exactly one of: contains, glob, regex", {})
+        return self
+
+    def describe(self) -> str:
+        return self.contains or self.glob or f"/{self.regex}/"
+
+
+def _url_kind(v: Any) -> str | None:
+    if isinstance(v, (dict, BaseModel)):
+        return "@match"
+    return "@text" if isinstance(v, str) else None
+
+
+UrlExpectation = Annotated[
+    Union[Annotated[str, Tag("@text")], Annotated[UrlMatch, Tag("@match")]],
+    Discriminator(_url_kind, custom_error_type="url_spec", custom_error_message="expected text or {contains|glob|regex: …}"),
+    Field(description="text the URL contains; with * a Playwright glob (**/login/**); or {regex: …}, {glob: …}, {contains: …}"),
+]
+
+
+class EmailArg(Strict):
+    """Which message: the first one not read yet that matches every filter given (case-insensitive, contained)."""
+
+    to: str | None = Field(None, description="a recipient address contains this")
+    from_: str | None = Field(None, alias="from", description="the sender contains this")
+    subject: str | None = Field(None, description="the subject contains this")
+    text: str | None = Field(None, description="the message's text contains this")
+    save: dict[VarName, Regex] | None = Field(
+        None, description="{var: pattern}: searched in the text and the links' addresses; the first group (or match) is kept"
+    )
+    secret: bool = Field(False, description="the saved values are secrets: masked in every artefact from now on")
+
+    def words(self) -> str:
+        return self.subject or self.text or self.to or self.from_ or ""
 
 
 class UploadArg(Target):
@@ -491,6 +543,7 @@ class StepBase(Strict):
     UNKNOWN_SCOPE: ClassVar[str] = "step"
     ACTION: ClassVar[str] = ""
     SUMMARY: ClassVar[str] = ""
+    DEFAULT_TIMEOUT: ClassVar[float | None] = None  # the action's own default (else --timeout, 10 s)
 
     name: str | None = Field(None, description="caption; defaults to one derived from the action")
     note: str | None = Field(None, description="extra text kept with the step (shown under it in walkthroughs)")
@@ -512,6 +565,17 @@ class StepBase(Strict):
     a11y: bool | None = Field(
         None, description="run axe-core after this step (true), or not even when the scenario says so (false)"
     )
+    landmark: LandmarkSpec | None = Field(
+        None,
+        description="what this step is in the cancellation: entry (where it begins), submit (the click that sends it), "
+        "done (the page or e-mail that says it is done), or a list of them; replaces detection of that kind",
+    )
+
+    def landmarks(self) -> tuple[str, ...]:
+        """The landmark kinds this step declares (none, one, or several: a click can submit and be done)."""
+        if self.landmark is None:
+            return ()
+        return (self.landmark,) if isinstance(self.landmark, str) else tuple(dict.fromkeys(self.landmark))
 
     @property
     def arg(self) -> Any:
@@ -662,12 +726,13 @@ class NotSee(StepBase):
 
 @action
 class ExpectUrl(StepBase):
-    """assert the page URL contains this text"""
+    """assert the page URL: contains this text, matches a Playwright glob (with *), or {regex: …}"""
 
-    expect_url: str
+    expect_url: UrlExpectation
 
     def caption(self, lang: str = "zh") -> str:
-        return f"确认网址包含 {self.expect_url}" if lang == "zh" else f"Check that the URL contains {self.expect_url}"
+        what = self.expect_url if isinstance(self.expect_url, str) else self.expect_url.describe()
+        return f"确认网址为 {what}" if lang == "zh" else f"Check the URL: {what}"
 
 
 @action
@@ -744,6 +809,20 @@ class Dialog(StepBase):
 
 
 @action
+class Email(StepBase):
+    """wait for an e-mail in the scenario's mailbox, keep it as a receipt and save links or codes from it"""
+
+    email: EmailArg
+    DEFAULT_TIMEOUT: ClassVar[float | None] = 30.0  # mail takes its time
+
+    def caption(self, lang: str = "zh") -> str:
+        w = self.email.words()
+        if lang == "zh":
+            return f"查收邮件「{w}」" if w else "查收邮件"
+        return f"Open the e-mail “{w}”" if w else "Open the e-mail"
+
+
+@action
 class Run(StepBase):
     """run a reusable flow file (path relative to this file) with `vars`"""
 
@@ -797,6 +876,7 @@ class Budget(Strict):
     navigations: Count | None = None
     dialogs: Count | None = None
     downloads: Count | None = None
+    emails: Count | None = Field(None, description="e-mails the user has to open")
     verifications: Count | None = None
     retention_pages: Count | None = None
     preticked: Count | None = None
@@ -819,6 +899,25 @@ class UxPatterns(Strict):
     continue_cancel: list[Regex] | None = Field(
         None, description="the label of the control that keeps cancelling past a retention offer"
     )
+    submit: list[Regex] | None = Field(None, description="the name of the button or link that sends the cancellation")
+    done: list[Regex] | None = Field(None, description="words of a page saying the cancellation is done")
+
+
+PerLanguage = dict[Annotated[str, Field(pattern=r"^([a-z]{2,3}|any)$")], list[Regex]]
+
+
+class UxPatternTable(Strict):
+    """data/ux_patterns.json: each kind's patterns per language (zh, en, de …; `any` for language-free ones)."""
+
+    retention: PerLanguage
+    entry: PerLanguage
+    submit: PerLanguage
+    done: PerLanguage
+    reference: PerLanguage
+    datetime: PerLanguage
+    question: PerLanguage
+    otp: PerLanguage
+    continue_cancel: PerLanguage
 
 
 class VisualOptions(Strict):
@@ -853,6 +952,123 @@ def _timezone(v: Any) -> Any:
     return v
 
 
+RULE_PACK = re.compile(r"^[a-z][a-z0-9-]{0,30}$|\.ya?ml$")
+
+
+def _pack_name(v: Any) -> Any:
+    if isinstance(v, str) and not RULE_PACK.search(v):
+        raise PydanticCustomError(
+            "rule_pack", "'{v}' is neither a rule pack's name (e.g. de, us-ca) nor a .yaml file of your own", {"v": v}
+        )
+    return v
+
+
+RulePackRef = Annotated[str, BeforeValidator(_pack_name)]
+
+
+class CheckOptions(Strict):
+    """The scenario's own rights check, run after the journey."""
+
+    rules: list[RulePackRef] = Field(min_length=1, description="rule packs: shipped names (de, us-ca …) or .yaml files")
+    fail: bool = Field(False, description="a rule not met fails the run (its status, the exit code, pytest)")
+
+
+def _check_kind(v: Any) -> str | None:
+    if isinstance(v, (dict, CheckOptions)):
+        return "@options"
+    return "@list" if isinstance(v, list) else None
+
+
+CheckSpec = Annotated[
+    Union[Annotated[list[RulePackRef], Tag("@list")], Annotated[CheckOptions, Tag("@options")]],
+    Discriminator(
+        _check_kind, custom_error_type="check_spec", custom_error_message="expected a list of rule packs or {rules, fail}"
+    ),
+]
+
+
+class Service(Strict):
+    """What the service is: rules that cannot apply to it answer "not applicable" with the reason."""
+
+    paid: bool | None = Field(None, description="the user pays for it")
+    renews: bool | None = Field(None, description="it renews or continues automatically until cancelled")
+    contract: bool | None = Field(None, description="a contract with a minimum term or a notice period")
+    consent: bool | None = Field(None, description="cancelling withdraws a consent, e.g. to marketing e-mails")
+    signup: Literal["online", "offline"] | None = Field(None, description="where users sign up")
+    jurisdictions: list[RulePackRef] = Field(
+        [], description="rule packs that apply where it is offered; `tuiding check` uses them when no --rules is given"
+    )
+
+
+class SmtpSink(Strict):
+    """An SMTP server on 127.0.0.1 started for the run (its address: ${mailbox.host}, ${mailbox.port})."""
+
+    smtp: Annotated[StrictInt, Field(ge=0, le=65535)] = Field(0, description="its port; 0: any free one")
+
+
+class FolderSpec(Strict):
+    folder: str = Field(
+        description="a Maildir, a folder of .eml files, or a file e-mail back-end's folder (relative to the scenario)"
+    )
+
+
+class ImapAccount(Strict):
+    host: str
+    port: Annotated[StrictInt, Field(ge=1, le=65535)] | None = Field(None, description="default 993 (ssl) or 143")
+    user: str
+    password: str = Field(description="a ${variable} listed under secrets")
+    folder: str = "INBOX"
+    ssl: bool = True
+
+
+class ImapSpec(Strict):
+    imap: ImapAccount
+
+
+def _mailbox_kind(v: Any) -> str | None:
+    if isinstance(v, str):
+        return "@smtp-default"
+    if isinstance(v, SmtpSink):
+        return "@smtp"
+    if isinstance(v, FolderSpec):
+        return "@folder"
+    if isinstance(v, ImapSpec):
+        return "@imap"
+    if isinstance(v, dict) and len(v) == 1:
+        return {"smtp": "@smtp", "folder": "@folder", "imap": "@imap"}.get(next(iter(v)))
+    return None
+
+
+MailboxSpec = Annotated[
+    Union[
+        Annotated[Annotated[Literal["smtp"], one_of("mailbox", ("smtp",))], Tag("@smtp-default")],
+        Annotated[SmtpSink, Tag("@smtp")],
+        Annotated[FolderSpec, Tag("@folder")],
+        Annotated[ImapSpec, Tag("@imap")],
+    ],
+    Discriminator(
+        _mailbox_kind,
+        custom_error_type="mailbox_spec",
+        custom_error_message="expected smtp, {smtp: PORT}, {folder: PATH} or {imap: {host, user, password}}",
+    ),
+]
+
+
+def _instant(v: Any) -> Any:
+    import datetime as _dt
+
+    if isinstance(v, _dt.datetime):
+        return v.isoformat()
+    if isinstance(v, str):
+        try:
+            _dt.datetime.fromisoformat(v)
+        except ValueError:
+            raise PydanticCustomError(
+                "instant", "expected a date and time like 2026-11-20T10:00:00+08:00, got '{v}'", {"v": v}
+            ) from None
+    return v
+
+
 class ScenarioFile(Strict):
     """A scenario file: the top-level keys and its steps."""
 
@@ -883,13 +1099,29 @@ class ScenarioFile(Strict):
     visual: VisualOptions = VisualOptions()
     settings: dict[str, SettingValue] = Field({}, description="embedded portal settings at start, e.g. {clock: real}")
     variant: str | None = Field(None, description="the embedded portal's UX variant (a shortcut for settings: {variant: …})")
-    check: list[Literal["zh", "de", "us-ca"]] = Field(
-        [], description="judge this run against these jurisdictions' cancellation rules (check.json, shown in the report)"
+    check: CheckSpec = Field(
+        [],
+        description="after the run, judge it with these rule packs (names or files): check.json, the report and the "
+        "console show the verdicts; {rules: […], fail: true} also fails the run when a rule is not met",
+    )
+    service: Service | None = Field(None, description="what the service is, so rules that cannot apply say so")
+    mailbox: MailboxSpec | None = Field(
+        None, description="where `email` steps read: smtp, {smtp: PORT}, {folder: PATH} or {imap: …}"
+    )
+    clock: Annotated[str, BeforeValidator(_instant)] | None = Field(
+        None, description="install the browser's clock at this instant (ISO 8601; the scenario's time zone if none is given)"
     )
     matrix: list[dict[str, Scalar]] | None = Field(
         None, min_length=1, description="run once per row; row values are variables, 'id' names the row"
     )
     steps: list[Step] = Field(min_length=1)
+
+    def check_rules(self) -> tuple[str, ...]:
+        """The rule packs the scenario's own check uses (`check:`)."""
+        return tuple(self.check.rules if isinstance(self.check, CheckOptions) else self.check)
+
+    def check_fails_run(self) -> bool:
+        return isinstance(self.check, CheckOptions) and self.check.fail
 
 
 class FlowFile(Strict):

@@ -211,7 +211,7 @@ def _scenario_test(
         finish(exc.result.run_dir, key=key)
         raise
     item.stash[_LAST_RUN] = result.manifest.run_id
-    finish(result.run_dir, key=key, rules=tuple(item.scenario.header.check))
+    finish(result.run_dir, key=key, rules=item.scenario.header.check_rules())
     if tracing_by_pytest:
         # pytest-playwright writes its trace into output_path after the test; scrub it at session end.
         config.stash[_SECRETS].append((Path(output_path), result.secrets))

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import IO
 
 from .parallel import offload
-from .record import GENESIS, MANIFEST_ADDED, FileEntry, Manifest, StepRecord, canonical, record_hash
+from .record import GENESIS, FileEntry, Manifest, StepRecord, canonical, prune_manifest, record_hash
 from .signals import interrupts_held
 
 MANIFEST, STEPS = "manifest.json", "steps.jsonl"
@@ -67,9 +67,8 @@ def manifest_json(manifest: Manifest) -> str:
 
 
 def seal_hash(manifest: Manifest) -> str:
-    # Fields added within format 1 count only when they differ from their default, so older folders verify.
-    added = {k for k, default in MANIFEST_ADDED.items() if getattr(manifest, k) == default}
-    body = manifest.model_dump(mode="json", exclude={"seal", "signature", "public_key", *added})
+    # Fields added within format 1 count only when they hold something, so older folders verify.
+    body = prune_manifest(manifest.model_dump(mode="json", exclude={"seal", "signature", "public_key"}))
     return hashlib.sha256(canonical(body)).hexdigest()
 
 
@@ -106,6 +105,12 @@ class RunFolder:
 
     def screenshot_path(self, index: int, caption: str) -> Path:
         return self.receipts / f"{index:02d}-{safe_name(caption)}.png"
+
+    def mail_path(self, index: int) -> Path:
+        """Where step `index`'s received e-mail is kept (named by the step: a subject may hold anything)."""
+        d = self.path / "mail"
+        d.mkdir(exist_ok=True)
+        return d / f"{index:02d}.eml"
 
     def download_path(self, name: str) -> Path:
         d = self.path / "downloads"

@@ -63,6 +63,7 @@ class StepEvents(Record):
     dialogs: int = 0
     requests: int = 0
     downloads: list[str] = []
+    emails: int = Field(0, description="e-mails opened (`email` steps)")
 
 
 class PageFacts(Record):
@@ -91,6 +92,34 @@ class PageFacts(Record):
         None,
         description="on a retention page: the area of the control that keeps cancelling over the page's largest control's (0: none)",
     )
+    done: str | None = Field(
+        None, description="the page's words saying the cancellation is done (`done` patterns), at or after the entry"
+    )
+
+
+class ElementInfo(Record):
+    """The element a step acted on, as the page names it."""
+
+    role: str = Field("", description="its ARIA role, given or implied by the tag (button, link, checkbox …)")
+    name: str = Field("", description="its name: aria-label, label, text, value or title (first 120 characters)")
+
+
+class MailInfo(Record):
+    """An e-mail an `email` step read (secrets masked), kept in the run folder."""
+
+    sender: str = ""
+    to: list[str] = []
+    subject: str = ""
+    date: str = ""
+    file: str = Field("", description="the message as received (secrets masked), relative to the run folder")
+
+
+class Landmark(Record):
+    """A step's place in the cancellation (landmarks.py)."""
+
+    kind: Literal["entry", "submit", "done"]
+    declared: bool = Field(False, description="written in the scenario (`landmark:`), not detected")
+    matched: str = Field("", description="what detection recognised: the clicked name, the URL path or the page's words")
 
 
 class A11yViolation(Record):
@@ -158,6 +187,11 @@ class StepRecord(Record):
         [], description="the page's console errors and warnings and uncaught exceptions during the step (at most 20)"
     )
     events: StepEvents = StepEvents()
+    element: ElementInfo | None = Field(
+        None, description="the element the step acted on or looked for (clicks, fills, ticks, sees)"
+    )
+    landmarks: list[Landmark] = Field([], description="entry, submit and done: where the cancellation begins, is sent, is done")
+    mail: MailInfo | None = Field(None, description="the e-mail an `email` step read")
     prev_hash: str = GENESIS
     hash: str = ""
 
@@ -202,6 +236,7 @@ class Metrics(Record):
     navigations: int = 0
     dialogs: int = 0
     downloads: int = 0
+    emails: int = Field(0, description="e-mails the user had to open")
     requests: int = 0
     verifications: int = 0
     verification_kinds: list[str] = []
@@ -266,6 +301,18 @@ class Manifest(Record):
     trace: str | None = None
     attempt: int = Field(1, description="1, or which retry this run is (--retries)")
     retry_of: str | None = Field(None, description="run_id of the failed attempt this run retries")
+    clock: Literal["wall", "portal", "browser"] = Field(
+        "wall", description="what ${now…} read: the wall clock, the embedded portal's clock, or the browser's installed clock"
+    )
+    service: dict[str, Any] | None = Field(
+        None, description="the scenario's `service:` (what the service is, for the rights check)"
+    )
+    lang: str | None = Field(
+        None, description="the language tuiding wrote the run in (zh, en, de): --lang, else the scenario's locale"
+    )
+    mailbox: str | None = Field(
+        None, description="where `email` steps read: smtp://127.0.0.1:PORT, a folder, imap://user@host/folder"
+    )
     steps: list[StepRecord] = []
     chain_head: str = GENESIS
     files: list[FileEntry] | None = Field(None, description="every file of the run folder with its SHA-256 (set when sealed)")
@@ -332,21 +379,48 @@ def canonical(data: dict[str, Any]) -> bytes:
     return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
 
 
-ADDED_FIELDS = ("console", "error_detail", "warnings")
-MANIFEST_ADDED = {"attempt": 1, "retry_of": None}  # manifest fields added within format 1, and their defaults
+# Fields added within format 1, and their empty values: they count in a hash only when they hold something,
+# so folders written before they existed still verify (a step record's hash and the manifest's seal alike).
+STEP_ADDED: dict[str, Any] = {"console": [], "error_detail": None, "warnings": [], "element": None, "landmarks": [], "mail": None}
+PAGE_ADDED: dict[str, Any] = {"text": "", "way_out": None, "done": None}
+EVENTS_ADDED: dict[str, Any] = {"emails": 0}
+METRICS_ADDED: dict[str, Any] = {"emails": 0}
+MANIFEST_ADDED: dict[str, Any] = {
+    "attempt": 1, "retry_of": None, "clock": "wall", "service": None, "lang": None, "mailbox": None,
+}  # fmt: skip
+
+
+def _prune(data: dict[str, Any], added: dict[str, Any]) -> None:
+    for name, empty in added.items():
+        if name in data and data[name] == empty:
+            del data[name]
+
+
+def prune_step(step: dict[str, Any]) -> dict[str, Any]:
+    """A dumped step record without its empty added fields (see STEP_ADDED)."""
+    _prune(step, STEP_ADDED)
+    if isinstance(step.get("page"), dict):
+        _prune(step["page"], PAGE_ADDED)
+    if isinstance(step.get("events"), dict):
+        _prune(step["events"], EVENTS_ADDED)
+    return step
+
+
+def prune_manifest(body: dict[str, Any]) -> dict[str, Any]:
+    """A dumped manifest without its empty added fields, its steps' included."""
+    _prune(body, MANIFEST_ADDED)
+    if isinstance(body.get("metrics"), dict):
+        _prune(body["metrics"], METRICS_ADDED)
+    for step in body.get("steps") or []:
+        prune_step(step)
+    return body
 
 
 def record_hash(record: StepRecord) -> str:
     import hashlib
 
-    # Fields added within format 1 count only when they hold something, so records written before they
-    # existed still verify.
-    exclude: dict[str, Any] = {name: True for name in ("hash", *ADDED_FIELDS) if name == "hash" or not getattr(record, name)}
-    if record.page is not None:  # PageFacts fields added within format 1 as well
-        empty = {name: True for name in ("text", "way_out") if getattr(record.page, name) in ("", None)}
-        if empty:
-            exclude["page"] = empty
-    return hashlib.sha256(canonical(record.model_dump(mode="json", exclude=exclude))).hexdigest()
+    body = prune_step(record.model_dump(mode="json", exclude={"hash"}))
+    return hashlib.sha256(canonical(body)).hexdigest()
 
 
 def _read_json(path: Path) -> Any:

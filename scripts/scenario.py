@@ -180,9 +180,13 @@ TYPE_WORDS = {
     "fill_type": "{label: value, …} or {target…, value}",
     "wait_type": "a duration (2s), {for: target} or {until: condition}",
     "screenshot_type": "true, false, full, viewport or a target",
+    "url_spec": "text or {contains|glob|regex: …}",
+    "check_spec": "a list of rule packs, or {rules: […], fail: true}",
+    "mailbox_spec": "smtp, {smtp: PORT}, {folder: PATH} or {imap: {host, user, password}}",
 }
 OWN_MESSAGES = {
     "one_of", "duration", "duration_range", "quote_number", "target_kind", "condition", "var_name", "regex", "timezone", "count_bound",
+    "url_match", "rule_pack", "instant",
 }  # fmt: skip
 
 
@@ -566,6 +570,8 @@ def saved_names(step: M.StepBase) -> list[str]:
         return [step.save.var]
     if isinstance(step, M.Request) and step.request.save:
         return list(step.request.save)
+    if isinstance(step, M.Email) and step.email.save:
+        return list(step.email.save)
     return []
 
 

@@ -28,15 +28,37 @@ def encodings(value: str) -> set[str]:
 
 
 class SecretValues:
+    """The run's secrets: declared ones (`secrets:`), and values saved during the run that a scenario marks
+    secret. Those the site has seen — typed into it, or saved from it — are also painted over where a page
+    shows them (capture.SECRET_TEXT_JS); the others never reach a page, not even to be looked for."""
+
     def __init__(self) -> None:
         self._values: set[str] = set()
+        self._site: set[str] = set()
         self._cached: list[str] | None = None
+        self._site_cached: list[str] | None = None
 
-    def add(self, value: Any) -> None:
+    def add(self, value: Any, *, site: bool = False) -> None:
+        """A secret; `site`: it came from the site (a saved token), so pages may show it."""
         text = str(value)
         if len(text) >= 3:  # masking 1–2 characters would shred ordinary text
             self._values.add(text)
             self._cached = None
+            if site:
+                self.seen_by_site(text)
+
+    def seen_by_site(self, text: str) -> None:
+        """`text` went to the site (typed into a field): every secret in it may come back on its pages."""
+        found = {v for v in self._values if v in text} - self._site
+        if found:
+            self._site |= found
+            self._site_cached = None
+
+    def known_to_site(self) -> list[str]:
+        """Every form (see `encodings`) of the secrets the site has seen, longest first."""
+        if self._site_cached is None:
+            self._site_cached = sorted({f for v in self._site for f in encodings(v)}, key=len, reverse=True)
+        return self._site_cached
 
     def __contains__(self, text: str) -> bool:
         return text in self._values
@@ -61,12 +83,15 @@ class SecretValues:
             text = text.replace(form, MASK)
         return text
 
-    def mask_data(self, data: Any) -> Any:
-        """Mask every string inside JSON-like data (a step's argument)."""
+    def mask_data(self, data: Any, skip: frozenset[str] = frozenset()) -> Any:
+        """Mask every string inside JSON-like data (a step's argument, a whole step record); the top-level
+        keys in `skip` are kept as they are (a record's status, hashes and file paths)."""
+        if not self._values:
+            return data
         if isinstance(data, str):
             return self.mask(data)
         if isinstance(data, dict):
-            return {self.mask_data(k): self.mask_data(v) for k, v in data.items()}
+            return {k if k in skip else self.mask_data(k): v if k in skip else self.mask_data(v) for k, v in data.items()}
         if isinstance(data, list):
             return [self.mask_data(v) for v in data]
         return data

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from playwright.sync_api import Download, Locator, Page, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from . import model as M
 from .filecheck import check_file
@@ -37,7 +38,9 @@ class Events:
     navigations: int = 0
     dialogs: int = 0
     requests: int = 0
+    emails: int = 0
     bbox: Box | None = None
+    element: tuple[str, str] | None = None  # (role, name) of the element acted on last
     downloads: list[str] = field(default_factory=list)
 
 
@@ -57,7 +60,10 @@ class StepContext:
     mask: Callable[[Locator], None]  # hide this element in later screenshots
     arm_dialog: Callable[[str], None]  # how to answer the next JS dialog ("accept" | "dismiss")
     request_refused: Callable[[str], str | None] = lambda _url: None  # the live-site guard (guard.py)
-    add_secret: Callable[[str], None] = lambda _value: None  # mask this value from now on, everywhere
+    add_secret: Callable[..., None] = lambda _value, **_kw: None  # mask this value from now on, everywhere
+    typed: Callable[[str], None] = lambda _text: None  # this text went to the site (its secrets may come back on pages)
+    mailbox: Any = None  # where `email` steps read (mail.py), when the scenario has one
+    show_mail: Callable[[Any], None] = lambda _message: None  # keep a received message and show it as the receipt
     warn: Callable[[str], None] = lambda _text: None  # a warning on this step's record
     within: Locator | None = None  # `within:` — targets are looked for inside this part of the page only
 
@@ -88,7 +94,8 @@ class StepContext:
                 measured = loc.evaluate(BOX_JS, timeout=min(self.timeout_ms, 2000))
             except Exception:
                 return None
-        x, y, w, h, kind = measured
+        x, y, w, h, kind, role, name = measured
+        self.events.element = (role, name)
         if not (w and h):
             return kind
         b = self.events.bbox
@@ -147,6 +154,7 @@ def fill(ctx: StepContext, arg: Any) -> None:
             )
         if ctx.has_secret(text):
             ctx.mask(loc)
+            ctx.typed(text)
         loc.fill(text, timeout=ctx.timeout_ms)
         ctx.events.inputs += 1
         ctx.events.keystrokes += len(text)
@@ -224,11 +232,21 @@ def not_see(ctx: StepContext, target: Any) -> None:
 
 
 @runs("expect_url")
-def expect_url(ctx: StepContext, text: str) -> None:
+def expect_url(ctx: StepContext, spec: str | M.UrlMatch) -> None:
+    """Contained text (a string), Playwright's glob (a string with `*`, or {glob}: matched by Playwright itself,
+    relative to the site's base URL, as page.wait_for_url does), or {regex} (searched)."""
+    if isinstance(spec, str):
+        spec = M.UrlMatch(glob=spec) if "*" in spec else M.UrlMatch(contains=spec)
     try:
-        expect(ctx.page).to_have_url(re.compile(re.escape(text)), timeout=ctx.timeout_ms)
-    except AssertionError:
-        raise StepFailed(f"expected the URL to contain '{text}', it is {ctx.page.url}") from None
+        if spec.glob is not None:
+            words = f"to match the glob '{spec.glob}'"
+            ctx.page.wait_for_url(spec.glob, wait_until="commit", timeout=ctx.timeout_ms)
+        else:
+            words = f"to match /{spec.regex}/" if spec.regex is not None else f"to contain '{spec.contains}'"
+            pattern = re.compile(spec.regex if spec.regex is not None else re.escape(spec.contains or ""))
+            expect(ctx.page).to_have_url(pattern, timeout=ctx.timeout_ms)
+    except (AssertionError, PlaywrightTimeout):
+        raise StepFailed(f"expected the URL {words}, it is {ctx.page.url}") from None
 
 
 def condition_holds(page: Page, cond: M.Condition) -> bool:
@@ -274,6 +292,8 @@ def save(ctx: StepContext, arg: M.SaveArg) -> None:
             raise StepFailed(f"pattern {arg.pattern!r} not found in {text[:80]!r}")
         text = m.group(1) if m.groups() else m.group(0)
     ctx.vars[arg.var] = text
+    if arg.secret:
+        ctx.add_secret(text, site=True)
 
 
 def json_path(data: Any, path: str) -> Any:
@@ -312,6 +332,8 @@ def request(ctx: StepContext, arg: M.RequestArg) -> None:
             raise StepFailed(f"{arg.method} {arg.url} did not answer JSON, so nothing can be saved from it") from None
         for var, path in arg.save.items():
             ctx.vars[var] = json_path(body, path)
+            if arg.secret:
+                ctx.add_secret(ctx.vars[var], site=True)
 
 
 @runs("upload")
@@ -360,6 +382,30 @@ def count(ctx: StepContext, arg: M.CountArg) -> None:
         if time.monotonic() >= deadline:
             raise StepFailed(f"expected {arg.bounds()} visible {{{arg.describe()}}}, found {n} after {ctx.budget_ms / 1000:g}s")
         ctx.page.wait_for_timeout(100)
+
+
+@runs("email")
+def read_email(ctx: StepContext, arg: M.EmailArg) -> None:
+    """The first unread message that matches, kept in the run folder (secrets masked) and shown as the step's
+    receipt; values saved from its text and links."""
+    if ctx.mailbox is None:
+        raise StepFailed("this scenario has no mailbox to read: add `mailbox: smtp` (or {folder: …} or {imap: …})")
+    message = ctx.mailbox.take(arg, ctx.budget_ms / 1000)
+    if message is None:
+        wanted = ", ".join(f"{k} '{v}'" for k, v in arg.model_dump(by_alias=True, exclude={"save", "secret"}).items() if v)
+        raise StepFailed(
+            f"no e-mail{' with ' + wanted if wanted else ''} arrived within {ctx.budget_ms / 1000:g}s "
+            f"(mailbox {ctx.mailbox.describe()})"
+        )
+    ctx.events.emails += 1
+    for var, pattern in (arg.save or {}).items():
+        m = re.search(pattern, message.haystack())
+        if not m:
+            raise StepFailed(f"pattern {pattern!r} not found in the e-mail '{message.subject}'")
+        ctx.vars[var] = m.group(1) if m.groups() else m.group(0)
+        if arg.secret:
+            ctx.add_secret(ctx.vars[var], site=True)
+    ctx.show_mail(message)
 
 
 @runs("dialog")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 REF = re.compile(r"\$\{([^}]*)\}")
 NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 ENV = re.compile(r"^env:([A-Za-z_][A-Za-z0-9_]*)(?::-(.*))?$", re.S)
-BUILTINS = ("run.id", "run.dir")
+BUILTINS = ("run.id", "run.dir", "mailbox.host", "mailbox.port", "mailbox.smtp", "mailbox.folder")
 NOW = re.compile(r"^now(?P<shift>(?:[+-]\d{1,6}[wdhms])*)(?::(?P<format>.*))?$", re.S)
 SHIFT = re.compile(r"([+-])(\d+)([wdhms])")
 UNIT_SECONDS = {"w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1}
@@ -49,7 +49,7 @@ def parse_ref(raw: str) -> Ref:
         return Ref(raw, "builtin", raw)
     if raw.startswith("env:"):
         raise RefError(f"'${{{raw}}}' is not a valid environment reference (expected ${{env:NAME}} or ${{env:NAME:-default}})")
-    if raw.startswith("run."):
+    if raw.startswith(("run.", "mailbox.")):
         raise RefError(f"unknown built-in variable '{raw}' (expected one of: {', '.join(BUILTINS)})")
     if NAME.match(raw):
         return Ref(raw, "var", raw)
@@ -84,6 +84,7 @@ class Context:
     builtins: Mapping[str, str]
     env: Mapping[str, str] = field(default_factory=lambda: os.environ)
     tz: str = "Asia/Shanghai"
+    now: Callable[[], datetime] | None = None  # the site's clock (an embedded portal's, the browser's); else the wall clock
 
     def resolve_ref(self, ref: Ref) -> str:
         if ref.kind == "var":
@@ -102,7 +103,12 @@ class Context:
             seconds = sum(
                 (1 if sign == "+" else -1) * int(n) * UNIT_SECONDS[unit] for sign, n, unit in SHIFT.findall(ref.default or "")
             )
-            return (datetime.now(ZoneInfo(self.tz)) + timedelta(seconds=seconds)).strftime(ref.name)
+            zone = ZoneInfo(self.tz)
+            now = self.now().astimezone(zone) if self.now is not None else datetime.now(zone)
+            return (now + timedelta(seconds=seconds)).strftime(ref.name)
+        if ref.name not in self.builtins:
+            what = "an SMTP sink (mailbox: smtp)" if ref.name != "mailbox.folder" else "a folder (mailbox: {folder: …})"
+            raise UnresolvedVariable(f"${{{ref.name}}} needs the scenario's mailbox to be {what}")
         return str(self.builtins[ref.name])
 
     def substitute(self, value: Any) -> Any:

@@ -24,7 +24,7 @@ from typing import Any
 HOLD_S = 1.5  # every step's last frame stays at least this long
 CHAPTER_S = 2.0
 SPEECH_RATE = 190  # words per minute for espeak-ng: calm, but not slow
-VOICES = {"zh": "cmn", "en": "en"}
+VOICES = {"zh": "cmn", "en": "en", "de": "de"}
 CAPTION_HTML = (
     '<div style="position:fixed;left:0;right:0;bottom:0;padding:14px 28px;background:rgba(20,22,28,.82);color:#fff;'
     "font:500 {size}px/1.45 'Noto Sans CJK SC','PingFang SC',sans-serif;text-align:center;z-index:2147483647\">"
@@ -98,11 +98,11 @@ class Timeline:
 class VideoRecorder:
     """Records one page while the runner drives it; `finish()` writes video/screencast.webm and timeline.json."""
 
-    def __init__(self, page: Any, folder: Path, *, narrate: bool, size: dict[str, int]) -> None:
+    def __init__(self, page: Any, folder: Path, *, narrate: bool, size: dict[str, int], lang: str = "zh") -> None:
         ffmpeg()
         if narrate and not speech_available():
             raise VideoUnavailable("spoken narration needs espeak-ng: apt-get install espeak-ng (or: make bootstrap NARRATION=1)")
-        self.page, self.folder, self.narrate, self.size = page, folder, narrate, size
+        self.page, self.folder, self.narrate, self.size, self.lang = page, folder, narrate, size, lang
         self.frames: list[tuple[float, bytes]] = []
         self.cues: list[Cue] = []
         self.chapters: list[Cue] = []
@@ -133,11 +133,11 @@ class VideoRecorder:
         self.chapters.append(Cue(start, self._now(), title, step))
         return self._now() - start
 
-    def caption(self, number: int, text: str, lang: str = "zh") -> None:
+    def caption(self, number: int, text: str, lang: str | None = None) -> None:
         """Show the step's caption as a subtitle bar over its final frame, as long as it takes to read (or say)."""
         hold = HOLD_S
         if self.narrate:
-            hold = max(hold, speak(text, self._tmp / f"{number:03d}.wav", lang) + 0.4)
+            hold = max(hold, speak(text, self._tmp / f"{number:03d}.wav", lang or self.lang) + 0.4)
         size = 30 if self.size["width"] >= 900 else 20
         overlay = self.page.screencast.show_overlay(CAPTION_HTML.format(size=size, number=number, text=escape(text)))
         start = self._now()

@@ -153,7 +153,10 @@ def test_settings_api_rejects_unknown_names_and_values(client):
     assert client.post("/__mock__/settings", json={"variant": "two_click"}).status_code == 400
     assert client.post("/__mock__/settings", json={"colour": "red"}).status_code == 400
     assert client.post("/__mock__/settings", json={"processing_hours": "-1"}).status_code == 400
-    assert client.get("/__mock__/settings").json == {"variant": "standard", "processing_hours": "24"}
+    # A mock never mails the world: only a server on this machine, or none (the outbox only).
+    for far in ("smtp.example.com:25", "10.0.0.1:25", "127.0.0.1:0", "127.0.0.1:99999", "127.0.0.1"):
+        assert client.post("/__mock__/settings", json={"mail_smtp": far}).status_code == 400, far
+    assert client.get("/__mock__/settings").json == {"variant": "standard", "processing_hours": "24", "mail_smtp": ""}
 
 
 def test_one_request_per_account_and_seeded_request_in_processing(client, app):

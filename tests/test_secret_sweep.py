@@ -135,7 +135,7 @@ def test_secret_fields_are_painted_over_even_when_the_page_draws_them_anew(cli, 
     in by the server into a new element. An empty field that holds no secret is not painted."""
     from PIL import Image
 
-    from tuiding.runner import MASK_COLOR
+    from tuiding.capture import MASK_COLOR
 
     scenario = tmp_path / "painted.yaml"
     scenario.write_text(PAINTED, encoding="utf-8")

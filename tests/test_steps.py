@@ -309,7 +309,7 @@ def test_mask_and_redaction_boxes_are_measured_per_target_in_one_round_trip(brow
     """CSS and test-id targets are measured together (shadow DOM included), Playwright-only selectors and
     role/text targets one by one; two targets on one element give two boxes; hidden elements none."""
     from tuiding import model as M
-    from tuiding.runner import _boxes
+    from tuiding.capture import measure_boxes as _boxes
 
     page = browser.new_page()
     page.set_content(
@@ -345,7 +345,8 @@ def test_secret_fields_are_painted_by_a_style_and_unnamed_ones_by_their_locator(
     is masked by its locator; a field holding no secret stays as it is."""
     from PIL import Image
 
-    from tuiding.runner import _FIELD_SELECTORS_JS, MASK_COLOR, capture
+    from tuiding.capture import FIELD_SELECTORS_JS as _FIELD_SELECTORS_JS
+    from tuiding.capture import MASK_COLOR, capture
 
     page = browser.new_page(viewport={"width": 400, "height": 300})
     page.set_content(

@@ -171,14 +171,15 @@ def create_request(
     flow: str,
     now: datetime,
     processing: timedelta,
-) -> UnsubscribeRequest:
-    """Record the request with its refund fixed at submission; one request per account (a second submit returns it)."""
+) -> tuple[UnsubscribeRequest, bool]:
+    """Record the request with its refund fixed at submission; one request per account (a second submit returns
+    it). Returns the request and whether this call created it."""
     conn.execute("BEGIN IMMEDIATE")
     try:
         existing = open_request(conn, phone)
         if existing is not None:
             conn.execute("COMMIT")
-            return existing
+            return existing, False
         account = find_account(conn, phone)
         assert account is not None
         r = account.refund(now.date())
@@ -213,7 +214,7 @@ def create_request(
     except BaseException:
         conn.execute("ROLLBACK")
         raise
-    return get_request(conn, phone, rid)  # type: ignore[return-value]
+    return get_request(conn, phone, rid), True  # type: ignore[return-value]
 
 
 # ---------------------------------------------------------------- verification state

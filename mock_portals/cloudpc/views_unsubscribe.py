@@ -12,7 +12,7 @@ from flask.typing import ResponseReturnValue
 from .. import sms
 from ..db import get_db, get_setting
 from ..security import account_lock
-from . import bp, rules, store
+from . import bp, notices, rules, store
 from .views import login_required
 
 ENTRIES = ("settings", "account", "help")
@@ -181,7 +181,7 @@ def confirm() -> ResponseReturnValue:
         if request.form.get("agree") != "yes":
             error = "请阅读并勾选同意《退订条款》"
         else:
-            req = store.create_request(
+            req, created = store.create_request(
                 get_db(),
                 g.account.phone,
                 session["cp_reason"],
@@ -193,6 +193,8 @@ def confirm() -> ResponseReturnValue:
             )
             for key in ("cp_reason", "cp_reason_text", "cp_verified"):
                 session.pop(key, None)
+            if created:
+                notices.mail_request(get_db(), req, g.now)
             return redirect(url_for("cloudpc.progress", request_id=req.id))
     return render_template(
         "cloudpc/confirm.html", refund=g.account.refund(g.now.date()), hours=_processing().total_seconds() / 3600, error=error
@@ -209,7 +211,9 @@ def one_click() -> ResponseReturnValue:
         chosen = request.form.get("reason", "") or "未填写"
         if chosen != "未填写" and chosen not in rules.REASONS[:-1]:
             chosen = "未填写"
-        req = store.create_request(get_db(), g.account.phone, chosen, "", "session", "one_click", g.now, _processing())
+        req, created = store.create_request(get_db(), g.account.phone, chosen, "", "session", "one_click", g.now, _processing())
+        if created:
+            notices.mail_request(get_db(), req, g.now)
         return redirect(url_for("cloudpc.progress", request_id=req.id))
     return render_template(
         "cloudpc/one_click.html",

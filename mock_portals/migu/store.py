@@ -12,7 +12,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from .. import renewal
 from ..security import account_lock
-from . import rules
+from . import notices, rules
 from .seed import HIDDEN_BENEFITS, SERVICES
 
 
@@ -261,7 +261,9 @@ def unsubscribe(conn: sqlite3.Connection, account: str, token: str, now: datetim
     except BaseException:
         conn.execute("ROLLBACK")
         raise
-    return get_receipt(conn, account, receipt_no)  # type: ignore[return-value]
+    receipt: Receipt = get_receipt(conn, account, receipt_no)  # type: ignore[assignment]
+    notices.mail_receipt(conn, receipt, m.service, now)  # once: a double submit returned above
+    return receipt
 
 
 def pause_member(conn: sqlite3.Connection, m: Member, months: int, now: datetime) -> rules.Pause:
