@@ -55,6 +55,13 @@ def browser_options(fn: Callable[..., Any], *, farm: bool = False) -> Callable[.
     return fn
 
 
+LANG_OPTION = click.option(
+    "--lang",
+    type=click.Choice(["zh", "en", "de"]),
+    help="The language to write in (default: each run's, from its scenario's locale).",
+)
+
+
 def fail(message: str, code: int = EXIT_INVALID) -> NoReturn:
     click.echo(f"tuiding: {message}", err=True)
     sys.exit(code)
@@ -153,12 +160,12 @@ class _Suite:
     retries: int
     key: Any
     formats: tuple[str, ...]
-    lang: str
+    lang: str | None
 
     def one(self, n: int, sc: Scenario) -> Any:
         from dataclasses import replace
 
-        from .outputs import finish
+        from .outputs import finish, scenario_check
         from .runner import run_scenario
 
         opts = self.opts
@@ -173,16 +180,10 @@ class _Suite:
                     report(event, payload)
 
             self.session.ensure_connected()
-            result = run_scenario(sc, self.session, opts, on)  # RunInterrupted: its folder is sealed by the caller
+            hooked = replace(opts, after_run=scenario_check(sc, on))
+            result = run_scenario(sc, self.session, hooked, on)  # RunInterrupted: its folder is sealed by the caller
             try:
-                finish(
-                    result.run_dir,
-                    key=self.key,
-                    walkthrough=self.formats,
-                    lang=self.lang,
-                    browser=self.session,
-                    rules=sc.header.check_rules(),
-                )
+                finish(result.run_dir, key=self.key, walkthrough=self.formats, lang=self.lang, browser=self.session)
             except KeyboardInterrupt:
                 finish(result.run_dir, key=self.key)  # interrupted while reporting: the report and the seal only
                 raise
@@ -439,9 +440,13 @@ def validate(paths: tuple[Path, ...]) -> None:
     metavar="FORMATS",
     help="Also write an illustrated guide into each run folder: md,html,pdf,video (video records while running).",
 )
-@click.option("--narrate", is_flag=True, help="With --walkthrough video: speak each caption (espeak-ng, Mandarin).")
 @click.option(
-    "--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True, help="Language of generated walkthrough captions."
+    "--narrate", is_flag=True, help="With --walkthrough video: speak each caption (espeak-ng, in the journey's language)."
+)
+@click.option(
+    "--lang",
+    type=click.Choice(["zh", "en", "de"]),
+    help="The language tuiding writes in — captions, console, reports, walkthroughs (default: each scenario's locale).",
 )
 @click.option(
     "--update-baselines",
@@ -496,7 +501,7 @@ def run(
     variant: str | None,
     walkthrough: str | None,
     narrate: bool,
-    lang: str,
+    lang: str | None,
     update_baselines: bool,
     no_visual: bool,
     no_a11y: bool,
@@ -551,7 +556,7 @@ def run(
 
     # A farm's browsers run elsewhere: by default, as many journeys per endpoint as this machine has cores.
     workers = min(jobs or default_jobs() * max(1, len(connect)), len(scenarios))
-    progress = make_progress(as_json=as_json, concurrent=workers > 1)
+    progress = make_progress(as_json=as_json, concurrent=workers > 1, lang=lang)
     results: list[RunResult] = []
     unsealed: Path | None = None
     # A CI cancellation (SIGTERM) ends the run like Ctrl-C: finished steps and the manifest stay valid.
@@ -572,6 +577,7 @@ def run(
                 variant=variant,
                 walkthrough=formats,
                 narrate=narrate,
+                lang=lang,
             )
             suite = _Suite(session, opts, progress, len(scenarios), retries, key, formats, lang)
             if workers > 1:
@@ -609,7 +615,8 @@ def run(
     type=click.Path(path_type=Path),
     help="Folder for summary.html, summary.json and junit.xml.",
 )
-def merge(paths: tuple[Path, ...], out: Path) -> None:
+@LANG_OPTION
+def merge(paths: tuple[Path, ...], out: Path, lang: str | None) -> None:
     """Combine run folders (e.g. each shard's runs/ from a CI matrix) into one summary.
 
     PATHS are run folders or folders holding them (searched recursively). Each
@@ -623,7 +630,7 @@ def merge(paths: tuple[Path, ...], out: Path) -> None:
       tuiding merge shard-1/runs shard-2/runs shard-3/runs --out summary
       tuiding run scenarios/ --shard 2/3 --durations summary/summary.json
     """
-    from .merge import MergeError, find_run_dirs, summarize, write
+    from .merge import MergeError, find_run_dirs, summarize, summary_lines, write
 
     if out.exists() and not out.is_dir():
         fail(f"--out {out}: exists and is not a folder")
@@ -631,20 +638,14 @@ def merge(paths: tuple[Path, ...], out: Path) -> None:
         summary = summarize(find_run_dirs(list(paths)), out)
     except MergeError as exc:
         fail(str(exc))
-    written = write(summary, out)
+    lang = lang or summary.lang or "en"
+    written = write(summary, out, lang)
+    head, problems = summary_lines(summary, out, written, lang)
+    click.echo(head)
+    for line in problems:
+        click.echo(line, err=True)
     t = summary.totals
-    bad = t["runs"] - t.get("passed", 0)
-    click.echo(
-        f"{t['runs']} runs: {t.get('passed', 0)} passed ({t['flaky']} flaky), {bad} not passed, {t['unverified']} altered — "
-        + ", ".join(str(p) for p in written)
-    )
-    for r in summary.runs:
-        if (r.status != "passed" and not r.retried) or not r.verified:
-            click.echo(
-                f"  ✗ {r.scenario} ({r.file}): {r.status}{'' if r.verified else ', altered'} — {os.path.normpath(out / r.run_dir)}",
-                err=True,
-            )
-    sys.exit(0 if bad == 0 and t["unverified"] == 0 else EXIT_FAILED)
+    sys.exit(0 if t["runs"] == t.get("passed", 0) and t["unverified"] == 0 else EXIT_FAILED)
 
 
 @main.command()
@@ -702,10 +703,8 @@ def verify(run_dirs: tuple[Path, ...], key_path: str | None) -> None:
     type=click.Path(path_type=Path),
     help="Folder for the guide (default: RUN_DIR/walkthrough for one run, ./walkthrough otherwise).",
 )
-@click.option(
-    "--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True, help="Language of generated captions and labels."
-)
-def walkthrough(run_dirs: tuple[Path, ...], formats: str, title: str | None, out: Path | None, lang: str) -> None:
+@LANG_OPTION
+def walkthrough(run_dirs: tuple[Path, ...], formats: str, title: str | None, out: Path | None, lang: str | None) -> None:
     """Build an illustrated guide from run folders: one section per run, in the order given.
 
     Markdown (with images/), one self-contained HTML file, a PDF (A4, printed by Chromium) and,
@@ -874,8 +873,9 @@ def expand_or_fail(path: Path) -> list[Scenario]:
     type=click.FloatRange(0, 1),
     help="Per-pixel colour tolerance of the screenshot diff.",
 )
+@LANG_OPTION
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object per compared scenario instead of the summary.")
-def compare(run_a: Path, run_b: Path, out: Path, tolerance: int, threshold: float, as_json: bool) -> None:
+def compare(run_a: Path, run_b: Path, out: Path, tolerance: int, threshold: float, lang: str | None, as_json: bool) -> None:
     """Compare two runs of a journey (A = before, B = after), or two folders of runs matched by scenario
     file and matrix row: metric deltas, added, removed and changed steps, and a pixel diff of each
     aligned pair of screenshots.
@@ -888,37 +888,27 @@ def compare(run_a: Path, run_b: Path, out: Path, tolerance: int, threshold: floa
       tuiding compare runs/20261120-100000-web_unsubscribe runs/20261121-100000-web_unsubscribe
       tuiding compare runs/release-1.4/ runs/release-1.5/ --out compare.html
     """
+    from .i18n import gettext_for
     from .record import RunFolderError
-    from .report.compare import CompareError, compare_runs, pairs, render
+    from .report.compare import CompareError, compare_runs, lang_of, pairs, render, summary_lines
 
     try:
         comparisons = [compare_runs(a, b, tolerance=tolerance, threshold=threshold) for a, b in pairs(run_a, run_b)]
     except (CompareError, RunFolderError) as exc:
         fail(str(exc))
+    lang = lang_of(comparisons, lang)
     for c in comparisons:
-        if as_json:
-            click.echo(json.dumps(c.as_json(), ensure_ascii=False))
-            continue
-        verdict = "WORSE" if c.failed else "ok"
-        click.echo(f"{verdict}: {c.b.scenario.name}  ({c.a_dir.name} → {c.b_dir.name})")
-        for m in c.metrics:
-            if m.worse or m.delta not in ("", "±0"):
-                click.echo(f"  {'✗' if m.worse else '·'} {m.name}: {m.a} → {m.b} ({m.delta})")
-        for p in c.steps:
-            if p.kind != "same":
-                where = f"A{p.a.index}" if p.a else ""
-                where += ("→" if p.a and p.b else "") + (f"B{p.b.index}" if p.b else "")
-                extra = f"; {p.diff_pixels} pixels differ" if p.diff_pixels else ""
-                click.echo(f"  {p.kind:8} {where:9} {p.label}{'; ' + '; '.join(p.notes) if p.notes else ''}{extra}")
+        click.echo(json.dumps(c.as_json(), ensure_ascii=False) if as_json else "\n".join(summary_lines(c, lang)))
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         from .receipts import atomic_write
 
-        atomic_write(out, render(comparisons))
+        atomic_write(out, render(comparisons, lang))
     except OSError as exc:
         fail(f"--out {out}: cannot write ({exc.strerror or exc})")
     if not as_json:
-        click.echo(f"report: {out}")
+        _ = gettext_for(lang)
+        click.echo(_("report: {path}").format(path=out))
     sys.exit(EXIT_FAILED if any(c.failed for c in comparisons) else 0)
 
 
@@ -1028,52 +1018,76 @@ def record(
     click.echo(f"run it: {env + ' ' if env else ''}tuiding run {out_file}")
 
 
+SIGNUP_OPTION = click.option(
+    "--signup",
+    "signups",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    metavar="RUN_DIR",
+    help="A sign-up journey to compare with; repeat for several sites (each run is compared with its own site's).",
+)
+RULES_OPTION = click.option(
+    "--rules",
+    metavar="LIST",
+    help="Rule packs, comma-separated: shipped names (cn-price, de, eu-gdpr, uk-dmcc, us-ca, us-mn, us-ny, zh) "
+    "or .yaml files, or all (default: the packs the runs' `service.jurisdictions` name, else all).",
+)
+SERVICE_OPTION = click.option(
+    "--service",
+    metavar="FACTS",
+    help="What the service is, over the scenarios' `service:`, e.g. paid=no,renews=no (facts: paid, renews, "
+    "contract, consent = yes/no; signup = online/offline). Rules that cannot apply say so.",
+)
+
+
 @main.command()
 @click.argument("run_dirs", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--signup", type=click.Path(path_type=Path), metavar="RUN_DIR", help="The sign-up journey to compare with.")
+@SIGNUP_OPTION
+@RULES_OPTION
+@SERVICE_OPTION
+@LANG_OPTION
 @click.option(
-    "--rules",
-    "locales",
-    default="all",
-    show_default=True,
-    metavar="LIST",
-    help="Jurisdictions, comma-separated: zh, de, us-ca, or all.",
+    "--allow-unjudged", is_flag=True, help="Exit 0 even when a run could not be judged (it failed, or no rule applies)."
 )
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object per run instead of the checklist.")
-def check(run_dirs: tuple[Path, ...], signup: Path | None, locales: str, as_json: bool) -> None:
-    """Is cancelling as easy as the rules ask? Judge finished runs against rule files.
+def check(
+    run_dirs: tuple[Path, ...],
+    signups: tuple[Path, ...],
+    rules: str | None,
+    service: str | None,
+    lang: str | None,
+    allow_unjudged: bool,
+    as_json: bool,
+) -> None:
+    """Is cancelling as easy as the rules ask? Judge finished runs against rule packs.
 
-    Each rule (README "Is cancelling easy enough?") is met, not met or not
-    measurable, with its evidence: the step, its screenshot, the number.
-    Exit status: 0 nothing not met, 1 a rule not met, 2 unreadable input.
+    Each rule (README "Is cancelling easy enough?") is met, not met, not
+    measurable or not applicable, with its evidence: the step, its
+    screenshot, the number. A run that did not pass is not judged.
+    Exit status: 0 every run judged, nothing not met; 1 a rule not met;
+    2 unreadable input; 3 a run could not be judged (--allow-unjudged: 0).
 
     \b
     Examples:
       tuiding check runs/*-web_unsubscribe --signup runs/*-web_subscribe
-      tuiding check runs/20261120-100000-web_unsubscribe --rules de --json
+      tuiding check runs/*-newsletter --service paid=no,renews=no,consent=yes --rules eu-gdpr,my_rules.yaml
     """
-    from .check import judge
+    from .checklist import CheckInputError, as_text, run_checks, unjudged_line
+    from .checklist import as_json as json_line
 
-    rulesets, base, journeys = _judging_inputs(run_dirs, signup, locales)
-    failed = False
-    for run_dir, run in zip(run_dirs, journeys, strict=True):
-        results = judge(run, rulesets, base)
-        failed |= any(j.verdict == "not met" for j in results)
+    try:
+        lists = run_checks(run_dirs, signups, rules, service, lang)
+    except CheckInputError as exc:
+        fail(str(exc))
+    for verdict in lists.verdicts:
         if as_json:
-            click.echo(json.dumps({"run_dir": str(run_dir), "signup": str(signup) if signup else None,
-                                   "results": [j.model_dump() for j in results]}, ensure_ascii=False))  # fmt: skip
-            continue
-        click.echo(f"{run.manifest.scenario.name} · {run_dir}" + (f"  (sign-up: {signup})" if signup else ""))
-        mark = {"met": "✓", "not met": "✗", "not measurable": "–"}
-        for j in results:
-            where = f" · step {j.step}" + (f" {j.screenshot}" if j.screenshot else "") if j.step else ""
-            click.echo(f"  {mark[j.verdict]} {j.rule:<24} {j.title}: {j.measured}{where}")
-        for rs in rulesets:
-            for ref in rs.references:
-                click.echo(
-                    f"  reference: {ref} — this journey: {run.count('pages')} pages, {run.count('clicks')} clicks to the receipt"
-                )
-    sys.exit(EXIT_FAILED if failed else 0)
+            click.echo(json_line(verdict))
+        else:
+            click.echo("\n".join(as_text(verdict, lists.packs, lang)))
+    code = lists.exit_code(allow_unjudged)
+    if code == 3:
+        click.echo(f"tuiding: {unjudged_line(lists, lang)}", err=True)
+    sys.exit(code)
 
 
 @main.group()
@@ -1083,59 +1097,40 @@ def report() -> None:
 
 @report.command("friction")
 @click.argument("run_dirs", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--signup", type=click.Path(path_type=Path), metavar="RUN_DIR", help="The sign-up journey to compare with.")
-@click.option(
-    "--rules", "locales", default="all", show_default=True, metavar="LIST", help="zh, de, us-ca (comma-separated) or all."
-)
+@SIGNUP_OPTION
+@RULES_OPTION
+@SERVICE_OPTION
+@LANG_OPTION
 @click.option(
     "--out", default="friction.html", show_default=True, type=click.Path(path_type=Path), help="The HTML file to write."
 )
-def report_friction(run_dirs: tuple[Path, ...], signup: Path | None, locales: str, out: Path) -> None:
+def report_friction(
+    run_dirs: tuple[Path, ...], signups: tuple[Path, ...], rules: str | None, service: str | None, lang: str | None, out: Path
+) -> None:
     """One page people can read: each journey as a strip of screens (retention,
-    verification, pre-ticked and receipt screens flagged), its metrics beside the
-    budget and the sign-up journey, and the rights checklist with links to the
-    evidence. Several journeys (e.g. every variant) are ranked first.
+    verification, pre-ticked screens and the end of the cancellation flagged),
+    its metrics beside the budget and the sign-up journey, and the rights
+    checklist with links to the evidence. Several journeys (e.g. every
+    variant) are ranked first.
 
     \b
     Examples:
       tuiding report friction runs/*-web_unsubscribe --signup runs/*-web_subscribe --out friction.html
     """
+    from .checklist import CheckInputError, run_checks
+    from .receipts import atomic_write
     from .report.friction import build, render
 
-    rulesets, base, journeys = _judging_inputs(run_dirs, signup, locales)
-    check_out_dir(out.parent if str(out.parent) else Path("."))
-    from .receipts import atomic_write
-
     try:
-        atomic_write(out, render(build(journeys, rulesets, base), base, rulesets))
+        lists = run_checks(run_dirs, signups, rules, service, lang)
+    except CheckInputError as exc:
+        fail(str(exc))
+    check_out_dir(out.parent if str(out.parent) else Path("."))
+    try:
+        atomic_write(out, render(build(lists.verdicts), lists.packs, lang))
     except OSError as exc:
         fail(f"--out {out}: cannot write ({exc.strerror or exc})")
     click.echo(f"report: {out}")
-
-
-def _judging_inputs(run_dirs: tuple[Path, ...], signup: Path | None, locales: str) -> tuple[Any, Any, list[Any]]:
-    """Rule sets, the sign-up journey and the journeys to judge — or one line and exit 2."""
-    from pydantic import ValidationError
-
-    from .check import LOCALES, Journey, load_rules
-    from .record import RunFolderError, load_manifest
-
-    chosen = list(LOCALES) if locales == "all" else [x.strip() for x in locales.split(",") if x.strip()]
-    unknown = [x for x in chosen if x not in LOCALES]
-    if unknown or not chosen:
-        fail(f"--rules: unknown {', '.join(unknown) or '(none)'} (expected {', '.join(LOCALES)} or all)")
-    try:
-        rulesets = load_rules(chosen)
-    except (OSError, ValidationError, yaml_error()) as exc:
-        fail(f"rule files: {exc}")
-
-    def journey(path: Path, is_signup: bool = False) -> Journey:
-        try:
-            return Journey(path, load_manifest(path), signup=is_signup)
-        except (RunFolderError, OSError) as exc:
-            fail(f"{path}: {exc}")
-
-    return rulesets, journey(signup, True) if signup else None, [journey(p) for p in run_dirs]
 
 
 def yaml_error() -> type[Exception]:

@@ -37,7 +37,7 @@ class GuideManifest(M.Strict):
     title: str
     subtitle: str | None = None
     intro: str | None = None
-    lang: Literal["zh", "en"] = "zh"
+    lang: Literal["zh", "en", "de"] = "zh"
     formats: list[Literal["md", "html", "pdf", "video"]] = ["md", "html", "pdf"]
     parts: list[GuidePart] = Field(min_length=1)
 

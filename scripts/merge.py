@@ -13,14 +13,12 @@ from collections import Counter
 from datetime import datetime
 from pathlib import Path
 
-from jinja2 import Environment, PackageLoader, select_autoescape
-
 from . import __version__
+from .i18n import gettext_for, language
 from .receipts import MANIFEST, atomic_write
 from .record import RunFolderError, Summary, SummaryRun, load_manifest
+from .report.env import environment
 from .verify import verify
-
-_env = Environment(loader=PackageLoader("tuiding", "report"), autoescape=select_autoescape(["html"]))
 
 
 class MergeError(ValueError):
@@ -46,11 +44,13 @@ def find_run_dirs(paths: list[Path]) -> list[Path]:
 
 def summarize(run_dirs: list[Path], out: Path) -> Summary:
     runs: list[SummaryRun] = []
+    langs: set[str] = set()
     for d in run_dirs:
         try:
             m = load_manifest(d)
         except RunFolderError as exc:
             raise MergeError(str(exc)) from None
+        langs.add(language(m.lang or m.locale))
         v = verify(d)
         report = d / "report.html"
         runs.append(
@@ -88,6 +88,7 @@ def summarize(run_dirs: list[Path], out: Path) -> Summary:
         created_at=datetime.now().astimezone().isoformat(timespec="seconds"),
         totals={"runs": len(final), **totals},
         runs=runs,
+        lang=langs.pop() if len(langs) == 1 else "en",
     )
 
 
@@ -136,13 +137,32 @@ def junit(summary: Summary) -> str:
     return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 
 
-def write(summary: Summary, out: Path) -> list[Path]:
+def write(summary: Summary, out: Path, lang: str = "en") -> list[Path]:
+    """summary.json, summary.html (in `lang`) and junit.xml under `out`."""
     out.mkdir(parents=True, exist_ok=True)
+    page = environment(lang).get_template("summary.html").render(s=summary, hosts=sorted({r.host for r in summary.runs}))
     files = {
         "summary.json": summary.model_dump_json(indent=1) + "\n",
-        "summary.html": _env.get_template("summary.html").render(s=summary, hosts=sorted({r.host for r in summary.runs})),
+        "summary.html": page,
         "junit.xml": junit(summary),
     }
     for name, text in files.items():
         atomic_write(out / name, text)
     return [out / name for name in files]
+
+
+def summary_lines(summary: Summary, out: Path, written: list[Path], lang: str) -> tuple[str, list[str]]:
+    """The console's account of a merge: one line, then one per run that did not pass or was altered (stderr)."""
+    _ = gettext_for(lang)
+    t = summary.totals
+    bad = t["runs"] - t.get("passed", 0)
+    head = _("{runs} runs: {passed} passed ({flaky} flaky), {bad} not passed, {altered} altered — {files}").format(
+        runs=t["runs"], passed=t.get("passed", 0), flaky=t["flaky"], bad=bad, altered=t["unverified"],
+        files=", ".join(str(p) for p in written),
+    )  # fmt: skip
+    lines = [
+        f"  ✗ {r.scenario} ({r.file}): {_(r.status)}{'' if r.verified else ', ' + _('altered')} — {os.path.normpath(out / r.run_dir)}"
+        for r in summary.runs
+        if (r.status != "passed" and not r.retried) or not r.verified
+    ]
+    return head, lines

@@ -37,6 +37,8 @@ from pydantic import (
 from pydantic import Strict as StrictMode
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from .i18n import gettext_for
+
 # ---------------------------------------------------------------- helpers
 
 
@@ -244,7 +246,7 @@ class Target(Strict):
     def _one_kind(self) -> Target:
         kinds = [k for k in TARGET_KINDS if getattr(self, k) is not None]
         if self.name is not None and self.role is None:
-            raise PydanticCustomError("target_kind", "'name' goes with 'role' (e.g. {role: button, name: 登录})", {})
+            raise PydanticCustomError("target_kind", "'name' goes with 'role' (e.g. {role: button, name: Log in})", {})
         if not kinds:
             raise PydanticCustomError("target_kind", "a target needs one of: {kinds}", {"kinds": ", ".join(TARGET_KINDS)})
         if len(kinds) > 1:
@@ -349,11 +351,12 @@ class Condition(Strict):
         return self
 
     def caption(self, lang: str) -> str:
+        _ = gettext_for(lang)
         if self.see is not None:
-            return f"页面显示「{words(self.see)}」" if lang == "zh" else f"the page shows “{words(self.see)}”"
+            return _("the page shows {text}").format(text=quoted(lang, words(self.see)))
         if self.not_see is not None:
-            return f"「{words(self.not_see)}」消失" if lang == "zh" else f"“{words(self.not_see)}” is gone"
-        return f"网址包含 {self.url}" if lang == "zh" else f"the URL contains {self.url}"
+            return _("{text} is gone").format(text=quoted(lang, words(self.not_see)))
+        return _("the URL contains {url}").format(url=self.url)
 
 
 class WaitFor(Strict):
@@ -581,7 +584,7 @@ class StepBase(Strict):
     def arg(self) -> Any:
         return getattr(self, self.ACTION)
 
-    def caption(self, lang: str = "zh") -> str:
+    def caption(self, lang: str = "en") -> str:
         raise NotImplementedError
 
 
@@ -601,8 +604,9 @@ def common_keys() -> list[str]:
     return StepBase.keys()
 
 
-def _q(lang: str, text: Any) -> str:
-    return f"「{text}」" if lang == "zh" else f"“{text}”"
+def quoted(lang: str, text: Any) -> str:
+    """Text quoted as the language quotes it: 「…」, “…”, „…“."""
+    return {"zh": f"「{text}」", "de": f"„{text}“"}.get(lang, f"“{text}”")
 
 
 @action
@@ -611,8 +615,9 @@ class Goto(StepBase):
 
     goto: str
 
-    def caption(self, lang: str = "zh") -> str:
-        return f"打开 {self.goto}" if lang == "zh" else f"Open {self.goto}"
+    def caption(self, lang: str = "en") -> str:
+        _ = gettext_for(lang)
+        return _("Open {url}").format(url=self.goto)
 
 
 @action
@@ -621,8 +626,9 @@ class Click(StepBase):
 
     click: TargetSpec
 
-    def caption(self, lang: str = "zh") -> str:
-        return ("点击" if lang == "zh" else "Click ") + _q(lang, words(self.click))
+    def caption(self, lang: str = "en") -> str:
+        _ = gettext_for(lang)
+        return _("Click {target}").format(target=quoted(lang, words(self.click)))
 
 
 @action
@@ -634,8 +640,9 @@ class Fill(StepBase):
     def labels(self) -> list[str]:
         return list(self.fill) if isinstance(self.fill, dict) else [words(self.fill)]
 
-    def caption(self, lang: str = "zh") -> str:
-        return ("填写 " + "、".join(self.labels())) if lang == "zh" else ("Fill in " + ", ".join(self.labels()))
+    def caption(self, lang: str = "en") -> str:
+        _ = gettext_for(lang)
+        return _("Fill in {fields}").format(fields=("、" if lang == "zh" else ", ").join(self.labels()))
 
 
 @action
@@ -644,8 +651,9 @@ class Select(StepBase):
 
     select: SelectArg
 
-    def caption(self, lang: str = "zh") -> str:
-        return ("选择" if lang == "zh" else "Choose ") + _q(lang, self.select.option)
+    def caption(self, lang: str = "en") -> str:
+        _ = gettext_for(lang)
+        return _("Choose {option}").format(option=quoted(lang, self.select.option))
 
 
 @action
@@ -654,8 +662,9 @@ class Check(StepBase):
 
     check: TargetSpec
 
-    def caption(self, lang: str = "zh") -> str:
-        return ("勾选" if lang == "zh" else "Tick ") + _q(lang, words(self.check))
+    def caption(self, lang: str = "en") -> str:
+        _ = gettext_for(lang)
+        return _("Tick {target}").format(target=quoted(lang, words(self.check)))
 
 
 @action
@@ -664,8 +673,9 @@ class Uncheck(StepBase):
 
     uncheck: TargetSpec
 
-    def caption(self, lang: str = "zh") -> str:
-        return ("取消勾选" if lang == "zh" else "Untick ") + _q(lang, words(self.uncheck))
+    def caption(self, lang: str = "en") -> str:
+        _ = gettext_for(lang)
+        return _("Untick {target}").format(target=quoted(lang, words(self.uncheck)))
 
 
 @action
@@ -674,9 +684,10 @@ class Press(StepBase):
 
     press: str | PressArg
 
-    def caption(self, lang: str = "zh") -> str:
+    def caption(self, lang: str = "en") -> str:
         key = self.press if isinstance(self.press, str) else self.press.key
-        return f"按下 {key}" if lang == "zh" else f"Press {key}"
+        _ = gettext_for(lang)
+        return _("Press {key}").format(key=key)
 
 
 @action
@@ -685,8 +696,9 @@ class See(StepBase):
 
     see: TargetSpec
 
-    def caption(self, lang: str = "zh") -> str:
-        return ("确认页面显示" if lang == "zh" else "Check that the page shows ") + _q(lang, words(self.see))
+    def caption(self, lang: str = "en") -> str:
+        _ = gettext_for(lang)
+        return _("Check that the page shows {text}").format(text=quoted(lang, words(self.see)))
 
 
 @action
@@ -695,23 +707,17 @@ class CountStep(StepBase):
 
     count: CountArg
 
-    def caption(self, lang: str = "zh") -> str:
+    def caption(self, lang: str = "en") -> str:
+        _ = gettext_for(lang)
         c = self.count
-        if lang == "zh":
-            n = (
-                f"恰好 {c.equals} 个"
-                if c.equals is not None
-                else "、".join(
-                    p
-                    for p in (
-                        f"至少 {c.at_least} 个" if c.at_least is not None else "",
-                        f"至多 {c.at_most} 个" if c.at_most is not None else "",
-                    )
-                    if p
-                )
-            )
-            return f"确认页面上有{n}" + _q(lang, c.words())
-        return f"Check that the page shows {c.bounds()} " + _q(lang, c.words())
+        text = quoted(lang, c.words())
+        if c.equals is not None:
+            return _("Check that the page shows exactly {n} {text}").format(n=c.equals, text=text)
+        if c.at_least is not None and c.at_most is not None:
+            return _("Check that the page shows {low} to {high} {text}").format(low=c.at_least, high=c.at_most, text=text)
+        if c.at_least is not None:
+            return _("Check that the page shows at least {n} {text}").format(n=c.at_least, text=text)
+        return _("Check that the page shows at most {n} {text}").format(n=c.at_most, text=text)
 
 
 @action
@@ -720,8 +726,9 @@ class NotSee(StepBase):
 
     not_see: TargetSpec
 
-    def caption(self, lang: str = "zh") -> str:
-        return ("确认页面不显示" if lang == "zh" else "Check that the page does not show ") + _q(lang, words(self.not_see))
+    def caption(self, lang: str = "en") -> str:
+        _ = gettext_for(lang)
+        return _("Check that the page does not show {text}").format(text=quoted(lang, words(self.not_see)))
 
 
 @action
@@ -730,9 +737,14 @@ class ExpectUrl(StepBase):
 
     expect_url: UrlExpectation
 
-    def caption(self, lang: str = "zh") -> str:
-        what = self.expect_url if isinstance(self.expect_url, str) else self.expect_url.describe()
-        return f"确认网址为 {what}" if lang == "zh" else f"Check the URL: {what}"
+    def caption(self, lang: str = "en") -> str:
+        spec = self.expect_url
+        _ = gettext_for(lang)
+        if isinstance(spec, str) and "*" not in spec:
+            return _("Check that the URL contains {url}").format(url=spec)
+        if isinstance(spec, UrlMatch) and spec.contains is not None:
+            return _("Check that the URL contains {url}").format(url=spec.contains)
+        return _("Check that the URL matches {pattern}").format(pattern=spec if isinstance(spec, str) else spec.describe())
 
 
 @action
@@ -741,13 +753,16 @@ class Wait(StepBase):
 
     wait: WaitArg
 
-    def caption(self, lang: str = "zh") -> str:
+    def caption(self, lang: str = "en") -> str:
         a = self.wait
         if isinstance(a, WaitUntil):
-            return ("等待" if lang == "zh" else "Wait until ") + a.until.caption(lang)
+            _ = gettext_for(lang)
+            return _("Wait until {condition}").format(condition=a.until.caption(lang))
         if isinstance(a, WaitFor):
-            return ("等待" if lang == "zh" else "Wait for ") + _q(lang, words(a.for_))
-        return f"等待 {_fmt(a)}" if lang == "zh" else f"Wait {_fmt(a)}"
+            _ = gettext_for(lang)
+            return _("Wait for {target}").format(target=quoted(lang, words(a.for_)))
+        _ = gettext_for(lang)
+        return _("Wait {duration}").format(duration=_fmt(a))
 
 
 @action
@@ -756,9 +771,10 @@ class Save(StepBase):
 
     save: SaveArg
 
-    def caption(self, lang: str = "zh") -> str:
+    def caption(self, lang: str = "en") -> str:
         w = words(self.save.from_)
-        return f"记录「{w}」为 {self.save.var}" if lang == "zh" else f"Note “{w}” as {self.save.var}"
+        _ = gettext_for(lang)
+        return _("Note {text} as {var}").format(text=quoted(lang, w), var=self.save.var)
 
 
 @action
@@ -767,12 +783,9 @@ class Request(StepBase):
 
     request: RequestArg
 
-    def caption(self, lang: str = "zh") -> str:
-        return (
-            f"请求 {self.request.method} {self.request.url}"
-            if lang == "zh"
-            else f"Request {self.request.method} {self.request.url}"
-        )
+    def caption(self, lang: str = "en") -> str:
+        _ = gettext_for(lang)
+        return _("Request {method} {url}").format(method=self.request.method, url=self.request.url)
 
 
 @action
@@ -781,9 +794,10 @@ class Upload(StepBase):
 
     upload: UploadArg
 
-    def caption(self, lang: str = "zh") -> str:
+    def caption(self, lang: str = "en") -> str:
         files = self.upload.files if isinstance(self.upload.files, str) else "、".join(self.upload.files)
-        return f"上传 {files}" if lang == "zh" else f"Upload {files}"
+        _ = gettext_for(lang)
+        return _("Upload {files}").format(files=files)
 
 
 @action
@@ -792,8 +806,9 @@ class Download(StepBase):
 
     download: DownloadArg
 
-    def caption(self, lang: str = "zh") -> str:
-        return ("下载" if lang == "zh" else "Download ") + _q(lang, words(self.download.click))
+    def caption(self, lang: str = "en") -> str:
+        _ = gettext_for(lang)
+        return _("Download {target}").format(target=quoted(lang, words(self.download.click)))
 
 
 @action
@@ -802,10 +817,9 @@ class Dialog(StepBase):
 
     dialog: DialogAnswer
 
-    def caption(self, lang: str = "zh") -> str:
-        if lang == "zh":
-            return "接受弹窗" if self.dialog == "accept" else "取消弹窗"
-        return "Accept the dialog" if self.dialog == "accept" else "Dismiss the dialog"
+    def caption(self, lang: str = "en") -> str:
+        _ = gettext_for(lang)
+        return _("Accept the dialog") if self.dialog == "accept" else _("Dismiss the dialog")
 
 
 @action
@@ -815,11 +829,10 @@ class Email(StepBase):
     email: EmailArg
     DEFAULT_TIMEOUT: ClassVar[float | None] = 30.0  # mail takes its time
 
-    def caption(self, lang: str = "zh") -> str:
+    def caption(self, lang: str = "en") -> str:
+        _ = gettext_for(lang)
         w = self.email.words()
-        if lang == "zh":
-            return f"查收邮件「{w}」" if w else "查收邮件"
-        return f"Open the e-mail “{w}”" if w else "Open the e-mail"
+        return _("Open the e-mail {subject}").format(subject=quoted(lang, w)) if w else _("Open the e-mail")
 
 
 @action
@@ -829,8 +842,9 @@ class Run(StepBase):
     run: str
     vars: dict[str, Any] | None = Field(None, description="values for the flow's variables")
 
-    def caption(self, lang: str = "zh") -> str:
-        return f"执行流程 {self.run}" if lang == "zh" else f"Run the flow {self.run}"
+    def caption(self, lang: str = "en") -> str:
+        _ = gettext_for(lang)
+        return _("Run the flow {file}").format(file=self.run)
 
 
 def _action_of(v: Any) -> str | None:

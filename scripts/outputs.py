@@ -1,4 +1,5 @@
-"""What a caller does after a run: the report, the walkthrough it asked for, then the seal.
+"""What a caller does after a run: the scenario's own rights check, the report, the walkthrough it asked for,
+then the seal.
 
 Kept out of the runner so a run's artefacts are written by its caller (CLI, pytest plugin, embedding code),
 and so a Ctrl-C during the run still ends in a reported, sealed folder. Everything written here comes
@@ -6,12 +7,21 @@ before the seal, so `tuiding verify` covers it."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .receipts import seal
-from .record import Manifest, load_manifest
+from .receipts import atomic_write, manifest_json, seal
+from .record import Failure, Manifest, load_manifest
 from .report.html import write_report
+
+if TYPE_CHECKING:
+    from .check import RunVerdict
+    from .runner import RunResult
+    from .scenario import Scenario
+
+CHECK_FILE = "check.json"
 
 
 def finish(
@@ -19,15 +29,12 @@ def finish(
     *,
     key: object | None = None,
     walkthrough: tuple[str, ...] = (),
-    lang: str = "zh",
+    lang: str | None = None,
     browser: Any = None,
-    rules: tuple[str, ...] = (),
 ) -> Manifest:
-    """Write check.json (the scenario's `check:` rules, judged), report.html (and walkthrough/ in the formats
-    asked for; `browser` prints the PDF), then seal the folder."""
-    if rules:
-        write_checks(run_dir, rules)
-    write_report(run_dir)
+    """Write report.html (and walkthrough/ in the formats asked for; `browser` prints the PDF), then seal the
+    folder (check.json, when the scenario asked for a check, is there already: `scenario_check`)."""
+    write_report(run_dir, lang)
     if walkthrough:
         from .report.walkthrough import build, guide_from_runs
 
@@ -35,14 +42,48 @@ def finish(
     return seal(run_dir, load_manifest(run_dir), key=key)
 
 
-def write_checks(run_dir: Path, locales: tuple[str, ...]) -> Path:
+def scenario_check(scenario: Scenario, emit: Callable[[str, Any], None] | None = None) -> Callable[[RunResult], None] | None:
+    """The hook a caller hands the runner (RunOptions.after_run) for a scenario with `check:`: once the run's
+    folder is complete, judge it, keep check.json, and — with `check: {fail: true}` — fail a passed run whose
+    rules are not met. `emit("checked", verdict)` lets the console show the verdicts."""
+    refs = scenario.header.check_rules()
+    if not refs:
+        return None
+
+    def after(result: RunResult) -> None:
+        verdict = write_checks(result.run_dir, refs, base=scenario.file.parent)
+        if scenario.header.check_fails_run() and verdict.failed and result.status == "passed":
+            _fail_on_check(result, verdict)
+        if emit is not None:
+            emit("checked", verdict)
+
+    return after
+
+
+def _fail_on_check(result: RunResult, verdict: RunVerdict) -> None:
+    first = next(j for j in verdict.results if j.verdict == "not met" and not j.upcoming)
+    not_met = [j.rule for j in verdict.results if j.verdict == "not met" and not j.upcoming]
+    message = f"check: {len(not_met)} rule(s) not met ({', '.join(not_met)}); first: {first.rule} — {first.measured}"
+    record = result.records[first.step - 1] if first.step and first.step <= len(result.records) else None
+    result.status = "failed"
+    result.failure = Failure(
+        step=first.step, source=record.source if record else None, message=message, screenshot=first.screenshot
+    )
+    manifest = result.manifest.model_copy(update={"status": "failed", "failure": result.failure})
+    atomic_write(result.run_dir / "manifest.json", manifest_json(manifest))
+    result.manifest = manifest
+
+
+def write_checks(run_dir: Path, refs: tuple[str, ...], *, base: Path | None = None) -> RunVerdict:
     """The rights checklist of this run alone (no sign-up journey to compare with: those rules say so)."""
-    import json
+    from .check import Journey, check_run
+    from .rules import load_packs
 
-    from .check import Journey, judge, load_rules
-    from .receipts import atomic_write
-
-    results = judge(Journey(run_dir, load_manifest(run_dir)), load_rules(list(locales)))
-    path = run_dir / "check.json"
-    atomic_write(path, json.dumps([j.model_dump() for j in results], ensure_ascii=False, indent=1) + "\n")
-    return path
+    verdict = check_run(Journey(run_dir, load_manifest(run_dir)), load_packs(list(refs), base), [])
+    body = {
+        "judged": verdict.not_judged is None,
+        "not_judged": verdict.not_judged,
+        "results": [j.model_dump() for j in verdict.results],
+    }
+    atomic_write(run_dir / CHECK_FILE, json.dumps(body, ensure_ascii=False, indent=1) + "\n")
+    return verdict

@@ -10,22 +10,33 @@ from typing import Any
 import click
 from rich.markup import escape
 
+from .i18n import gettext_for, language
 from .record import ResultLine, StepRecord
 
 MARK = {"passed": "✓", "failed": "✗", "skipped": "↷", "optional-failed": "!"}
 
 
 class Progress:
-    def __init__(self, as_json: bool, tty: bool) -> None:
+    def __init__(self, as_json: bool, tty: bool, lang: str | None = None) -> None:
         self.as_json, self.tty = as_json, tty
+        self.lang = lang  # --lang; else each journey's own (its scenario's locale)
         self.status: Any = None
         self.total = 0
+        self.langs: dict[int, str] = {}
         if tty and not as_json:
             from rich.console import Console
 
             self.console = Console(highlight=False)
 
+    def lang_of(self, sc: Any) -> str:
+        return self.lang or language(sc.locale)
+
+    def tr(self, sc: Any) -> Callable[[str], str]:
+        return gettext_for(self.lang_of(sc))
+
     def scenario(self, sc: Any, n: int, total: int) -> Callable[[str, Any], None]:
+        self.langs[id(sc)] = self.lang_of(sc)
+
         def on(event: str, payload: Any) -> None:
             if event == "start":
                 self._start(sc, n, total)
@@ -33,10 +44,27 @@ class Progress:
                 self._begin(*payload)
             elif event == "step":
                 self._step(sc, payload)
+            elif event == "checked":
+                self._checked(sc, payload)
             elif event == "end":
                 self._end(payload)
 
         return on
+
+    def _checked(self, sc: Any, verdict: Any) -> None:
+        """The scenario's own rights check (`check:`), below its steps."""
+        if self.as_json:
+            return
+        from .checklist import as_text
+
+        for line in as_text(verdict, [], self.lang_of(sc))[1:]:
+            self._out(f"  {line.strip()}" if line.startswith("  ") else f"  {line}")
+
+    def _out(self, text: str) -> None:
+        if self.tty:
+            self.console.print(text, soft_wrap=True, markup=False, highlight=False)
+        else:
+            click.echo(text)
 
     def _begin(self, index: int, caption: str) -> None:
         """A spinner on the running step (terminals only): long waits show what they wait for."""
@@ -78,7 +106,7 @@ class Progress:
         if r.error:
             self._err(f"      {r.error}")
         for warning in r.warnings:
-            self._err(f"      warning: {warning}")
+            self._err("      " + self.tr(sc)("warning: {text}").format(text=warning))
 
     def _end(self, result: Any) -> None:
         self._stop_status()
@@ -97,7 +125,10 @@ class Progress:
             click.echo(line.model_dump_json())
             return
         self._failure(result)
-        click.echo(f"  → {result.status} in {result.duration_s:.1f}s; report: {result.run_dir / 'report.html'}")
+        _ = self.tr(result.scenario)
+        click.echo("  → " + _("{status} in {seconds}s; report: {report}").format(
+            status=_(result.status), seconds=f"{result.duration_s:.1f}", report=result.run_dir / "report.html"
+        ))  # fmt: skip
 
     def retrying(self, sc: Any, result: Any, retries: int, trace: str) -> None:
         """A failed attempt that will be run again: one line; its folder stays (the summary shows the last)."""
@@ -105,11 +136,14 @@ class Progress:
         if self.as_json:
             return
         attempt = result.manifest.attempt
+        _ = self.tr(sc)
         why = f": {result.failure.message.splitlines()[0]}" if result.failure else ""
-        traced = ", traced" if trace == "on-retry" else ""
+        traced = _(", traced") if trace == "on-retry" else ""
         self._err(
-            f"↻ {sc.name}: {result.status} on attempt {attempt}{why} — retry {attempt}/{retries}{traced} on a fresh portal "
-            f"(this attempt: {result.run_dir})"
+            f"↻ {sc.name}: "
+            + _(
+                "{status} on attempt {attempt}{why} — retry {attempt}/{retries}{traced} on a fresh portal (this attempt: {run})"
+            ).format(status=_(result.status), attempt=attempt, why=why, retries=retries, traced=traced, run=result.run_dir)
         )
 
     def _failure(self, result: Any) -> None:
@@ -117,10 +151,18 @@ class Progress:
         if not result.failure:
             return
         f = result.failure
-        where = f"step {f.step} 「{result.records[f.step - 1].name}」 at {f.source}" if f.step else "the run"
-        shot = result.run_dir / f.screenshot if f.screenshot else "(none)"
+        _ = self.tr(result.scenario)
+        if f.step and f.step <= len(result.records):
+            where = _("step {n} “{name}” at {source}").format(n=f.step, name=result.records[f.step - 1].name, source=f.source)
+        else:
+            where = _("the run")
+        shot = result.run_dir / f.screenshot if f.screenshot else _("(none)")
         message = "\n".join("  " + line for line in f.message.splitlines())
-        self._err(f"FAILED {result.scenario.name}: {where}\n{message}\n  screenshot: {shot}")
+        self._err(
+            _("FAILED {scenario}: {where}").format(scenario=result.scenario.name, where=where)
+            + f"\n{message}\n  "
+            + _("screenshot: {path}").format(path=shot)
+        )
 
     def _err(self, text: str) -> None:
         click.echo(text, err=True)
@@ -130,7 +172,11 @@ class Progress:
         if self.as_json:
             return
         passed = sum(r.passed for r in results)
-        click.echo(f"\n{passed} passed, {len(results) - passed} failed — receipts and reports under {out_dir}/")
+        langs = {language(r.scenario.locale) for r in results}
+        _ = gettext_for(self.lang or (langs.pop() if len(langs) == 1 else "en"))
+        click.echo("\n" + _("{passed} passed, {failed} failed — receipts and reports under {out}/").format(
+            passed=passed, failed=len(results) - passed, out=out_dir
+        ))  # fmt: skip
         if not results:
             return
         from rich.cells import cell_len, set_cell_size  # CJK names are two cells wide per character
@@ -141,10 +187,12 @@ class Progress:
             # A cut name says it was cut (the full name is in the line above and in the report).
             name = set_cell_size(name, width) if cell_len(name) <= width else set_cell_size(name, width - 1).rstrip() + "…"
             name += " " * (width - cell_len(name))
-            status = "flaky" if r.passed and r.manifest.attempt > 1 else r.status  # passed on a retry
+            status = _("flaky") if r.passed and r.manifest.attempt > 1 else _(r.status)  # passed on a retry
+            status += " " * max(0, 11 - cell_len(status))
             click.echo(
-                f"  {'✓' if r.passed else '✗'} {name}  {status:<11} {r.duration_s:6.1f}s "
-                f"{len(r.records):3d} steps  {r.run_dir}/report.html"
+                f"  {'✓' if r.passed else '✗'} {name}  {status} {r.duration_s:6.1f}s "
+                + _("{n} steps").format(n=f"{len(r.records):3d}")
+                + f"  {r.run_dir}/report.html"
             )
 
 
@@ -152,14 +200,15 @@ class ConcurrentProgress(Progress):
     """`run -j N`: steps of several journeys would interleave, so each journey prints when it ends (its
     failing step in full); a terminal also shows the running journeys and their current steps."""
 
-    def __init__(self, as_json: bool, tty: bool) -> None:
-        super().__init__(as_json, tty)
+    def __init__(self, as_json: bool, tty: bool, lang: str | None = None) -> None:
+        super().__init__(as_json, tty, lang)
         self.running: dict[int, str] = {}
         self.done = 0
         self.of = 0
         self.pending: dict[int, Any] = {}
         self.next_line = 1
         self._numbers: dict[int, int] = {}
+        self.checked: dict[int, Any] = {}
 
     def scenario(self, sc: Any, n: int, total: int) -> Callable[[str, Any], None]:
         steps = sc.step_count
@@ -172,6 +221,8 @@ class ConcurrentProgress(Progress):
             elif event == "begin":
                 index, caption = payload
                 self.running[n] = f"{sc.name} {index:02d}/{steps:02d} {caption}"
+            elif event == "checked":
+                self.checked[n] = payload
             elif event == "end":
                 self.running.pop(n, None)
                 self.done += 1
@@ -206,19 +257,22 @@ class ConcurrentProgress(Progress):
                 self._end(self.pending.pop(self.next_line))
                 self.next_line += 1
             return
-        line = f"{MARK.get(result.status, '✗')} [{self.done}/{self.of}] {sc.name} ({sc.file}) — {result.status} in {result.duration_s:.1f}s"
-        report = f"  report: {result.run_dir / 'report.html'}"
+        _ = self.tr(sc)
+        line = f"{MARK.get(result.status, '✗')} [{self.done}/{self.of}] {sc.name} ({sc.file}) — " + _(
+            "{status} in {seconds}s"
+        ).format(status=_(result.status), seconds=f"{result.duration_s:.1f}")
+        report = "  " + _("report: {path}").format(path=result.run_dir / "report.html")
         if self.tty:  # through rich, above its live status lines
             self.console.print(f"[{'green' if result.passed else 'red'}]{escape(line)}[/]", soft_wrap=True)
         else:
             click.echo(line)
         self._failure(result)
-        if self.tty:
-            self.console.print(report, soft_wrap=True, markup=False, highlight=False)
-        else:
-            click.echo(report)
+        verdict = self.checked.pop(self._numbers[id(sc)], None)
+        if verdict is not None:
+            self._checked(sc, verdict)
+        self._out(report)
 
 
-def make_progress(*, as_json: bool, concurrent: bool = False) -> Progress:
+def make_progress(*, as_json: bool, concurrent: bool = False, lang: str | None = None) -> Progress:
     cls = ConcurrentProgress if concurrent else Progress
-    return cls(as_json, sys.stdout.isatty())
+    return cls(as_json, sys.stdout.isatty(), lang)

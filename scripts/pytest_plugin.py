@@ -173,7 +173,7 @@ def _scenario_test(
     browser_context_args: dict[str, Any],
     output_path: str,
 ) -> None:
-    from .outputs import finish
+    from .outputs import finish, scenario_check
     from .runner import RunInterrupted, RunOptions, run_scenario
 
     config = request.config
@@ -204,6 +204,7 @@ def _scenario_test(
         browser=f"{browser.browser_type.name} {browser.version}",
         baselines=baselines,
         live=config.getoption("--tuiding-live"),
+        after_run=scenario_check(item.scenario),
     )
     try:
         result = run_scenario(item.scenario, PytestBrowser(new_context, playwright.devices, browser_context_args), opts)
@@ -211,7 +212,7 @@ def _scenario_test(
         finish(exc.result.run_dir, key=key)
         raise
     item.stash[_LAST_RUN] = result.manifest.run_id
-    finish(result.run_dir, key=key, rules=item.scenario.header.check_rules())
+    finish(result.run_dir, key=key)
     if tracing_by_pytest:
         # pytest-playwright writes its trace into output_path after the test; scrub it at session end.
         config.stash[_SECRETS].append((Path(output_path), result.secrets))

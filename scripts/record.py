@@ -369,6 +369,7 @@ class Summary(Record):
         description="'runs' (final attempts), their count per status, 'flaky' (passed on a retry), 'retried' and 'unverified'"
     )
     runs: list[SummaryRun]
+    lang: str | None = Field(None, description="the language of summary.html: the runs' own when they share one, else en")
 
 
 class RunFolderError(Exception):

@@ -67,6 +67,7 @@ class RunOptions:
     live: bool = False  # --live: a base_url off this machine is allowed (guard.py)
     a11y: bool = True  # --no-a11y: no axe-core audits, whatever the scenarios ask
     lang: str | None = None  # --lang: the language tuiding writes in (default: the scenario's locale)
+    after_run: Callable[[RunResult], None] | None = None  # once the folder is complete, before "end" (outputs.scenario_check)
 
 
 @dataclass
@@ -262,6 +263,8 @@ class ScenarioRun:
                     interrupted = True
         if interrupted:
             raise RunInterrupted(result)
+        if self.opts.after_run is not None:
+            self.opts.after_run(result)
         self.progress("end", result)
         return result
 

@@ -176,7 +176,7 @@ TYPE_WORDS = {
     "model_type": "a mapping",
     "model_attributes_type": "a mapping",
     "list_type": "a list",
-    "target_type": "a target (text, or a mapping like {role: button, name: 登录})",
+    "target_type": "a target (text, or a mapping like {role: button, name: Log in})",
     "fill_type": "{label: value, …} or {target…, value}",
     "wait_type": "a duration (2s), {for: target} or {until: condition}",
     "screenshot_type": "true, false, full, viewport or a target",
@@ -238,7 +238,7 @@ def _step_problems(doc: Document, path: list[Any]) -> list[tuple[tuple[Any, ...]
             (
                 tuple(path),
                 False,
-                f"expected a step mapping like '- click: 登录', got {type_name(raw)}"
+                f"expected a step mapping like '- click: Log in', got {type_name(raw)}"
                 + (f"; did you mean '{guess}: …'?" if guess else ""),
             )
         ]
@@ -296,6 +296,13 @@ def problems_from(exc: ValidationError, doc: Document, base: tuple[Any, ...] = (
                 msg += " (a ',' inside {…} separates keys: quote text that contains commas)"
         elif t == "literal_error":  # a closed set without its own check (the values come from ctx, not a message)
             msg = f"expected {ctx.get('expected', 'one of the listed values')}, got {err['input']!r}"
+        elif t == "string_pattern_mismatch":
+            pattern = str(ctx.get("pattern", ""))
+            msg = (
+                f"'{err['input']}' is not a language code (two or three letters, e.g. en, zh, de)"
+                if "[a-z]{2,3}" in pattern
+                else f"'{err['input']}' does not have the expected form ({pattern})"
+            )
         elif t == "too_short":
             msg = "expected a non-empty list"
         elif t == "greater_than_equal":
@@ -520,7 +527,30 @@ class _Loader:
         for key in ("base_url", "name", "description"):
             self.check_refs(doc, getattr(h, key), (key,), set(row_keys))
         steps = self.steps(doc, h.steps, set(h.vars) | set(row_keys), (file.resolve(),))
+        self.check_packs(doc, h)
         return Scenario(file, h, tuple(steps), dict(h.vars), h.name)
+
+    def check_packs(self, doc: Document, h: M.ScenarioFile) -> None:
+        """The rule packs `check:` and `service.jurisdictions` name exist and load (a pack of one's own is checked
+        line by line, in its own file)."""
+        from .rules import RulePackInvalid, load_pack, pack_path, shipped, unknown_pack
+
+        at = ("check", "rules") if isinstance(h.check, M.CheckOptions) else ("check",)
+        named = [((*at, i), ref) for i, ref in enumerate(h.check_rules())]
+        if h.service is not None:
+            named += [(("service", "jurisdictions", i), ref) for i, ref in enumerate(h.service.jurisdictions)]
+        for path, ref in named:
+            if ref not in shipped() and not ref.endswith((".yaml", ".yml")):
+                self.problem(doc, path, unknown_pack(ref))
+                continue
+            target = pack_path(ref, doc.file.parent)
+            if ref not in shipped() and not target.exists():
+                self.problem(doc, path, f"rule pack file not found: {ref} (looked for {display_path(target)})")
+                continue
+            try:
+                load_pack(ref, doc.file.parent)
+            except RulePackInvalid as exc:
+                self.problems += [p for p in exc.problems if isinstance(p, Problem)]
 
     def check_matrix(self, doc: Document, rows: list[dict[str, Any]], secrets: Iterable[str] = ()) -> list[str]:
         """Every row has the same keys (besides 'id'); ids are unique. Returns the variable names rows define."""

@@ -13,11 +13,12 @@ from difflib import SequenceMatcher
 from pathlib import Path
 from typing import Any, Literal
 
-from jinja2 import Environment, PackageLoader, select_autoescape
 from PIL import Image
 
+from ..i18n import gettext_for, language
 from ..record import Manifest, Metrics, RunFolderError, StepRecord, load_manifest
 from ..visual import diff_images, load_reduced
+from .env import environment
 
 # Counts where more is worse for the person cancelling; seconds compare with their own tolerance.
 WORSE_WHEN_HIGHER = (
@@ -32,6 +33,18 @@ WORSE_WHEN_HIGHER = (
     "preticked",
     "a11y",
 )
+
+
+def N_(text: str) -> str:  # marks a word for the catalogs (make messages); translated where it is shown
+    return text
+
+
+METRIC_WORDS = {
+    "clicks": N_("clicks"), "inputs": N_("inputs"), "keystrokes": N_("keystrokes"), "pages": N_("pages"),
+    "navigations": N_("navigations"), "dialogs": N_("dialogs"), "verifications": N_("verifications"),
+    "retention_pages": N_("retention pages"), "preticked": N_("preticked"), "a11y": N_("serious a11y problems"),
+    "active_s": N_("active seconds"), "waiting_s": N_("waiting seconds"), "steps": N_("steps"), "receipt": N_("receipt"),
+}  # fmt: skip
 SECONDS_TOLERANCE = 0.25  # active seconds may grow by a quarter (and 0.5 s) before they count as worse
 SECONDS_FLOOR = 0.5
 
@@ -127,14 +140,7 @@ def _metric_deltas(a: Metrics, b: Metrics, tolerance: int) -> list[MetricDelta]:
     out.append(MetricDelta("active_s", a.active_s, b.active_s, grew > max(SECONDS_FLOOR, a.active_s * SECONDS_TOLERANCE)))
     out.append(MetricDelta("waiting_s", a.waiting_s, b.waiting_s, False))
     out.append(MetricDelta("steps", a.steps, b.steps, False))
-    out.append(
-        MetricDelta(
-            "receipt",
-            "有" if a.receipt.found else "无",
-            "有" if b.receipt.found else "无",
-            a.receipt.found and not b.receipt.found,
-        )
-    )
+    out.append(MetricDelta("receipt", int(a.receipt.found), int(b.receipt.found), a.receipt.found and not b.receipt.found))
     return out
 
 
@@ -175,7 +181,7 @@ def _pair(a_dir: Path, b_dir: Path, a: StepRecord | None, b: StepRecord | None, 
         pair.notes.append(f"{a.action} {a.target} → {b.action} {b.target}")
     if a.name != b.name:
         pair.kind = "changed"
-        pair.notes.append(f"「{a.name}」 → 「{b.name}」")
+        pair.notes.append(f"“{a.name}” → “{b.name}”")
     if a.status != b.status:
         pair.kind = "changed"
         pair.notes.append(f"{a.status} → {b.status}")
@@ -227,8 +233,32 @@ def pairs(a: Path, b: Path) -> list[tuple[Path, Path]]:
     return [(runs_a[k], runs_b[k]) for k in common]
 
 
-_env = Environment(loader=PackageLoader("tuiding", "report"), autoescape=select_autoescape(["html"]))
+def lang_of(comparisons: list[Comparison], lang: str | None) -> str:
+    """--lang, else the language the later runs were written in."""
+    if lang:
+        return lang
+    b = comparisons[0].b if comparisons else None
+    return language(b.lang or b.locale) if b is not None else "en"
 
 
-def render(comparisons: list[Comparison]) -> str:
-    return _env.get_template("compare.html").render(comparisons=comparisons)
+def render(comparisons: list[Comparison], lang: str | None = None) -> str:
+    page = environment(lang_of(comparisons, lang)).get_template("compare.html")
+    return page.render(comparisons=comparisons, words=METRIC_WORDS)
+
+
+def summary_lines(c: Comparison, lang: str) -> list[str]:
+    """The console's account of one comparison."""
+    _ = gettext_for(lang)
+    verdict = _("WORSE") if c.failed else _("ok")
+    lines = [f"{verdict}: {c.b.scenario.name}  ({c.a_dir.name} → {c.b_dir.name})"]
+    for m in c.metrics:
+        if m.worse or m.delta not in ("", "±0"):
+            lines.append(f"  {'✗' if m.worse else '·'} {_(METRIC_WORDS.get(m.name, m.name))}: {m.a} → {m.b} ({m.delta})")
+    kinds = {"changed": _("changed"), "added": _("added"), "removed": _("removed")}
+    for p in c.steps:
+        if p.kind != "same":
+            where = f"A{p.a.index}" if p.a else ""
+            where += ("→" if p.a and p.b else "") + (f"B{p.b.index}" if p.b else "")
+            extra = "; " + _("{n} pixels differ").format(n=p.diff_pixels) if p.diff_pixels else ""
+            lines.append(f"  {kinds[p.kind]:8} {where:9} {p.label}{'; ' + '; '.join(p.notes) if p.notes else ''}{extra}")
+    return lines

@@ -1,5 +1,5 @@
-"""friction.html: each journey as a strip of thumbnails with retention, verification, pre-ticked and
-receipt screens flagged, its metrics beside the budget and the sign-up journey, and the rights
+"""friction.html: each journey as a strip of thumbnails with retention, verification, pre-ticked screens and
+the cancellation's landmarks flagged, its metrics beside the budget and the sign-up journey, and the rights
 checklist with links to the evidence. Several journeys get a ranking first. A reader: no browser."""
 
 from __future__ import annotations
@@ -10,13 +10,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, PackageLoader, select_autoescape
 from PIL import Image
 
-from ..check import Journey, Judgement, RuleSet, judge
+from ..check import Journey, Judgement, RunVerdict
+from ..i18n import gettext_for
 from ..record import StepRecord
+from ..rules import RulePack, text_in
+from .env import environment
 
-_env = Environment(loader=PackageLoader("tuiding", "report"), autoescape=select_autoescape(["html"]))
 THUMB_WIDTH = 320
 COMPARED = ("clicks", "pages", "verifications", "inputs")
 
@@ -33,48 +34,59 @@ def thumbnail(path: Path) -> str | None:
     return "data:image/jpeg;base64," + base64.b64encode(buf.getvalue()).decode()
 
 
-def flags(step: StepRecord, receipt_step: int | None) -> list[tuple[str, str]]:
+def flags(step: StepRecord, run: Journey, lang: str) -> list[tuple[str, str]]:
     """(css class, label) badges for what this screen is."""
+    _ = gettext_for(lang)
     out: list[tuple[str, str]] = []
     page = step.page
+    marks = run.marks
+    if marks.entry is not None and marks.entry.index == step.index:
+        out.append(("entry", _("entry")))
     if page and page.retention_page:
-        out.append(("retention", "挽留页"))
+        out.append(("retention", _("retention page")))
     if page and page.new_verification and page.verification:
-        out.append(("verification", f"身份验证 · {page.verification}"))
+        out.append(("verification", _("verification") + f" · {page.verification}"))
     if page and page.preticked:
-        out.append(("preticked", "预勾选 · " + "、".join(page.preticked)))
-    if receipt_step == step.index:
-        out.append(("receipt", "退订凭证"))
+        out.append(("preticked", _("pre-ticked") + " · " + ", ".join(page.preticked)))
+    if marks.submit is not None and marks.submit.index == step.index:
+        out.append(("submit", _("sent")))
+    if marks.done is not None and marks.done.index == step.index:
+        out.append(("receipt", _("receipt") if run.receipt is not None and run.receipt.index == step.index else _("done")))
     if step.status not in ("passed", "skipped"):
-        out.append(("failed", step.status))
+        out.append(("failed", _(step.status)))
     return out
 
 
 @dataclass
 class JourneyView:
     journey: Journey
-    results: list[Judgement]
+    verdict: RunVerdict
     metrics: dict[str, int]
     signup: dict[str, int] | None
     budget: dict[str, Any]
     shots: list[dict[str, Any]] = field(default_factory=list)
 
     @property
+    def results(self) -> list[Judgement]:
+        return self.verdict.results
+
+    @property
     def not_met(self) -> int:
-        return sum(j.verdict == "not met" for j in self.results)
+        return sum(j.verdict == "not met" and not j.upcoming for j in self.results)
 
 
-def build(run_dirs: list[Journey], rulesets: list[RuleSet], signup: Journey | None) -> list[JourneyView]:
+def build(verdicts: list[RunVerdict], lang: str | None = None) -> list[JourneyView]:
     views = []
-    for run in run_dirs:
-        receipt = run.receipt.index if run.receipt else None
+    for v in verdicts:
+        run = v.journey
+        end = run.marks.last
         shots = [
             {
                 "index": s.index,
                 "name": s.name,
                 "image": thumbnail(run.dir / s.screenshot) if s.screenshot else None,
-                "flags": flags(s, receipt),
-                "after_receipt": receipt is not None and s.index > receipt,
+                "flags": flags(s, run, lang or run.lang),
+                "after_end": end is not None and s.index > end.index,
             }
             for s in run.steps
             if s.screenshot
@@ -82,9 +94,9 @@ def build(run_dirs: list[Journey], rulesets: list[RuleSet], signup: Journey | No
         views.append(
             JourneyView(
                 journey=run,
-                results=judge(run, rulesets, signup),
+                verdict=v,
                 metrics={m: run.count(m) for m in COMPARED},
-                signup={m: signup.count(m) for m in COMPARED} if signup else None,
+                signup={m: v.signup.count(m) for m in COMPARED} if v.signup else None,
                 budget=run.manifest.budget or {},
                 shots=shots,
             )
@@ -92,8 +104,13 @@ def build(run_dirs: list[Journey], rulesets: list[RuleSet], signup: Journey | No
     return views
 
 
-def render(views: list[JourneyView], signup: Journey | None, rulesets: list[RuleSet]) -> str:
+def render(views: list[JourneyView], packs: list[tuple[str, RulePack]], lang: str | None = None) -> str:
+    lang = lang or (views[0].journey.lang if views else "en")
     ranked = sorted(views, key=lambda v: (v.not_met, v.metrics["clicks"], v.metrics["pages"]))
-    return _env.get_template("friction.html").render(
-        views=views, ranked=ranked, signup=signup, rulesets=rulesets, compared=COMPARED
+    names = [text_in(p.name, lang) for _, p in packs]
+    references = [ref for _, p in packs for ref in p.references]
+    return (
+        environment(lang)
+        .get_template("friction.html")
+        .render(views=views, ranked=ranked, packs=names, references=references, compared=COMPARED)
     )

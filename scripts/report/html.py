@@ -1,17 +1,16 @@
-"""report.html: a self-contained run report (screenshots inlined), readable offline."""
+"""report.html: a self-contained run report (screenshots inlined), readable offline, in the run's language."""
 
 from __future__ import annotations
 
 import base64
 import json
 from pathlib import Path
+from typing import Any
 
-from jinja2 import Environment, PackageLoader, select_autoescape
-
+from ..i18n import language
 from ..receipts import atomic_write
 from ..record import load_manifest
-
-_env = Environment(loader=PackageLoader("tuiding", "report"), autoescape=select_autoescape(["html"]))
+from .env import environment
 
 
 def _data_uri(path: Path) -> str | None:
@@ -20,15 +19,26 @@ def _data_uri(path: Path) -> str | None:
     return "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode()
 
 
-def render_report(run_dir: Path) -> str:
+def _checks(run_dir: Path) -> tuple[list[dict[str, Any]], str | None]:
+    """check.json: a list of verdicts (older folders), or {judged, not_judged, results}."""
+    path = run_dir / "check.json"
+    if not path.is_file():
+        return [], None
+    data = json.loads(path.read_text(encoding="utf-8"))
+    if isinstance(data, list):
+        return data, None
+    return list(data.get("results") or []), data.get("not_judged")
+
+
+def render_report(run_dir: Path, lang: str | None = None) -> str:
     manifest = load_manifest(run_dir)
     steps = [{**s.model_dump(), "image": _data_uri(run_dir / s.screenshot) if s.screenshot else None} for s in manifest.steps]
-    checks_file = run_dir / "check.json"
-    checks = json.loads(checks_file.read_text(encoding="utf-8")) if checks_file.is_file() else []
-    return _env.get_template("run_report.html").render(m=manifest, steps=steps, checks=checks)
+    checks, not_judged = _checks(run_dir)
+    lang = lang or language(manifest.lang or manifest.locale)
+    return environment(lang).get_template("run_report.html").render(m=manifest, steps=steps, checks=checks, not_judged=not_judged)
 
 
-def write_report(run_dir: Path) -> Path:
+def write_report(run_dir: Path, lang: str | None = None) -> Path:
     path = run_dir / "report.html"
-    atomic_write(path, render_report(run_dir))
+    atomic_write(path, render_report(run_dir, lang))
     return path

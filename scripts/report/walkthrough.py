@@ -27,7 +27,9 @@ from pydantic import ValidationError
 
 from .. import __version__
 from .. import model as M
+from ..i18n import LANGUAGES, gettext_for, language
 from ..record import Box, Manifest, StepRecord, load_manifest
+from .env import HTML_LANG
 
 FORMATS = ("md", "html", "pdf", "video")
 OUTLINE = (255, 98, 0)
@@ -36,36 +38,26 @@ REDACT = (20, 20, 20)
 MAX_WIDTH = 880  # image pixels in documents: sharp on screen and in print, small enough to mail
 JPEG_QUALITY = 66
 
-LABELS = {
-    "zh": {
-        "contents": "目录",
-        "before": "准备工作",
-        "after": "退订后的注意事项",
-        "step": "第 {n} 步",
-        "stopped": "旅程在此停止",
-        "skipped": "本次未执行的步骤(条件不满足)",
-        "generated": "根据 {runs} 次实际运行生成 · {date} · tuiding {version}",
-        "device": "设备",
-        "faq": "常见问题",
-        "video": "视频演示",
-        "zoom": "局部放大",
-        "page": "第 <span class=pageNumber></span> 页 / 共 <span class=totalPages></span> 页",
-    },
-    "en": {
-        "contents": "Contents",
-        "before": "Before you start",
-        "after": "Afterwards",
-        "step": "Step {n}",
-        "stopped": "The journey stopped here",
-        "skipped": "Steps not taken in this run (their condition did not hold)",
-        "generated": "Generated from {runs} real run(s) · {date} · tuiding {version}",
-        "device": "Device",
-        "faq": "Questions and answers",
-        "video": "Video",
-        "zoom": "Close-up",
-        "page": "Page <span class=pageNumber></span> of <span class=totalPages></span>",
-    },
-}
+
+def labels(lang: str) -> dict[str, str]:
+    """The guide's own words in `lang` (the catalogs of i18n.py)."""
+    _ = gettext_for(lang)
+    return {
+        "contents": _("Contents"),
+        "before": _("Before you start"),
+        "after": _("Afterwards"),
+        "step": _("Step {n}"),
+        "stopped": _("The journey stopped here"),
+        "skipped": _("Steps not taken in this run (their condition did not hold)"),
+        "generated": _("Generated from {runs} real run(s) · {date} · tuiding {version}"),
+        "device": _("Device"),
+        "faq": _("Questions and answers"),
+        "video": _("Video"),
+        "zoom": _("Close-up"),
+        "page": _("Page {page} of {pages}").format(page="<span class=pageNumber></span>", pages="<span class=totalPages></span>"),
+        "interrupted": _("The run was interrupted"),
+        "running": _("The run did not finish"),
+    }
 
 
 class WalkthroughError(ValueError):
@@ -148,7 +140,7 @@ class Guide:
 
     @property
     def labels(self) -> dict[str, str]:
-        return LABELS[self.lang]
+        return labels(self.lang)
 
     @property
     def footer(self) -> str:
@@ -158,9 +150,10 @@ class Guide:
 # ---------------------------------------------------------------- runs → parts
 
 
-def caption(r: StepRecord, lang: str) -> str:
-    """The step's caption: as written, or generated again in `lang` from its recorded action."""
-    if r.named or lang == "zh":
+def caption(r: StepRecord, lang: str, recorded: str) -> str:
+    """The step's caption: as written, or generated again in `lang` from its recorded action when the run
+    wrote its captions in another language (`recorded`)."""
+    if r.named or lang == recorded:
         return r.name
     try:
         model = M.step_adapter(r.action).validate_python({r.action: r.arg})
@@ -171,6 +164,7 @@ def caption(r: StepRecord, lang: str) -> str:
 
 def part_from_run(run_dir: Path, m: Manifest, lang: str, heading: str | None = None, level: int = 2) -> Part:
     redact = [t for t in m.redact_text if t]
+    recorded = language(m.lang or m.locale)
 
     def clean(text: str) -> str:
         for t in redact:
@@ -193,11 +187,11 @@ def part_from_run(run_dir: Path, m: Manifest, lang: str, heading: str | None = N
     for r in m.steps:
         if r.status == "skipped":
             if r.walkthrough:
-                part.skipped.append(clean(caption(r, lang)))
+                part.skipped.append(clean(caption(r, lang, recorded)))
             continue
         if not r.walkthrough:
             continue
-        text = clean(caption(r, lang))
+        text = clean(caption(r, lang, recorded))
         if r.section:
             part.items.append(Heading(clean(r.section)))
             last_block, current = current or last_block, None
@@ -247,9 +241,7 @@ def part_from_run(run_dir: Path, m: Manifest, lang: str, heading: str | None = N
     # Where the journey itself stopped: a failed step, or a run that could not finish. A budget or a
     # baseline failure is QA's business: the journey went on to its end.
     if m.status in ("interrupted", "error", "running") and not part.stopped:
-        part.stopped = (
-            m.failure.message if m.failure else {"interrupted": "运行被中断", "running": "运行未完成"}.get(m.status, m.status)
-        )
+        part.stopped = m.failure.message if m.failure else labels(lang).get(m.status, m.status)
     return part
 
 
@@ -279,10 +271,12 @@ def only_sections(part: Part, wanted: list[str]) -> Part:
     return part
 
 
-def guide_from_runs(run_dirs: list[Path], *, title: str | None = None, lang: str = "zh") -> Guide:
-    if lang not in LABELS:
-        raise WalkthroughError(f"unknown language '{lang}' (expected one of: {', '.join(LABELS)})")
+def guide_from_runs(run_dirs: list[Path], *, title: str | None = None, lang: str | None = None) -> Guide:
+    """A guide of the runs, in `lang` (default: the first run's language)."""
+    if lang is not None and lang not in LANGUAGES:
+        raise WalkthroughError(f"unknown language '{lang}' (expected one of: {', '.join(LANGUAGES)})")
     manifests = [(d, load_manifest(d)) for d in run_dirs]
+    lang = lang or language(manifests[0][1].lang or manifests[0][1].locale)
     parts = [part_from_run(d, m, lang) for d, m in manifests]
     one = manifests[0][1] if len(manifests) == 1 else None
     return Guide(
@@ -462,11 +456,11 @@ def write_pdf(html: str, target: Path, guide: Guide, browser: Any = None) -> Non
     from ..browser import BrowserSession
 
     footer = (
-        "<div style=\"width:100%;font:9px 'Noto Sans CJK SC',sans-serif;color:#667;text-align:center;\">"
+        "<div style=\"width:100%;font:9px 'Noto Sans','Noto Sans CJK SC',sans-serif;color:#667;text-align:center;\">"
         f"{guide.labels['page']}</div>"
     )
     with nullcontext(browser) if browser is not None else BrowserSession() as session:
-        context = session.new_context(locale="zh-CN" if guide.lang == "zh" else "en-US")
+        context = session.new_context(locale=HTML_LANG.get(guide.lang, guide.lang))
         try:
             page = context.new_page()
             page.set_content(html, wait_until="load")
