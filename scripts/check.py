@@ -180,7 +180,7 @@ class _Ctx:
         if shot is not None and journey is not None and journey is not self.run:
             shot = str(journey.dir / shot)  # evidence from the sign-up journey: its own folder
         return Judgement(
-            rule=self.rule.id, pack=self.pack, title=text_in(self.rule.title, self.lang), source=self.rule.source,
+            rule=self.rule.id, pack=self.pack, title=text_in(self.rule.title, self.lang), source=text_in(self.rule.source, self.lang),
             verdict=v, measured=measured, step=step.index if step is not None else None, screenshot=shot, upcoming=self.upcoming,
         )  # fmt: skip
 
@@ -303,7 +303,10 @@ def _as_easy(c: _Ctx) -> Judgement:
     run, signup, _ = c.run, c.signup, c._
     if signup is None:
         return c.verdict(None, _("needs the sign-up journey of this site: --signup RUN_DIR"))
-    shortcut = next((s for s in run.until[1:] if s.action == "goto" and not s.flow), None)
+    # Opening a link the journey was mailed is what the user does (a click in the e-mail), not a shortcut.
+    shortcut = next(
+        (s for s in run.until[1:] if s.action == "goto" and not s.flow and run.steps[s.index - 2].action != "email"), None
+    )
     if shortcut is not None:
         # A journey that opens a page by its address skips the clicks a user makes: not comparable.
         return c.verdict(
@@ -438,12 +441,12 @@ def inapplicable(applies: AppliesIf | None, facts: dict[str, Any], _: Callable[[
 
 
 def _not_applicable(rule: Rule, pack: str, lang: str, why: str, upcoming: str | None) -> Judgement:
-    return Judgement(rule=rule.id, pack=pack, title=text_in(rule.title, lang), source=rule.source, verdict="not applicable",
+    return Judgement(rule=rule.id, pack=pack, title=text_in(rule.title, lang), source=text_in(rule.source, lang), verdict="not applicable",
                      measured=why, upcoming=upcoming)  # fmt: skip
 
 
 def _not_judged(rule: Rule, pack: str, lang: str, why: str, upcoming: str | None) -> Judgement:
-    return Judgement(rule=rule.id, pack=pack, title=text_in(rule.title, lang), source=rule.source, verdict="not measurable",
+    return Judgement(rule=rule.id, pack=pack, title=text_in(rule.title, lang), source=text_in(rule.source, lang), verdict="not measurable",
                      measured=why, upcoming=upcoming)  # fmt: skip
 
 

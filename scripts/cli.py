@@ -1214,10 +1214,15 @@ def list_(paths: tuple[Path, ...]) -> None:
 
 
 @main.command()
-@click.argument("name", default="scenario", type=click.Choice(["scenario", "flow", "run", "step", "result"]))
+@click.argument(
+    "name",
+    default="scenario",
+    type=click.Choice(["scenario", "flow", "rules", "ux-patterns", "run", "step", "result", "summary"]),
+)
 def schema(name: str) -> None:
-    """Print a JSON Schema: of scenario or flow files (for editors), or of the run record
-    (run = manifest.json, step = a steps.jsonl line, result = a `run --json` line).
+    """Print a JSON Schema: of scenario, flow or rule-pack files (for editors), of the detection
+    patterns (data/ux_patterns.json), or of the run record (run = manifest.json, step = a
+    steps.jsonl line, result = a `run --json` line, summary = merge's summary.json).
 
     \b
     Examples:

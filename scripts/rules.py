@@ -17,7 +17,7 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import Field, TypeAdapter, ValidationError
+from pydantic import Discriminator, Field, Tag, TypeAdapter, ValidationError
 
 from . import model as M
 from .source import SourceError
@@ -25,12 +25,30 @@ from .source import load as load_source
 
 Compared = Literal["clicks", "pages", "verifications", "inputs"]
 MaxedMetric = Literal["retention_pages", "preticked", "verifications", "clicks", "pages", "emails"]
+
+
+def _shape(v: Any) -> str | None:
+    """One value for every language, or a mapping per language (validated as what it is, so errors say why)."""
+    if isinstance(v, dict):
+        return "@per-language"
+    return "@all" if isinstance(v, (str, list)) else None
+
+
 LangText = Annotated[
-    Union[str, dict[Annotated[str, Field(pattern=r"^[a-z]{2,3}$")], str]],
+    Union[
+        Annotated[str, Tag("@all")], Annotated[dict[Annotated[str, Field(pattern=r"^[a-z]{2,3}$")], str], Tag("@per-language")]
+    ],
+    Discriminator(_shape, custom_error_type="lang_text", custom_error_message="expected a text, or {en: …, zh: …, de: …}"),
     Field(description="one text, or one per language: {en: …, zh: …, de: …}"),
 ]
 LangPatterns = Annotated[
-    Union[list[M.Regex], dict[Annotated[str, Field(pattern=r"^([a-z]{2,3}|any)$")], list[M.Regex]]],
+    Union[
+        Annotated[list[M.Regex], Tag("@all")],
+        Annotated[dict[Annotated[str, Field(pattern=r"^([a-z]{2,3}|any)$")], list[M.Regex]], Tag("@per-language")],
+    ],
+    Discriminator(
+        _shape, custom_error_type="lang_patterns", custom_error_message="expected a list of patterns, or {en: […], de: […]}"
+    ),
     Field(description="regular expressions (case-insensitive), for every language or per language: {en: […], de: […]}"),
 ]
 
@@ -51,7 +69,7 @@ class _RuleBase(M.Strict):
 
     id: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
     title: LangText
-    source: str = Field(description="the provision the rule reads, as it is cited")
+    source: LangText = Field(description="the provision the rule reads, as it is cited (per language where it differs)")
     channels: list[str] = Field([], description="scenario tags the rule applies to (e.g. [web, app]); empty: every journey")
     applies_if: AppliesIf | None = None
 

@@ -181,6 +181,8 @@ TYPE_WORDS = {
     "wait_type": "a duration (2s), {for: target} or {until: condition}",
     "screenshot_type": "true, false, full, viewport or a target",
     "url_spec": "text or {contains|glob|regex: …}",
+    "lang_text": "a text, or one per language {en: …, zh: …, de: …}",
+    "lang_patterns": "a list of patterns, or lists per language {en: […], de: […]}",
     "check_spec": "a list of rule packs, or {rules: […], fail: true}",
     "mailbox_spec": "smtp, {smtp: PORT}, {folder: PATH} or {imap: {host, user, password}}",
 }
@@ -188,9 +190,6 @@ OWN_MESSAGES = {
     "one_of", "duration", "duration_range", "quote_number", "target_kind", "condition", "var_name", "regex", "timezone", "count_bound",
     "url_match", "rule_pack", "instant",
 }  # fmt: skip
-
-
-FIELD_KEYS = M.field_keys()
 
 
 def type_name(v: Any) -> str:
@@ -296,6 +295,18 @@ def problems_from(exc: ValidationError, doc: Document, base: tuple[Any, ...] = (
                 msg += " (a ',' inside {…} separates keys: quote text that contains commas)"
         elif t == "literal_error":  # a closed set without its own check (the values come from ctx, not a message)
             msg = f"expected {ctx.get('expected', 'one of the listed values')}, got {err['input']!r}"
+        elif t == "union_tag_not_found":  # a mapping without the key that says what it is (a rule's `check`)
+            disc = str(ctx.get("discriminator", "")).strip("'")
+            node = _at(doc.data, tuple(path))
+            near = M.closest(disc, [k for k in node if k != disc]) if isinstance(node, dict) else None
+            msg = f"missing key '{disc}'" + (f"; did you mean '{disc}' instead of '{near}'?" if near else "")
+        elif t == "union_tag_invalid":
+            disc = str(ctx.get("discriminator", "")).strip("'")
+            expected = str(ctx.get("expected_tags", "")).replace("'", "")
+            msg = f"unknown {disc} {ctx.get('tag')!r} (expected one of: {expected}){M.hint(ctx.get('tag'), expected.split(', '))}"
+            node = _at(doc.data, tuple(path))
+            if isinstance(node, dict) and disc in node:
+                path = [*path, disc]
         elif t == "string_pattern_mismatch":
             pattern = str(ctx.get("pattern", ""))
             msg = (
@@ -316,9 +327,9 @@ def problems_from(exc: ValidationError, doc: Document, base: tuple[Any, ...] = (
             msg = err["msg"]
         else:  # a pydantic error this table does not know yet: still one line, with its type
             msg = f"invalid value ({t})"
-        if key is not None and key not in msg and key in FIELD_KEYS and key not in M.ACTIONS:
+        if key is not None and key not in msg and key in M.field_keys() and key not in M.ACTIONS:
             msg = f"{key}: {msg}"
-        add(tuple(path), False, msg)
+        add(tuple(path), bool(loc) and loc[-1] == "[key]", msg)  # a bad key is pointed at itself
     return sorted(out.values(), key=lambda p: (p.line, p.col))
 
 

@@ -1,4 +1,5 @@
-"""JSON Schemas: scenario and flow files (for editors), and the run record (for tools reading run folders).
+"""JSON Schemas: scenario, flow and rule-pack files (for editors), the detection patterns, and the run record
+(for tools reading run folders).
 
 Built from the same pydantic types that validate and write them (model.py, record.py), so they cannot drift."""
 
@@ -10,7 +11,7 @@ from . import model as M
 from .portals import portal_names
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
-NAMES = ("scenario", "flow", "run", "step", "result", "summary")
+NAMES = ("scenario", "flow", "rules", "ux-patterns", "run", "step", "result", "summary")
 
 
 def _file_schema(adapter: Any, title: str) -> dict[str, Any]:
@@ -29,6 +30,12 @@ def schema(name: str = "scenario") -> dict[str, Any]:
         return _file_schema(M.SCENARIO_ADAPTER, "tuiding scenario")
     if name == "flow":
         return _file_schema(M.FLOW_ADAPTER, "tuiding flow")
+    if name == "rules":
+        from .rules import schema as rules_schema
+
+        return {**rules_schema(), "$schema": DRAFT, "title": "tuiding rule pack"}
+    if name == "ux-patterns":
+        return {**M.UxPatternTable.model_json_schema(), "$schema": DRAFT, "title": "tuiding detection patterns"}
     from .record import schemas
 
     return {"$schema": DRAFT, **schemas()[name]}
