@@ -16,9 +16,10 @@ $(STAMP): pyproject.toml
 	@touch $@
 
 # venv + package, then a browser, CJK fonts, a video encoder and PDF tools (found or installed; see scripts/bootstrap.py).
-# NARRATION=1 also installs espeak-ng for spoken video walkthroughs.
+# NARRATION=1 also installs espeak-ng for spoken video walkthroughs; IMAP=1 Dovecot, the IMAP server the
+# test suite starts for its mailbox tests (skipped with a reason without it).
 bootstrap: $(STAMP)
-	@NARRATION=$(NARRATION) $(PY) -m tuiding.bootstrap
+	@NARRATION=$(NARRATION) IMAP=$(IMAP) $(PY) -m tuiding.bootstrap
 
 demo: bootstrap
 	@$(VENV)/bin/tuiding run scenarios/ --out runs/

@@ -103,6 +103,10 @@ def main() -> int:
         missing.append("poppler-utils")
     if os.environ.get("NARRATION") == "1" and not shutil.which("espeak-ng"):
         missing.append("espeak-ng")
+    # The test suite's IMAP server (tests/test_mail.py starts its own instance on a loopback port), asked for
+    # with IMAP=1 as CI does: on a machine with systemd the package would also start the distribution's service.
+    if os.environ.get("IMAP") == "1" and not (shutil.which("dovecot") or Path("/usr/sbin/dovecot").exists()):
+        missing.append("dovecot-imapd")
     if missing:
         if not can_apt():
             say(
