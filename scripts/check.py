@@ -120,19 +120,22 @@ class Journey:
         return int(getattr(self.manifest.metrics, metric))
 
     def stopped(self) -> str | None:
-        """Why this run is not judged (it did not end as passed), in words; None when it is."""
+        """Why this run is not judged, in words; None when it is. A journey that stopped on a failed step, was
+        interrupted or broke is not evidence about the site's rules; one that went to its end but exceeded a
+        budget or changed a screen (a failed run too) is judged."""
         m = self.manifest
-        if m.status == "passed":
-            return None
         _ = gettext_for(self.lang)
-        failure = m.failure
-        if failure is not None and failure.step:
+        last = m.steps[-1] if m.steps else None
+        stopped = last is not None and last.status == "failed" and not (last.visual and last.visual.status == "changed")
+        if m.status == "passed" or (m.status == "failed" and not stopped):
+            return None
+        if stopped and last is not None:
+            error = (last.error or m.status).splitlines()[0]
             return _("not judged: the journey stopped at step {step} ({status}): {error}").format(
-                step=failure.step, status=m.status, error=failure.message.splitlines()[0]
+                step=last.index, status=_(m.status), error=error
             )
-        return _("not judged: the run ended as {status}").format(status=m.status) + (
-            f": {failure.message.splitlines()[0]}" if failure else ""
-        )
+        failure = m.failure.message.splitlines()[0] if m.failure else ""
+        return _("not judged: the run ended as {status}").format(status=_(m.status)) + (f": {failure}" if failure else "")
 
 
 @dataclass

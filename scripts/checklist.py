@@ -89,9 +89,10 @@ def run_checks(
     run_dirs: Iterable[Path], signup_dirs: Iterable[Path], rules: str | None, service: str | None, lang: str | None = None
 ) -> Checklists:
     """Every run judged against the packs (and its site's sign-up), in `lang` (default: each run's own)."""
+    chosen = packs_for(rules, []) if rules is not None else None  # a bad --rules is said before any folder is read
     runs = [journey(p, lang=lang) for p in run_dirs]
     signups = [journey(p, signup=True, lang=lang) for p in signup_dirs]
-    packs = packs_for(rules, runs)
+    packs = chosen if chosen is not None else packs_for(rules, runs)
     facts = parse_service(service)
     return Checklists([check_run(run, packs, signups, facts) for run in runs], packs)
 

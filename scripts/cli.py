@@ -1126,11 +1126,14 @@ def report_friction(
     except CheckInputError as exc:
         fail(str(exc))
     check_out_dir(out.parent if str(out.parent) else Path("."))
+    lang = lang or (lists.verdicts[0].journey.lang if lists.verdicts else "en")
     try:
-        atomic_write(out, render(build(lists.verdicts), lists.packs, lang))
+        atomic_write(out, render(build(lists.verdicts, lang), lists.packs, lang))
     except OSError as exc:
         fail(f"--out {out}: cannot write ({exc.strerror or exc})")
-    click.echo(f"report: {out}")
+    from .i18n import gettext_for
+
+    click.echo(gettext_for(lang)("report: {path}").format(path=out))
 
 
 def yaml_error() -> type[Exception]:

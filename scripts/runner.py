@@ -234,9 +234,10 @@ class ScenarioRun:
                 if held is not None:
                     held.release()  # a Ctrl-C that came while the folder was set up is raised here
             with ExitStack() as stack:
-                run_vars = self.resolve_vars()
-                context = self.open_context(stack, run_vars)
-                self.loop = StepLoop(self, self.open_page(stack, context))
+                context = self.open_context(stack, self.resolve_vars())  # the site may be named by a variable
+                page = self.open_page(stack, context)
+                run_vars = self.resolve_vars()  # again, on the site's clock now that it is known: ${now} in vars
+                self.loop = StepLoop(self, page)
                 failure = self.verdict(self.loop.run_steps(self.scenario.steps, run_vars, None))
                 result.failure = failure
                 result.status = "passed" if failure is None else "failed"

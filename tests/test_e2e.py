@@ -103,10 +103,11 @@ def test_failure_names_step_line_and_screenshot_and_keeps_a_scrubbed_trace(tmp_p
     r = tuiding("run", DATA / "failing_secret.yaml", "--out", tmp_path, "--trace", "on-failure")
     assert r.returncode == 1
     run_dir = only_run_dir(tmp_path)
-    assert "step 4 「等待一段不存在的文字」" in r.stderr and "failing_secret.yaml:10" in r.stderr
+    # The console speaks the scenario's language (zh-CN): the failure's step, its line and its screenshot.
+    assert "第 4 步「等待一段不存在的文字」,位于 tests/data/failing_secret.yaml:10" in r.stderr
     assert "expected to see '这段文字不存在'" in r.stderr
     shot = run_dir / "receipts" / "04-等待一段不存在的文字.png"
-    assert f"screenshot: {shot}" in r.stderr and shot.is_file()
+    assert f"截图:{shot}" in r.stderr and shot.is_file()
     assert "Traceback" not in r.stderr
     manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["status"] == "failed" and manifest["failure"]["step"] == 4
@@ -401,3 +402,28 @@ def test_pytest_video_and_tracing_options_work_and_the_trace_has_no_secret(tmp_p
     trace = next(out.rglob("trace.zip"))
     with zipfile.ZipFile(trace) as z:
         assert all(b"migu-pass-002" not in z.read(n) for n in z.namelist())
+
+
+NOW_ON_THE_PORTAL = """\
+name: the portal's date
+portal: migu
+vars: {today: "${now:%Y-%m-%d}"}
+steps:
+  - goto: /login
+  - fill: {账号: "${today} ${now+1d:%Y-%m-%d}"}
+  - request: {url: /__mock__/clock/advance, method: POST, json: {days: 3}}
+  - fill: {账号: "${now:%Y-%m-%d}"}
+"""
+
+
+def test_now_on_an_embedded_portal_is_the_portal_s_date_not_the_wall_clock(tmp_path):
+    """The embedded portal's clock is frozen at 2026-11-20 (and moved only by its test API): `${now}`, in vars and
+    in steps, reads it — a scenario comparing a page's date with `${now}` sees the same day the page does."""
+    scenario = tmp_path / "now.yaml"
+    scenario.write_text(NOW_ON_THE_PORTAL, encoding="utf-8")
+    r = tuiding("run", scenario, "--out", tmp_path / "runs", "--json", "--no-a11y")
+    assert r.returncode == 0, r.stdout + r.stderr
+    manifest = json.loads((Path(json.loads(r.stdout)["run_dir"]) / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["clock"] == "portal"
+    assert manifest["steps"][1]["target"] == "账号=2026-11-20 2026-11-21"
+    assert manifest["steps"][3]["target"] == "账号=2026-11-23"  # after the clock was advanced 3 days

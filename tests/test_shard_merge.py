@@ -86,7 +86,7 @@ def test_shards_run_their_part_and_merge_into_one_summary(tmp_path):
     assert sorted(seen) == sorted(["甲", "乙", "丙"])
 
     out = tmp_path / "summary"
-    r = run_cli("merge", tmp_path / "shard1", tmp_path / "shard2", "--out", out)
+    r = run_cli("merge", tmp_path / "shard1", tmp_path / "shard2", "--out", out, "--lang", "en")
     assert r.returncode == 1, r.stdout + r.stderr  # 丙 failed
     assert r.stdout.startswith("3 runs: 2 passed (0 flaky), 1 not passed, 0 altered")
     assert "✗ 丙" in r.stderr and "Traceback" not in r.stderr

@@ -441,3 +441,70 @@ def test_a_load_state_already_reached_is_not_waited_for_through_the_driver(brows
     wait_for_load(page, "load", 1000)
     assert sent == []
     page.close()
+
+
+@pytest.mark.parametrize(
+    ("expectation", "ok"),
+    [
+        ("/next", True),  # contained text, as always
+        ("'**/next'", True),  # Playwright's own glob, as its users write it
+        ("'http://steps.test/*'", True),  # * stops at a slash: /next is one segment
+        ("'**/admin/login/**'", False),
+        ("{regex: '/n[a-z]+t$'}", True),
+        ("{glob: '**/ne?t'}", False),  # ? is a literal in Playwright's glob
+        ("{contains: 'steps.test/next'}", True),
+    ],
+)
+def test_expect_url_takes_text_a_playwright_glob_or_a_regular_expression(tmp_path, session, expectation, ok):
+    result, _ = run_yaml(tmp_path, session, f"  - goto: /next\n  - expect_url: {expectation}\n    timeout: 1s\n")
+    assert result.passed is ok, result.failure and result.failure.message
+    if not ok:
+        assert result.failure and result.failure.message.startswith("expected the URL to match")
+        assert result.failure.message.endswith("it is http://steps.test/next")
+
+
+def test_a_value_saved_as_secret_is_masked_everywhere_and_painted_where_the_page_shows_it(tmp_path, session):
+    """A token the site hands out is a secret from the moment it is saved: masked in every later record, and
+    painted over in the receipts of pages that show it (here the page itself echoes it in a field)."""
+    from PIL import Image
+
+    from tuiding.capture import MASK_COLOR
+
+    result, _ = run_yaml(
+        tmp_path,
+        session,
+        """\
+  - goto: /
+  - fill: {搜索: "tok-9f3a2c-secret"}
+  - press: {label: 搜索, key: Enter}
+  - save: {var: token, from: {css: "#out"}, pattern: "已搜索 (.*)", secret: true}
+  - fill: {label: 搜索, value: "${token}"}
+    name: 再填 ${token}
+    screenshot: {label: 搜索}
+  - see: 已搜索
+    screenshot: {css: "#out"}
+""",
+    )
+    assert result.passed, result.failure and result.failure.message
+    records = (result.run_dir / "steps.jsonl").read_text(encoding="utf-8").splitlines()
+    assert "tok-9f3a2c-secret" in records[1]  # typed before anyone said it was a secret
+    assert not any("tok-9f3a2c-secret" in line for line in records[3:])  # from its saving on, nowhere
+    assert "tok-9f3a2c-secret" not in (result.run_dir / "manifest.json").read_text(encoding="utf-8").split('"index": 4', 1)[1]
+    assert result.records[4].name == "再填 ••••••"
+    mask = tuple(int(MASK_COLOR[i : i + 2], 16) for i in (1, 3, 5))
+    for index in (5, 6):  # the field it was typed into, and the paragraph the page shows it in
+        image = Image.open(result.run_dir / result.records[index - 1].screenshot).convert("RGB")
+        share = dict((c, n) for n, c in image.getcolors(image.width * image.height)).get(mask, 0) / (image.width * image.height)
+        assert share > 0.5, (index, share)
+
+
+def test_now_reads_the_browser_clock_a_scenario_installs(tmp_path, session):
+    result, _ = run_yaml(
+        tmp_path,
+        session,
+        "  - goto: /\n  - fill: {搜索: '${now:%Y-%m-%d %H:%M}'}\n",
+        extra="clock: '2030-01-02T03:04:00+08:00'\ntimezone: Asia/Shanghai\nvars: {today: '${now:%Y-%m-%d}'}\n",
+    )
+    assert result.passed, result.failure and result.failure.message
+    assert result.records[1].target == "搜索=2030-01-02 03:04"
+    assert result.manifest.clock == "browser"

@@ -88,7 +88,7 @@ def test_compare_reports_the_extra_pages_clicks_and_changed_steps(web_runs, cli,
 
 def test_compare_of_a_run_with_itself_is_clean(web_runs, cli, tmp_path):
     (_, a), _ = web_runs
-    r = cli("compare", a["run_dir"], a["run_dir"], "--out", tmp_path / "c.html")
+    r = cli("compare", a["run_dir"], a["run_dir"], "--out", tmp_path / "c.html", "--lang", "en")
     assert r.returncode == 0, r.stdout + r.stderr
     assert r.stdout.startswith("ok: 咪咕会员 · 官网立即退订")
 
