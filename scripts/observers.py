@@ -5,11 +5,11 @@ cancellation's landmarks, the screenshot with its masks, the visual baseline, th
 The loop calls, for every step that runs:
 
 - `begin(state)` before acting;
-- `before_read(state)` after acting, before the page is read (the video hides its pointer here);
 - `ask(state)`: the in-page fact this observer needs, as a JS function and its argument. The loop asks
   the page for every observer's fact in **one** evaluate per step (`read_page`), with the title, the
   scroll position and whether the page had finished loading;
-- `observe(state, read)`: turn the answers into the step's facts (fields of `state`);
+- `observe(state, read)`: turn the answers into the step's facts (fields of `state`), in list order (the
+  video hides its pointer before the screenshot is taken);
 - `amend(state, record)`: last word on the record before it is written (a visual change fails the step);
 - `written(state, record)`: after the record is on disk (the video shows the caption).
 
@@ -57,9 +57,6 @@ class Observer:
     name = ""
 
     def begin(self, state: StepState) -> None:
-        pass
-
-    def before_read(self, state: StepState) -> None:
         pass
 
     def ask(self, state: StepState) -> tuple[str, Any] | None:
@@ -117,7 +114,9 @@ class VideoObserver(Observer):
         if recorder is not None and state.section and not self.loop.hidden_depth:
             state.t0 += recorder.chapter(state.section, state.index)  # the card's time is not the journey's
 
-    def before_read(self, state: StepState) -> None:
+    def observe(self, state: StepState, read: PageRead | None) -> None:
+        # After the page read, which waits for a click's new document: hidden before that, the pointer came
+        # back on the new page (web_pause's receipts differed from their baselines by it).
         if self.loop.recorder is not None:
             self.loop.recorder.hide_actions()
 

@@ -116,6 +116,7 @@ class StepLoop:
     def __init__(self, run: ScenarioRun, page: Page) -> None:
         self.run, self.page = run, page
         self.sc, self.folder, self.secrets = run.scenario, run.folder, run.secrets
+        self.secret_names: set[str] = set(self.sc.secrets)  # and the secrets of the flows run so far
         self.lang = run.lang
         self.saved: dict[str, Any] = {}  # values stored by `save` / `request`, visible to every later step
         self.index = 0
@@ -202,6 +203,7 @@ class StepLoop:
             **{k: ctx.substitute(v) for k, v in flow.vars.items() if v is not None},
             **{k: ctx.substitute(v) for k, v in (call_vars or {}).items()},
         }
+        self.secret_names |= set(flow.secrets)
         for name in flow.secrets:
             if name in values:
                 self.secrets.add(values[name])
@@ -313,6 +315,7 @@ class StepLoop:
             arm_dialog=self.dialog_answers.append,
             mailbox=self.run.mailbox,
             show_mail=self._show_mail,
+            secret_names=frozenset(self.secret_names),
         )
 
     def _show_mail(self, message: Message) -> None:
@@ -354,8 +357,6 @@ class StepLoop:
             state.element = ElementInfo(role=role, name=name)
 
     def observe(self, state: StepState) -> None:
-        for o in self.observers:
-            o.before_read(state)
         read = self.read_page(state)
         if read is not None and read.loaded:
             state.title = read.title
