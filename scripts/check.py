@@ -120,17 +120,20 @@ class Journey:
         return int(getattr(self.manifest.metrics, metric))
 
     def stopped(self) -> str | None:
-        """Why this run is not judged, in words; None when it is. A journey that stopped on a failed step, was
-        interrupted or broke is not evidence about the site's rules; one that went to its end but exceeded a
-        budget or changed a screen (a failed run too) is judged."""
+        """Why this run is not judged, in words; None when it is. A journey that stopped on a failed step before
+        it sent the cancellation, was interrupted or broke is not evidence about the site's rules; one that went
+        to its end but exceeded a budget or changed a screen, or failed after sending, is judged."""
         m = self.manifest
         _ = gettext_for(self.lang)
         last = m.steps[-1] if m.steps else None
         stopped = last is not None and last.status == "failed" and not (last.visual and last.visual.status == "changed")
-        if m.status == "passed" or (m.status == "failed" and not stopped):
+        # Stopped after the cancellation was sent (e.g. waiting for a receipt that never came): what the site
+        # did up to there is the evidence, and a missing receipt is a finding, not a broken run.
+        sent = self.marks.submit is not None and last is not None and self.marks.submit.index < last.index
+        if m.status == "passed" or (m.status == "failed" and (not stopped or sent)):
             return None
         if stopped and last is not None:
-            error = (last.error or m.status).splitlines()[0]
+            error = (last.error or (m.failure.message if m.failure else "") or m.status).splitlines()[0]
             return _("not judged: the journey stopped at step {step} ({status}): {error}").format(
                 step=last.index, status=_(m.status), error=error
             )

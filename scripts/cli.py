@@ -1063,7 +1063,7 @@ def check(
 
     Each rule (README "Is cancelling easy enough?") is met, not met, not
     measurable or not applicable, with its evidence: the step, its
-    screenshot, the number. A run that did not pass is not judged.
+    screenshot, the number. A run that stopped before it sent the cancellation is not judged.
     Exit status: 0 every run judged, nothing not met; 1 a rule not met;
     2 unreadable input; 3 a run could not be judged (--allow-unjudged: 0).
 

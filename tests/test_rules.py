@@ -150,6 +150,14 @@ def test_a_run_that_failed_is_not_judged_and_a_declared_free_service_is_not_held
     assert verdict.results == [] and verdict.not_judged == (
         "not judged: the journey stopped at step 2 (failed): expected to see 'Done', not visible after 10s"
     )
+    # Stopped after the cancellation was sent: judged, and the receipt that never came is the finding.
+    sent = [step(1, clicks=1, page=PageFacts(path="/unsubscribe", in_flow=True), marks=("entry",)),
+            step(2, clicks=1, target="Cancel now", page=PageFacts(path="/unsubscribe", in_flow=True), marks=("submit",)),
+            step(3, status="failed")]  # fmt: skip
+    waited = manifest(sent, status="failed", failure={"step": 3, "message": "expected to see 'Done', not visible after 10s"})
+    verdict = check_run(Journey(Path("r"), waited), load_packs(["de"]), [])
+    assert verdict.not_judged is None
+    assert {j.rule: j.verdict for j in verdict.results}["de-312k-receipt"] == "not met"
     done = [step(1, clicks=1, page=PageFacts(path="/unsubscribe", in_flow=True), marks=("entry",)),
             step(2, clicks=1, target="Unsubscribe", page=PageFacts(path="/done", in_flow=True, done="You have been unsubscribed"),
                  marks=("submit", "done"))]  # fmt: skip
