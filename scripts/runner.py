@@ -172,7 +172,8 @@ class ScenarioRun:
         ctx = self.variables()
         values = {k: ctx.substitute(v) for k, v in self.scenario.vars.items()}
         for name in self.scenario.secrets:
-            self.secrets.add(values[name])
+            if name in values:  # a name a step saves is masked once it is saved
+                self.secrets.add(values[name])
         return values
 
     def open_site(self, stack: ExitStack, values: dict[str, Any]) -> str:

@@ -429,7 +429,7 @@ class _Loader:
         except ValidationError as exc:
             return None, tuple(problems_from(exc, doc))
 
-    def check_vars_block(self, doc: Document, vars_: dict[str, Any], secrets: list[str]) -> None:
+    def check_vars_block(self, doc: Document, vars_: dict[str, Any]) -> None:
         for name, value in vars_.items():
             if not M.VAR_NAME.match(name):
                 self.problem(doc, ("vars", name), f"'{name}' is not a valid variable name (letters, digits, _)", key=True)
@@ -443,9 +443,13 @@ class _Loader:
                         )
             except RefError as exc:
                 self.problem(doc, ("vars", name), str(exc))
+
+    def check_secrets(self, doc: Document, secrets: list[str], known: Iterable[str]) -> None:
+        """`secrets:` names variables: from vars, a matrix row, or saved by a step (masked once saved)."""
+        names = list(known)
         for i, s in enumerate(secrets):
-            if s not in vars_:
-                self.problem(doc, ("secrets", i), f"secret '{s}' is not a variable in vars{M.hint(s, list(vars_))}")
+            if s not in names:
+                self.problem(doc, ("secrets", i), f"secret '{s}' is neither in vars nor saved by a step{M.hint(s, names)}")
 
     def check_refs(self, doc: Document, value: Any, path: tuple[Any, ...], known: set[str]) -> None:
         if isinstance(value, dict):
@@ -521,10 +525,11 @@ class _Loader:
         if loaded is None:
             return None
         doc, header = loaded
-        self.check_vars_block(doc, header.vars, header.secrets)
+        self.check_vars_block(doc, header.vars)
         # A flow sees its own variables plus everything saved earlier in the run; what it saves is seen after it.
         scope = set(header.vars) | known
         steps = self.steps(doc, header.steps, scope, stack)
+        self.check_secrets(doc, header.secrets, scope)
         known |= scope - set(header.vars)
         return Flow(file, header.name, dict(header.vars), tuple(header.secrets), tuple(steps))
 
@@ -534,10 +539,12 @@ class _Loader:
             return None
         doc, h = loaded
         row_keys = self.check_matrix(doc, h.matrix or [], h.secrets)
-        self.check_vars_block(doc, {**h.vars, **dict.fromkeys(row_keys, "")}, h.secrets)
+        self.check_vars_block(doc, {**h.vars, **dict.fromkeys(row_keys, "")})
         for key in ("base_url", "name", "description"):
             self.check_refs(doc, getattr(h, key), (key,), set(row_keys))
-        steps = self.steps(doc, h.steps, set(h.vars) | set(row_keys), (file.resolve(),))
+        known = set(h.vars) | set(row_keys)
+        steps = self.steps(doc, h.steps, known, (file.resolve(),))
+        self.check_secrets(doc, h.secrets, [*h.vars, *row_keys, *sorted(known - set(h.vars) - set(row_keys))])
         self.check_packs(doc, h)
         return Scenario(file, h, tuple(steps), dict(h.vars), h.name)
 

@@ -66,6 +66,13 @@ class StepContext:
     show_mail: Callable[[Any], None] = lambda _message: None  # keep a received message and show it as the receipt
     warn: Callable[[str], None] = lambda _text: None  # a warning on this step's record
     within: Locator | None = None  # `within:` — targets are looked for inside this part of the page only
+    secret_names: frozenset[str] = frozenset()  # variables the scenario's or a flow's `secrets:` names
+
+    def keep(self, var: str, value: Any, secret: bool) -> None:
+        """A saved value: secret when the step says so or `secrets:` names the variable (masked from now on)."""
+        self.vars[var] = value
+        if secret or var in self.secret_names:
+            self.add_secret(value, site=True)
 
     @property
     def scope(self) -> Page | Locator:
@@ -291,9 +298,7 @@ def save(ctx: StepContext, arg: M.SaveArg) -> None:
         if not m:
             raise StepFailed(f"pattern {arg.pattern!r} not found in {text[:80]!r}")
         text = m.group(1) if m.groups() else m.group(0)
-    ctx.vars[arg.var] = text
-    if arg.secret:
-        ctx.add_secret(text, site=True)
+    ctx.keep(arg.var, text, arg.secret)
 
 
 def json_path(data: Any, path: str) -> Any:
@@ -331,9 +336,7 @@ def request(ctx: StepContext, arg: M.RequestArg) -> None:
         except Exception:
             raise StepFailed(f"{arg.method} {arg.url} did not answer JSON, so nothing can be saved from it") from None
         for var, path in arg.save.items():
-            ctx.vars[var] = json_path(body, path)
-            if arg.secret:
-                ctx.add_secret(ctx.vars[var], site=True)
+            ctx.keep(var, json_path(body, path), arg.secret)
 
 
 @runs("upload")
@@ -395,16 +398,14 @@ def read_email(ctx: StepContext, arg: M.EmailArg) -> None:
         wanted = ", ".join(f"{k} '{v}'" for k, v in arg.model_dump(by_alias=True, exclude={"save", "secret"}).items() if v)
         raise StepFailed(
             f"no e-mail{' with ' + wanted if wanted else ''} arrived within {ctx.budget_ms / 1000:g}s "
-            f"(mailbox {ctx.mailbox.describe()})"
+            f"(mailbox {ctx.mailbox.describe()}; {ctx.mailbox.others()})"
         )
     ctx.events.emails += 1
     for var, pattern in (arg.save or {}).items():
         m = re.search(pattern, message.haystack())
         if not m:
             raise StepFailed(f"pattern {pattern!r} not found in the e-mail '{message.subject}'")
-        ctx.vars[var] = m.group(1) if m.groups() else m.group(0)
-        if arg.secret:
-            ctx.add_secret(ctx.vars[var], site=True)
+        ctx.keep(var, m.group(1) if m.groups() else m.group(0), arg.secret)
     ctx.show_mail(message)
 
 

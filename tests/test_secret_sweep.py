@@ -5,39 +5,23 @@ line, JSON line and JUnit report of the CLI and of pytest (tracing and video on)
 
 from __future__ import annotations
 
-import html
 import json
 import subprocess
 import sys
-import zipfile
 from pathlib import Path
-from urllib.parse import quote, quote_plus
+from urllib.parse import quote_plus
 
 import pytest
 from conftest import DATA
+from support.leaks import forms
+from support.leaks import leaks as leaks_of
 
 from tuiding.secrets import MASK, encodings
 
 pytestmark = pytest.mark.browser
 SCENARIO = DATA / "secret_sweep.yaml"
 SECRETS = ["p&ss 密码+%\"<'x!", "migu-pass-003"]
-# Written out here, not taken from the code under test: what a browser and a trace make of a secret.
-FORMS = sorted(
-    {
-        form
-        for s in SECRETS
-        for form in (
-            s,
-            json.dumps(s)[1:-1],
-            json.dumps(s, ensure_ascii=False)[1:-1],
-            quote_plus(s),
-            quote(s, safe=""),
-            quote(s),
-            quote_plus(s).lower(),
-            html.escape(s),
-        )
-    }
-)
+FORMS = forms(SECRETS)
 
 
 def test_the_scrubber_knows_every_encoding_searched_for():
@@ -46,22 +30,7 @@ def test_the_scrubber_knows_every_encoding_searched_for():
 
 
 def leaks(folder: Path, *texts: str) -> list[str]:
-    found = []
-    for text in texts:
-        found += [f"output contains {form!r}" for form in FORMS if form in text]
-    for path in folder.rglob("*"):
-        if path.suffix == ".yaml":
-            continue  # the scenario itself (copied into the pytest project) holds the secrets, of course
-        found += [f"{path}: name contains {form!r}" for form in FORMS if form in path.name]
-        if not path.is_file():
-            continue
-        blobs = [(path.name, path.read_bytes())]
-        if zipfile.is_zipfile(path):
-            with zipfile.ZipFile(path) as z:
-                blobs = [(f"{path.name}:{n}", z.read(n)) for n in z.namelist()]
-        for name, data in blobs:
-            found += [f"{folder.name}/…/{name} contains {form!r}" for form in FORMS if form.encode() in data]
-    return found
+    return leaks_of(folder, SECRETS, *texts)
 
 
 def test_cli_artefacts_hold_no_secret_in_any_encoding(cli, tmp_path):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import sqlite3
 import subprocess
 import sys
 import time
@@ -20,6 +21,7 @@ from pathlib import Path
 
 import pytest
 from conftest import DATA, free_port, run_cli
+from support.leaks import leaks
 
 pytestmark = pytest.mark.browser
 
@@ -176,17 +178,24 @@ def test_the_smtp_sink_receives_the_site_s_mail(tmp_path):
     site = start_site(tmp_path / "site", smtp_port=port)
     try:
         text = (NEWSLETTER / "email_unsubscribe.yaml").read_text(encoding="utf-8")
+        # This time the saved link and code are secret because the scenario's `secrets:` names them.
+        text = text.replace("      secret: true\n", "").replace("vars:\n", "secrets: [activation, code]\nvars:\n")
         scenario = tmp_path / "email_unsubscribe.yaml"
         scenario.write_text(
             text.replace('mailbox: {folder: "${env:NEWSLETTER_MAIL}"}', f"mailbox: {{smtp: {port}}}"), encoding="utf-8"
         )
-        r, (run_dir,) = run(site, tmp_path / "runs", scenario)
+        r, (run_dir,) = run(site, tmp_path / "runs", scenario, extra=("--trace", "on"))
+        with sqlite3.connect(tmp_path / "site" / "db.sqlite3") as db:  # the token the site mailed to Bob
+            (token,) = db.execute("select activation_code from newsletter_subscription where email = ?",
+                                  ("bob@example.com",)).fetchone()  # fmt: skip
     finally:
         stop_site(site)
     assert r.returncode == 0, r.stdout + r.stderr
     manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["mailbox"] == f"smtp://127.0.0.1:{port}" and manifest["status"] == "passed"
     assert not any((tmp_path / "site" / "mail").iterdir())  # nothing went to the file back-end
+    assert len(token) >= 20 and (run_dir / "trace.zip").is_file()
+    assert leaks(tmp_path / "runs", [token], r.stdout, r.stderr, skip_suffixes=(".yaml", ".png")) == []
 
 
 def test_nothing_judged_is_not_a_pass(site, tmp_path):
