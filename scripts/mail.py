@@ -96,7 +96,10 @@ class Message:
             if not text:
                 text = re.sub(r"[ \t]+", " ", "".join(parser.parts)).strip()
         links += [u for u in re.findall(r"https?://[^\s<>\"']+", text) if u not in links]
-        to = [str(a) for a in (msg.get_all("to") or [])] + list(envelope_to or [])
+        # The header's recipients, then the envelope's (Bcc), each once: a To header may hold several.
+        header = [a for field in msg.get_all("to") or [] for a in getattr(field, "addresses", ())]
+        known = {a.addr_spec.lower() for a in header}
+        to = [str(a) for a in header] + [e for e in dict.fromkeys(envelope_to or []) if e.lower() not in known]
         return cls(raw, str(msg.get("from", "")), to, str(msg.get("subject", "")), str(msg.get("date", "")), text, html, links)
 
     def masked(self, mask: Any) -> Message:
@@ -177,6 +180,14 @@ class Messages:
 
     def describe(self) -> str:
         return self.box.describe()
+
+    def others(self, limit: int = 3) -> str:
+        """What did arrive and was not taken, in words: why a wait for a message may have failed."""
+        left = [m for i, m in enumerate(self.box.fetch()) if i not in self.taken]
+        if not left:
+            return "nothing else arrived"
+        shown = "; ".join(f"'{m.subject}' to {', '.join(m.to) or '?'}" for m in left[-limit:])
+        return f"{len(left)} other message(s) arrived, the last: {shown}" if len(left) > limit else f"arrived: {shown}"
 
     def variables(self) -> dict[str, str]:
         return self.box.variables()

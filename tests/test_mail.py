@@ -60,7 +60,9 @@ def test_the_smtp_sink_keeps_what_is_sent_to_it_and_hands_each_message_to_one_st
             smtp.send_message(message("a@example.com", "First", "one"))
             smtp.send_message(message("b@example.com", "Second", "two"))
         assert box.take(want(to="b@"), 2).subject == "Second"
+        assert box.others() == "arrived: 'First' to a@example.com"  # what a failed wait names
         assert box.take(want(), 2).subject == "First"  # the next one not taken yet
+        assert box.others() == "nothing else arrived"
         started = time.monotonic()
         assert box.take(want(), 0.5) is None and time.monotonic() - started >= 0.5
     with pytest.raises(OSError):  # stopped with the run
@@ -168,8 +170,17 @@ def test_an_email_step_reads_a_real_imap_mailbox_and_no_artefact_holds_the_passw
     port, maildir = dovecot
     scenario = tmp_path / "imap.yaml"
     scenario.write_text(IMAP_SCENARIO.format(port=port), encoding="utf-8")
-    timer = threading.Timer(3, deliver, (maildir, message("reader@example.test", "Your code", "Your code 735172"), "9.eml"))
-    timer.start()
+    stop = threading.Event()
+
+    def deliver_once_the_journey_has_begun() -> None:
+        # Mail already in the box when the run opens it is not the run's: deliver only after step 1 is on disk.
+        while not stop.wait(0.1):
+            if any(p.stat().st_size for p in (tmp_path / "runs").glob("*/steps.jsonl")):
+                deliver(maildir, message("reader@example.test", "Your code", "Your code 735172"), "9.eml")
+                return
+
+    sender = threading.Thread(target=deliver_once_the_journey_has_begun)
+    sender.start()
     try:
         r = run_cli(
             "run",
@@ -180,7 +191,8 @@ def test_an_email_step_reads_a_real_imap_mailbox_and_no_artefact_holds_the_passw
             env={**__import__("os").environ, "IMAP_PASSWORD": "imap-secret-1"},
         )
     finally:
-        timer.cancel()
+        stop.set()
+        sender.join()
     assert r.returncode == 0, r.stdout + r.stderr
     (run_dir,) = (tmp_path / "runs").iterdir()
     manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
