@@ -10,6 +10,14 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from ..i18n import translations
 
 HTML_LANG = {"zh": "zh-CN", "en": "en", "de": "de"}
+# A Latin face first for Latin pages: with a CJK face first, "quotes" and punctuation come out full-width.
+LATIN = '"Noto Sans", "Segoe UI", "Helvetica Neue", Arial, "Liberation Sans", "DejaVu Sans"'
+CJK = '"Noto Sans CJK SC", "PingFang SC", "Microsoft YaHei"'
+
+
+def fonts_for(lang: str) -> str:
+    """The CSS font stack for pages in `lang`."""
+    return f"{CJK}, system-ui, sans-serif" if lang == "zh" else f"{LATIN}, {CJK}, system-ui, sans-serif"
 
 
 @cache
@@ -20,4 +28,5 @@ def environment(lang: str) -> Environment:
     env.install_gettext_translations(translations(lang), newstyle=True)  # type: ignore[attr-defined]
     env.globals["lang"] = lang
     env.globals["html_lang"] = HTML_LANG.get(lang, lang)
+    env.globals["fonts"] = fonts_for(lang)
     return env

@@ -29,7 +29,7 @@ from .. import __version__
 from .. import model as M
 from ..i18n import LANGUAGES, gettext_for, language
 from ..record import Box, Manifest, StepRecord, load_manifest
-from .env import HTML_LANG
+from .env import HTML_LANG, fonts_for
 
 FORMATS = ("md", "html", "pdf", "video")
 OUTLINE = (255, 98, 0)
@@ -444,7 +444,9 @@ def _data_uri(data: bytes) -> str:
 
 def render_html(guide: Guide, images: dict[str, bytes], *, for_print: bool = False) -> str:
     uris = {name: _data_uri(data) for name, data in images.items()}
-    return _env.get_template("walkthrough.html").render(g=guide, L=guide.labels, uri=uris, for_print=for_print)
+    return _env.get_template("walkthrough.html").render(
+        g=guide, L=guide.labels, uri=uris, for_print=for_print, fonts=fonts_for(guide.lang)
+    )
 
 
 def write_pdf(html: str, target: Path, guide: Guide, browser: Any = None) -> None:
