@@ -51,7 +51,7 @@ def test_concurrent_output_is_a_line_per_journey_and_a_table(tmp_path):
     broken.write_text(
         f"name: {name}\nportal: migu\nsteps:\n  - goto: /login\n  - click: 不存在的按钮\n    timeout: 1s\n", encoding="utf-8"
     )
-    r = run_cli("run", SCENARIOS[0], broken, "--out", tmp_path / "runs", "-j", "2")
+    r = run_cli("run", SCENARIOS[0], broken, "--out", tmp_path / "runs", "-j", "2", "--lang", "en")
     assert r.returncode == 1, r.stderr
     assert "Traceback" not in r.stderr
     assert f"FAILED {name}: step 2" in r.stderr and "不存在的按钮" in r.stderr

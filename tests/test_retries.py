@@ -50,7 +50,7 @@ def test_a_flaky_journey_passes_on_its_retry_with_a_trace_and_says_so(tmp_path, 
     scen = tmp_path / "flaky.yaml"
     scen.write_text(SCENARIO, encoding="utf-8")
     out = tmp_path / "runs"
-    r = run_cli("run", scen, "--base-url", flaky_site, "--retries", "2", "--out", out)
+    r = run_cli("run", scen, "--base-url", flaky_site, "--retries", "2", "--out", out, "--lang", "en")
     assert r.returncode == 0, r.stdout + r.stderr
     assert "↻ 偶发故障: failed on attempt 1" in r.stderr and "retry 1/2, traced" in r.stderr
     assert "flaky" in r.stdout  # the summary table

@@ -105,7 +105,7 @@ def test_shards_run_their_part_and_merge_into_one_summary(tmp_path):
     assert r.returncode in (0, 1) and "shard 1/3: 1 of 3 scenarios" in r.stderr, r.stderr
     receipt = next((tmp_path / "shard1").glob("*/receipts/*.png"))
     receipt.write_bytes(receipt.read_bytes() + b"x")
-    r = run_cli("merge", tmp_path / "shard1", tmp_path / "shard2", "--out", out)
+    r = run_cli("merge", tmp_path / "shard1", tmp_path / "shard2", "--out", out, "--lang", "en")
     assert r.returncode == 1 and ", 1 altered" in r.stdout
     assert ET.parse(out / "junit.xml").getroot().get("errors") == "1"
 
