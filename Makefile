@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 		|| { tail -n 30 $(LOG); echo "bootstrap: pip failed; the whole log is in $(LOG)"; exit 1; }
 	@touch $@
 
-# venv + package, then a browser, CJK fonts, a video encoder and PDF tools (found or installed; see scripts/bootstrap.py).
+# venv + package, then a browser, CJK fonts, a video encoder and PDF tools (found or installed; see scripts/tuiding/bootstrap.py).
 # NARRATION=1 also installs espeak-ng for spoken video walkthroughs; IMAP=1 Dovecot, the IMAP server the
 # test suite starts for its mailbox tests (skipped with a reason without it).
 bootstrap: $(STAMP)
@@ -35,13 +35,11 @@ guides: bootstrap
 test: bootstrap
 	@$(VENV)/bin/pytest -n 2 --dist loadfile -q
 
-# Lint, format and types, with their configuration in pyproject.toml. mypy reads the packages through
-# build/typecheck/{tuiding,tuiding_portals} symlinks: the folders are mapped to those import names.
+# Lint, format and types, with their configuration in pyproject.toml (mypy finds the packages in their folders).
 lint: $(STAMP)
 	@$(VENV)/bin/ruff check .
 	@$(VENV)/bin/ruff format --check .
-	@mkdir -p build/typecheck && ln -sfn ../../scripts build/typecheck/tuiding && ln -sfn ../../mock_portals build/typecheck/tuiding_portals
-	@cd build/typecheck && ../../$(VENV)/bin/mypy --config-file ../../pyproject.toml -p tuiding -p tuiding_portals
+	@$(VENV)/bin/mypy -p tuiding -p tuiding_portals
 
 # docs/cli.md and docs/schema/*.json are generated (tests keep them true).
 docs: $(STAMP)
@@ -50,11 +48,11 @@ docs: $(STAMP)
 # The words tuiding writes: extract them from the sources (babel.cfg) and merge them into the zh and de catalogs,
 # then translate what is new (tests/test_i18n.py fails while a string has no translation).
 messages: $(STAMP)
-	@$(VENV)/bin/pybabel --quiet extract -F babel.cfg -k _ -k N_ --no-location --no-wrap --sort-output --project tuiding -o scripts/locale/tuiding.pot .
+	@$(VENV)/bin/pybabel --quiet extract -F babel.cfg -k _ -k N_ --no-location --no-wrap --sort-output --project tuiding -o scripts/tuiding/locale/tuiding.pot .
 	@for lang in zh de; do \
-		test -f scripts/locale/$$lang/LC_MESSAGES/tuiding.po \
-			|| $(VENV)/bin/pybabel --quiet init -D tuiding -l $$lang -i scripts/locale/tuiding.pot -d scripts/locale --no-wrap; \
-		$(VENV)/bin/pybabel --quiet update -D tuiding -l $$lang -i scripts/locale/tuiding.pot -d scripts/locale --no-wrap --no-fuzzy-matching --ignore-obsolete; \
+		test -f scripts/tuiding/locale/$$lang/LC_MESSAGES/tuiding.po \
+			|| $(VENV)/bin/pybabel --quiet init -D tuiding -l $$lang -i scripts/tuiding/locale/tuiding.pot -d scripts/tuiding/locale --no-wrap; \
+		$(VENV)/bin/pybabel --quiet update -D tuiding -l $$lang -i scripts/tuiding/locale/tuiding.pot -d scripts/tuiding/locale --no-wrap --no-fuzzy-matching --ignore-obsolete; \
 	done
 
 # The lower bounds in pyproject.toml are real: install exactly them into .venv-lowest and run the fast lane.

@@ -16,7 +16,7 @@ from conftest import ROOT
 from tuiding import model as M
 from tuiding.i18n import gettext_for, language
 
-LOCALE = ROOT / "scripts" / "locale"
+LOCALE = ROOT / "scripts" / "tuiding" / "locale"
 PLACEHOLDER = re.compile(r"\{[a-z_]+(?::[^}]*)?\}|%\([a-z_]+\)s")
 
 
@@ -41,6 +41,7 @@ def test_every_string_has_a_translation_with_the_same_placeholders(lang):
     assert problems == [] and missing == set(), (problems, missing)
 
 
+@pytest.mark.current_deps  # Babel 2.12 finds no jinja2 extractor; `make messages` runs with the current tools
 def test_the_catalog_template_is_current(tmp_path):
     """A string added to the sources without `make messages` fails here (and would show in English)."""
     out = tmp_path / "now.pot"

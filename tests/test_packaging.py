@@ -79,6 +79,8 @@ def test_wheel_carries_templates_static_files_schema_data_and_entry_points(wheel
         "tuiding_portals/migu/static/migu.css",
         "tuiding/report/run_report.html",
         "tuiding/data/devices.json",
+        "tuiding/data/rules/de.yaml",
+        "tuiding/locale/zh/LC_MESSAGES/tuiding.po",
         "tuiding/py.typed",
         "tuiding/cli.py",
         "tuiding/pytest_plugin.py",

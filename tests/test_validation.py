@@ -177,7 +177,7 @@ def test_device_names_are_shipped_and_plenty():
 @pytest.mark.browser
 def test_shipped_device_names_are_playwrights(session):
     """The shipped list is the installed Playwright's (regenerate: python -m tuiding.devices)."""
-    shipped = json.loads((ROOT / "scripts" / "data" / "devices.json").read_text(encoding="utf-8"))
+    shipped = json.loads((ROOT / "scripts" / "tuiding" / "data" / "devices.json").read_text(encoding="utf-8"))
     installed = sorted(session.devices)
     if re.match(r"\d+\.\d+", shipped["playwright"]) and shipped["playwright"] != __import__(
         "importlib.metadata"

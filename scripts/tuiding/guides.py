@@ -9,7 +9,8 @@ from typing import Literal
 from pydantic import Field, TypeAdapter, ValidationError
 
 from . import model as M
-from .scenario import Problem, ScenarioInvalid, problems_from
+from .problems import Problem, problems_from
+from .scenario import ScenarioInvalid
 from .source import SourceError
 from .source import load as load_source
 

@@ -20,6 +20,7 @@ from typing import Annotated, Any, Literal, Union
 from pydantic import Discriminator, Field, Tag, TypeAdapter, ValidationError
 
 from . import model as M
+from .problems import Problem, problems_from
 from .source import SourceError
 from .source import load as load_source
 
@@ -225,8 +226,6 @@ def pack_path(ref: str, base: Path | None = None) -> Path:
 
 def load_pack(ref: str, base: Path | None = None) -> tuple[str, RulePack]:
     """(name, pack) for a reference; RulePackInvalid listing every problem, each with file:line:col."""
-    from .scenario import Problem, problems_from
-
     if ref not in shipped() and not ref.endswith((".yaml", ".yml")):
         raise RulePackInvalid([unknown_pack(ref)])
     path = pack_path(ref, base)

@@ -3,14 +3,29 @@
 from __future__ import annotations
 
 import sqlite3
-from datetime import datetime
-from typing import TYPE_CHECKING
+from datetime import date, datetime
+from typing import Protocol
 
 from .. import mail
 from . import rules
 
-if TYPE_CHECKING:
-    from .store import Receipt
+
+class Receipt(Protocol):
+    """What the mail says of a receipt (store.Receipt has it; the store calls this module, not the reverse)."""
+
+    @property
+    def account(self) -> str: ...
+    @property
+    def receipt_no(self) -> str: ...
+    @property
+    def issued_label(self) -> str: ...
+    @property
+    def channel(self) -> str: ...
+    @property
+    def details(self) -> str: ...
+    @property
+    def effective_on(self) -> date: ...
+
 
 SENDER = "咪咕会员 <noreply@migu.mock.invalid>"
 

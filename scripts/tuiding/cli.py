@@ -20,7 +20,8 @@ from typing import Any, NoReturn
 import click
 
 from . import __version__
-from .scenario import Flow, Problem, Scenario, ScenarioInvalid, discover, expand, is_flow_file, load_flow, load_scenario
+from .problems import Problem
+from .scenario import Flow, Scenario, ScenarioInvalid, discover, expand, is_flow_file, load_flow, load_scenario
 
 EXIT_FAILED, EXIT_INVALID, EXIT_INTERRUPTED, EXIT_TERMINATED = 1, 2, 130, 143
 _terminated: list[int] = []  # set by the SIGTERM handler: the interrupt came from a CI cancellation, not Ctrl-C
