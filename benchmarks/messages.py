@@ -23,7 +23,8 @@ from overhead import SCENARIO, hand_written, machine
 from playwright._impl.connection import Connection
 
 from tuiding.browser import BrowserSession
-from tuiding.runner import RunOptions, run_scenario
+from tuiding.options import RunOptions
+from tuiding.runner import run_scenario
 from tuiding.scenario import load_scenario
 from tuiding_portals.server import EmbeddedPortal
 

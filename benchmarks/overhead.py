@@ -24,7 +24,8 @@ from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page, expect
 
 from tuiding.browser import BrowserSession
-from tuiding.runner import RunOptions, run_scenario
+from tuiding.options import RunOptions
+from tuiding.runner import run_scenario
 from tuiding.scenario import load_scenario
 from tuiding_portals.server import EmbeddedPortal
 

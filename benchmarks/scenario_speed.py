@@ -17,7 +17,8 @@ import tempfile
 from pathlib import Path
 
 from tuiding.browser import BrowserSession
-from tuiding.runner import RunOptions, run_scenario
+from tuiding.options import RunOptions
+from tuiding.runner import run_scenario
 from tuiding.scenario import load_scenario
 
 ROOT = Path(__file__).parents[1]

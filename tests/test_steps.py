@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 
 from tuiding.model import ACTIONS
-from tuiding.runner import RunOptions, run_scenario
+from tuiding.options import RunOptions
+from tuiding.runner import run_scenario
 from tuiding.scenario import load_scenario
 from tuiding.steps import RUNNERS
 

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from .record import Landmark, StepRecord
 
 if TYPE_CHECKING:
-    from .steploop import StepState
+    from .stepstate import StepState
 
 KINDS = ("entry", "submit", "done")
 CLICKING = {"click", "download", "check"}

@@ -13,15 +13,14 @@ The loop calls, for every step that runs:
 - `amend(state, record)`: last word on the record before it is written (a visual change fails the step);
 - `written(state, record)`: after the record is on disk (the video shows the caption).
 
-Adding a per-step feature = one observer here, one line in `StepLoop.observers`, and its test.
+Adding a per-step feature = one observer here, one line in `StepLoop.observers` (steploop.py), and its test.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Locator, Page
@@ -33,22 +32,9 @@ from .failures import BROWSER_GONE, short_error
 from .friction import PROBE_JS, FrictionTracker
 from .landmarks import LandmarkDetector
 from .record import Failure, StepRecord, VisualCheck
-
-if TYPE_CHECKING:
-    from .steploop import StepLoop, StepState
+from .stepstate import LoopView, PageRead, StepState
 
 MAX_CONSOLE = 20  # console lines kept per step: enough to explain a failure, bounded for a noisy page
-
-
-@dataclass
-class PageRead:
-    """The page's answers to one step's read: each observer's fact by name; title and scroll only when the
-    page had finished loading (nothing can move before the screenshot then)."""
-
-    facts: dict[str, Any] = field(default_factory=dict)
-    loaded: bool = False
-    title: str | None = None
-    scroll: tuple[float, float] | None = None
 
 
 class Observer:
@@ -106,7 +92,7 @@ class VideoObserver(Observer):
 
     name = "video"
 
-    def __init__(self, loop: StepLoop) -> None:
+    def __init__(self, loop: LoopView) -> None:
         self.loop = loop
 
     def begin(self, state: StepState) -> None:
@@ -174,7 +160,7 @@ class CaptureObserver(Observer):
 
     name = "capture"
 
-    def __init__(self, loop: StepLoop) -> None:
+    def __init__(self, loop: LoopView) -> None:
         self.loop = loop
         self.masks: list[Locator] = []  # secret fields without an id or name (Playwright's mask)
         self.masked_fields: list[str] = []  # CSS selectors of the fields secrets were typed into
@@ -250,7 +236,7 @@ class VisualObserver(Observer):
 
     name = "visual"
 
-    def __init__(self, loop: StepLoop) -> None:
+    def __init__(self, loop: LoopView) -> None:
         self.loop = loop
         self.failures: list[Failure] = []
 
@@ -296,7 +282,7 @@ class AuditObserver(Observer):
 
     name = "a11y"
 
-    def __init__(self, loop: StepLoop) -> None:
+    def __init__(self, loop: LoopView) -> None:
         self.loop = loop
         self.audited_url = ""
 

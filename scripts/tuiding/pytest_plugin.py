@@ -16,13 +16,13 @@ from typing import Any
 
 import pytest
 
+from .options import TRACE_MODES
 from .scenario import Scenario, ScenarioInvalid, expand, is_flow_file, load_scenario
 
 _TOP_LEVEL_STEPS = re.compile(r"^steps\s*:", re.M)
 _ROOTS = pytest.StashKey[list[Path]]()
 _SECRETS = pytest.StashKey[list[tuple[Path, Any]]]()
 _LAST_RUN = pytest.StashKey[str]()  # an item's previous run_id, for the run a rerun replaces
-TRACE_MODES = ("on-retry", "on-failure", "on", "off")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -173,8 +173,10 @@ def _scenario_test(
     browser_context_args: dict[str, Any],
     output_path: str,
 ) -> None:
+    from .options import from_flags
     from .outputs import finish, scenario_check
-    from .runner import RunInterrupted, RunOptions, run_scenario
+    from .results import RunInterrupted
+    from .runner import run_scenario
 
     config = request.config
     item = request.node
@@ -185,24 +187,19 @@ def _scenario_test(
         from .signing import load_private
 
         key = load_private(Path(config.getoption("--tuiding-sign")))
-    trace = "off" if tracing_by_pytest else str(config.getoption("--tuiding-trace"))
     # pytest-rerunfailures counts an item's runs (1, then 2 on its first rerun); a rerun is traced under on-retry,
     # as `tuiding run --retries` does, and its manifest names the run it replaces.
     attempt = int(getattr(item, "execution_count", 1) or 1)
-    baselines = "compare"
-    if config.getoption("--tuiding-update-baselines"):
-        baselines = "update"
-    elif config.getoption("--tuiding-no-visual"):
-        baselines = "off"
-    opts = RunOptions(
+    opts = from_flags(
         out_dir=Path(config.getoption("--tuiding-out")),
         base_url=browser_context_args.get("base_url"),
-        trace=trace,
+        trace="off" if tracing_by_pytest else str(config.getoption("--tuiding-trace")),
         attempt=attempt,
         retry_of=item.stash.get(_LAST_RUN, None) if attempt > 1 else None,
         timeout=config.getoption("--tuiding-timeout"),
         browser=f"{browser.browser_type.name} {browser.version}",
-        baselines=baselines,
+        update_baselines=config.getoption("--tuiding-update-baselines"),
+        no_visual=config.getoption("--tuiding-no-visual"),
         live=config.getoption("--tuiding-live"),
         after_run=scenario_check(item.scenario),
     )
@@ -217,7 +214,7 @@ def _scenario_test(
         # pytest-playwright writes its trace into output_path after the test; scrub it at session end.
         config.stash[_SECRETS].append((Path(output_path), result.secrets))
     if not result.passed:
-        raise ScenarioFailed(result, untraced=trace == "on-retry" and attempt == 1)
+        raise ScenarioFailed(result, untraced=opts.trace == "on-retry" and attempt == 1)
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:

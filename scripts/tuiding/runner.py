@@ -8,9 +8,8 @@ import getpass
 import platform
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from contextlib import ExitStack
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
@@ -19,15 +18,18 @@ from zoneinfo import ZoneInfo
 from playwright.sync_api import Error as PlaywrightError
 
 from . import __version__
+from .browser import DESKTOP, UnknownDevice, context_options
 from .failures import BROWSER_GONE, short_error
 from .friction import CAMERA_INIT, metrics, over_budget
 from .guard import LiveSiteRefused, check_site
 from .i18n import language
 from .mail import MailboxUnavailable, Messages, open_mailbox
+from .options import RunOptions
 from .parallel import offload
-from .portals import PortalProvider, PortalUnavailable, get_provider
+from .portals import PortalUnavailable, get_provider
 from .receipts import RunFolder
-from .record import Failure, Manifest, Metrics, ScenarioInfo, Site, StepRecord
+from .record import Failure, Manifest, ScenarioInfo, Site
+from .results import RunInterrupted, RunResult
 from .scenario import Scenario
 from .secrets import SecretValues
 from .signals import HeldInterrupts
@@ -37,9 +39,6 @@ from .variables import Context, UnresolvedVariable
 from .video import VideoRecorder, VideoUnavailable
 from .visual import Baselines, baseline_dir
 
-DEFAULT_TIMEOUT_S = 10.0
-DESKTOP = {"width": 1280, "height": 720}
-
 
 class ContextFactory(Protocol):
     """What the runner needs from a browser: BrowserSession, or pytest-playwright's fixtures."""
@@ -48,54 +47,6 @@ class ContextFactory(Protocol):
     def devices(self) -> dict[str, dict[str, Any]]: ...
 
     def new_context(self, **kwargs: Any) -> Any: ...
-
-
-@dataclass
-class RunOptions:
-    out_dir: Path = Path("runs")
-    base_url: str | None = None  # --base-url: overrides the scenario's base_url and portal
-    trace: str = "on-failure"  # on | on-failure | on-retry | off (pytest-playwright's --tracing may own it)
-    attempt: int = 1  # 2 and up: a retry of a failed run (--retries), on a fresh portal
-    retry_of: str | None = None  # the failed attempt's run_id
-    timeout: float = DEFAULT_TIMEOUT_S
-    browser: str = ""
-    portals: Mapping[str, PortalProvider] | None = None  # extra portals by name (besides the installed ones)
-    baselines: str = "compare"  # compare (when a baseline exists) | update (approve this run's receipts) | off
-    variant: str | None = None  # --variant: the embedded portals' UX variant for every scenario
-    walkthrough: tuple[str, ...] = ()  # formats to build after the run; "video" also records while running
-    narrate: bool = False  # spoken captions in the video (espeak-ng)
-    live: bool = False  # --live: a base_url off this machine is allowed (guard.py)
-    a11y: bool = True  # --no-a11y: no axe-core audits, whatever the scenarios ask
-    lang: str | None = None  # --lang: the language tuiding writes in (default: the scenario's locale)
-    after_run: Callable[[RunResult], None] | None = None  # once the folder is complete, before "end" (outputs.scenario_check)
-
-
-@dataclass
-class RunResult:
-    scenario: Scenario
-    run_dir: Path
-    status: str  # passed | failed | interrupted | error
-    manifest: Manifest
-    failure: Failure | None = None
-    duration_s: float = 0.0
-    metrics: Metrics = field(default_factory=Metrics)
-    secrets: SecretValues = field(default_factory=SecretValues)
-
-    @property
-    def passed(self) -> bool:
-        return self.status == "passed"
-
-    @property
-    def records(self) -> list[StepRecord]:
-        return self.manifest.steps
-
-
-class RunInterrupted(KeyboardInterrupt):
-    """Ctrl-C or SIGTERM during a run; the run folder is complete (status interrupted) and named here."""
-
-    def __init__(self, result: RunResult) -> None:
-        super().__init__()
-        self.result = result
 
 
 # ("start", Scenario) / ("begin", (index, caption)) / ("step", StepRecord) / ("end", RunResult)
@@ -209,19 +160,13 @@ class ScenarioRun:
 
     def context_options(self, base_url: str) -> dict[str, Any]:
         sc = self.scenario
-        kwargs: dict[str, Any] = {
-            "locale": sc.locale,
-            "timezone_id": sc.timezone,
-            "accept_downloads": True,
-            "base_url": base_url,
-            "viewport": dict(DESKTOP),
-            "permissions": list(sc.permissions),
-        }
-        if sc.device:
-            if sc.device not in self.browser.devices:
-                raise PortalUnavailable(f"this Playwright has no device named '{sc.device}'")
-            kwargs.update(self.browser.devices[sc.device])
-            kwargs.pop("default_browser_type", None)
+        try:
+            kwargs = context_options(
+                self.browser.devices, locale=sc.locale, timezone=sc.timezone, device=sc.device, base_url=base_url,
+                permissions=tuple(sc.permissions),
+            )  # fmt: skip
+        except UnknownDevice as exc:
+            raise PortalUnavailable(str(exc)) from None
         self.scale = float(kwargs.get("device_scale_factor") or 1.0)
         return kwargs
 

@@ -10,7 +10,6 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -36,31 +35,24 @@ from .observers import (
     FrictionObserver,
     LandmarkObserver,
     Observer,
-    PageRead,
     VideoObserver,
     VisualObserver,
     read_script,
 )
 from .receipts import atomic_write
 from .record import (
-    A11yViolation,
-    Box,
     ElementInfo,
     Failure,
-    Landmark,
     MailInfo,
-    PageFacts,
-    Shot,
     StepEvents,
     StepRecord,
-    VisualCheck,
 )
 from .scenario import Flow, Step, iter_leaf_steps
 from .steps import RUNNERS, Events, StepContext, StepFailed, condition_holds
+from .stepstate import PageRead, RunView, StepState
 from .variables import Context, UnresolvedVariable
 
 if TYPE_CHECKING:
-    from .runner import ScenarioRun
     from .video import VideoRecorder
 
 # Kept as written in a record when masking secrets: structural fields no secret can be part of.
@@ -68,52 +60,10 @@ UNMASKED = frozenset({"format", "index", "action", "status", "screenshot", "sha2
                       "started_at", "ended_at", "duration_ms", "active_ms", "wait_ms", "attempts", "prev_hash", "hash"})  # fmt: skip
 
 
-@dataclass
-class StepState:
-    """One step on its way through the loop: what prepare and act found, then what the observers added."""
-
-    index: int
-    step: Step
-    model: M.StepBase
-    ctx: Context
-    flow: Flow | None
-    started: datetime
-    t0: float
-    timeout_ms: float
-    caption: str
-    named: bool
-    section: str | None = None
-    target: str = ""
-    arg: Any = None
-    status: str = "passed"
-    error: str | None = None
-    detail: str | None = None
-    attempts: int = 1
-    acted_ms: int = 0
-    events: Events = field(default_factory=Events)
-    warnings: list[str] = field(default_factory=list)
-    # observed
-    console: list[str] = field(default_factory=list)
-    page: PageFacts | None = None
-    element: ElementInfo | None = None
-    landmarks: list[Landmark] = field(default_factory=list)
-    screenshot: str | None = None
-    shot_path: Path | None = None
-    shot: Shot | None = None
-    masks: list[Box] = field(default_factory=list)
-    redact: list[Box] = field(default_factory=list)
-    visual: VisualCheck | None = None
-    a11y: list[A11yViolation] | None = None
-    soft_failure: bool = False  # failed, but the journey goes on (a changed screen)
-    title: str | None = None
-    display: Page | None = None  # what the receipt shows instead of the site's page (a received e-mail)
-    mail: MailInfo | None = None
-
-
 class StepLoop:
     """The steps of one run on one page (see the module docstring)."""
 
-    def __init__(self, run: ScenarioRun, page: Page) -> None:
+    def __init__(self, run: RunView, page: Page) -> None:
         self.run, self.page = run, page
         self.sc, self.folder, self.secrets = run.scenario, run.folder, run.secrets
         self.secret_names: set[str] = set(self.sc.secrets)  # and the secrets of the flows run so far
