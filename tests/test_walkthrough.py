@@ -9,11 +9,12 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
 from PIL import Image
+from support import ROOT
 
 from tuiding.record import load_manifest
-from tuiding.report.walkthrough import MAX_WIDTH, OUTLINE, REDACT, build, guide_from_runs
+from tuiding.report.guide import guide_from_runs
+from tuiding.report.walkthrough import MAX_WIDTH, OUTLINE, REDACT, build
 
 pytestmark = pytest.mark.browser
 

@@ -18,7 +18,7 @@ from .report.html import write_report
 
 if TYPE_CHECKING:
     from .check import RunVerdict
-    from .runner import RunResult
+    from .results import RunResult
     from .scenario import Scenario
 
 CHECK_FILE = "check.json"
@@ -36,7 +36,8 @@ def finish(
     folder (check.json, when the scenario asked for a check, is there already: `scenario_check`)."""
     write_report(run_dir, lang)
     if walkthrough:
-        from .report.walkthrough import build, guide_from_runs
+        from .report.guide import guide_from_runs
+        from .report.walkthrough import build
 
         build(guide_from_runs([run_dir], lang=lang), run_dir / "walkthrough", walkthrough, browser=browser)
     return seal(run_dir, load_manifest(run_dir), key=key)

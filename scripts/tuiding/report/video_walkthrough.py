@@ -8,12 +8,9 @@ import shutil
 import subprocess
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from ..video import Timeline, ffmpeg, speak
-
-if TYPE_CHECKING:
-    from .walkthrough import Guide
+from .guide import Guide, WalkthroughError
 
 
 def _stamp(seconds: float) -> str:
@@ -91,8 +88,6 @@ def _encode(source: Path, audio: Path | None, target: Path) -> None:
 
 def build_videos(guide: Guide, out: Path, *, name: str = "walkthrough") -> list[Path]:
     """WebM, MP4 and WebVTT for every part whose run was recorded (`tuiding run --walkthrough video`)."""
-    from .walkthrough import WalkthroughError
-
     recorded = [
         p for p in guide.parts if p.want_video and p.run_dir is not None and (p.run_dir / "video" / "timeline.json").is_file()
     ]
