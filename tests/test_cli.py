@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import ROOT
+from support import ROOT
 from test_receipts import make_run
 
 from tuiding.cli import main
@@ -95,7 +95,9 @@ def test_signing_key_that_is_not_a_key_is_one_line(tmp_path):
 
 def test_help_is_the_generated_docs():
     r = invoke("--help")
-    assert r.exit_code == 0 and r.output.splitlines()[0] in Path(ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
+    assert r.exit_code == 0 and r.output.splitlines()[0] in Path(ROOT / "docs" / "reference" / "cli.md").read_text(
+        encoding="utf-8"
+    )
 
 
 def test_ctrl_c_while_click_reads_the_command_line_is_exit_130_not_aborted(monkeypatch, capsys):
@@ -112,8 +114,14 @@ def test_ctrl_c_while_click_reads_the_command_line_is_exit_130_not_aborted(monke
         return original(self, *args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(type(main), "make_context", parse_slowly)
-    with pytest.raises(SystemExit) as ended:
-        main.main(["validate", "scenarios/"], prog_name="tuiding")
-    assert ended.value.code == 130
-    assert capsys.readouterr().err.strip() == "interrupted"
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # put back
+    # Started from a background shell (`make test &`), SIGINT is ignored: install Python's own handler,
+    # as a terminal would have it, and put back what was there.
+    inherited = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with pytest.raises(SystemExit) as ended:
+            main.main(["validate", "scenarios/"], prog_name="tuiding")
+        assert ended.value.code == 130
+        assert capsys.readouterr().err.strip() == "interrupted"
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # put back
+    finally:
+        signal.signal(signal.SIGINT, inherited)

@@ -8,7 +8,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import DATA, ROOT, free_port, only_run_dir, run_server, stop_server
+from support import DATA, ROOT, free_port, only_run_dir, run_server, stop_server
 
 from tuiding.receipts import file_sha256
 from tuiding_portals.server import EmbeddedPortal
@@ -264,7 +264,8 @@ def test_ctrl_c_leaves_finished_steps_and_an_interrupted_manifest(tmp_path):
     os.killpg(proc.pid, signal.SIGINT)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130
-    assert "interrupted" in err and "Traceback" not in err and "Future exception" not in err
+    # In the scenario's language, like every line of the run: 已中断 (interrupted).
+    assert "已中断:已完成的步骤、清单和报告都已保存" in err and "Traceback" not in err and "Future exception" not in err
     run_dir = only_run_dir(out)
     manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["status"] == "interrupted" and len(manifest["steps"]) == 2 and manifest["seal"]

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from conftest import run_cli
+from support import run_cli
 
 pytestmark = pytest.mark.browser
 
@@ -81,7 +81,7 @@ def test_without_retries_a_failure_says_how_to_get_a_trace(tmp_path, flaky_site)
     r = run_cli("run", scen, "--base-url", flaky_site, "--out", tmp_path / "runs2")
     assert r.returncode == 0  # the site is fine now
     scen.write_text(SCENARIO.replace("正常", "永远不会出现"), encoding="utf-8")
-    r = run_cli("run", scen, "--base-url", flaky_site, "--out", tmp_path / "runs4")
+    r = run_cli("run", scen, "--base-url", flaky_site, "--out", tmp_path / "runs4", "--lang", "en")
     assert r.returncode == 1 and "no trace.zip was recorded (--trace on-retry traces retries): add --retries 1" in r.stderr
     assert not list((tmp_path / "runs4").glob("*/trace.zip"))
     r = run_cli("run", "scenarios/migu/web_pause.yaml", "--out", tmp_path / "runs3", "--trace", "on-retry")

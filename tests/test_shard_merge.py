@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import run_cli
+from support import run_cli
 
 from tuiding.shard import Shard, ShardError, load_durations, parse_shard, split
 
@@ -81,7 +81,7 @@ def test_shards_run_their_part_and_merge_into_one_summary(tmp_path):
     for i in (1, 2):
         r = run_cli("run", suite, "--shard", f"{i}/2", "--out", tmp_path / f"shard{i}", "--json", "-j", "1")
         assert r.returncode in (0, 1), r.stderr
-        assert f"shard {i}/2: " in r.stderr
+        assert f"分片 {i}/2:" in r.stderr  # the suite's own lines in its scenarios' language
         seen += [json.loads(line)["scenario"] for line in r.stdout.splitlines()]
     assert sorted(seen) == sorted(["甲", "乙", "丙"])
 
@@ -101,7 +101,20 @@ def test_shards_run_their_part_and_merge_into_one_summary(tmp_path):
     assert "丙" in (out / "summary.html").read_text(encoding="utf-8")
 
     # The durations of that run balance the next one; an altered receipt is reported as such.
-    r = run_cli("run", suite, "--shard", "1/3", "--durations", out / "summary.json", "--out", tmp_path / "again", "-j", "1")
+    r = run_cli(
+        "run",
+        suite,
+        "--shard",
+        "1/3",
+        "--durations",
+        out / "summary.json",
+        "--out",
+        tmp_path / "again",
+        "-j",
+        "1",
+        "--lang",
+        "en",
+    )
     assert r.returncode in (0, 1) and "shard 1/3: 1 of 3 scenarios" in r.stderr, r.stderr
     receipt = next((tmp_path / "shard1").glob("*/receipts/*.png"))
     receipt.write_bytes(receipt.read_bytes() + b"x")
@@ -128,4 +141,4 @@ def test_bad_shard_and_merge_input_is_one_line_exit_2(cli, tmp_path):
         assert r.returncode == 2, (args, r.stderr)
         assert r.stderr.strip().splitlines() == [line] or r.stderr.startswith(line), (args, r.stderr)
     r = cli("run", "scenarios/migu/web_pause.yaml", "--shard", "1/2", "--out", tmp_path / "runs")
-    assert r.returncode == 0 and "nothing to run in this shard" in r.stderr
+    assert r.returncode == 0 and "这一分片没有要运行的场景" in r.stderr  # in the scenario's language

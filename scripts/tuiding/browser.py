@@ -20,6 +20,37 @@ QUIET_ARGS = ["--disable-background-networking", "--disable-component-update", "
 FAKE_MEDIA_ARGS = ["--use-fake-device-for-media-stream"]
 
 
+DESKTOP = {"width": 1280, "height": 720}  # the viewport when no device is named
+
+
+class UnknownDevice(ValueError):
+    """A device name this Playwright does not know; one line."""
+
+
+def context_options(
+    devices: dict[str, dict[str, Any]],
+    *,
+    locale: str,
+    timezone: str,
+    device: str | None = None,
+    base_url: str | None = None,
+    permissions: tuple[str, ...] = (),
+) -> dict[str, Any]:
+    """A browser context's options for a journey — the same for running it and for recording it."""
+    kwargs: dict[str, Any] = {
+        "locale": locale, "timezone_id": timezone, "accept_downloads": True, "viewport": dict(DESKTOP),
+        "permissions": list(permissions),
+    }  # fmt: skip
+    if base_url is not None:
+        kwargs["base_url"] = base_url
+    if device:
+        if device not in devices:
+            raise UnknownDevice(f"this Playwright has no device named '{device}'")
+        kwargs.update(devices[device])
+        kwargs.pop("default_browser_type", None)
+    return kwargs
+
+
 class BrowserNotFound(RuntimeError):
     pass
 

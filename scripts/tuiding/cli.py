@@ -6,8 +6,6 @@ Playwright nor Flask."""
 from __future__ import annotations
 
 import json
-import logging
-import os
 import signal
 import sys
 import tempfile
@@ -20,15 +18,12 @@ from typing import Any, NoReturn
 import click
 
 from . import __version__
+from .i18n import gettext_for
 from .problems import Problem
 from .scenario import Flow, Scenario, ScenarioInvalid, discover, expand, is_flow_file, load_flow, load_scenario
+from .suite import SIGNALS, default_jobs, quiet_playwright, raise_interrupt, suite_lang
 
-EXIT_FAILED, EXIT_INVALID, EXIT_INTERRUPTED, EXIT_TERMINATED = 1, 2, 130, 143
-_terminated: list[int] = []  # set by the SIGTERM handler: the interrupt came from a CI cancellation, not Ctrl-C
-# Every SIGINT/SIGTERM a run received. The KeyboardInterrupt a handler raises can be lost — Python drops
-# exceptions raised inside callbacks it calls itself ("Exception ignored in …", e.g. an import lock's
-# weakref callback) — while the same Ctrl-C has stopped the browser and the driver (same process group).
-_signalled: list[int] = []
+EXIT_FAILED, EXIT_INVALID, EXIT_INTERRUPTED = 1, 2, 130
 
 
 def paths_argument(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -126,7 +121,7 @@ def _guard_live_sites(scenarios: list[Scenario], base_url: str | None, live: boo
         sys.exit(EXIT_INVALID)
 
 
-def _my_shard(scenarios: list[Scenario], shard: str | None, durations: Path | None) -> list[Scenario]:
+def _my_shard(scenarios: list[Scenario], shard: str | None, durations: Path | None, lang: str) -> list[Scenario]:
     from .shard import ShardError, load_durations, parse_shard, split
 
     if shard is None:
@@ -136,122 +131,12 @@ def _my_shard(scenarios: list[Scenario], shard: str | None, durations: Path | No
         mine = split(scenarios, part, load_durations(durations) if durations else None)
     except ShardError as exc:
         fail(str(exc))
-    click.echo(f"shard {part}: {len(mine)} of {len(scenarios)} scenarios", err=True)
+    _ = gettext_for(lang)
+    click.echo(_("shard {part}: {mine} of {all} scenarios").format(part=part, mine=len(mine), all=len(scenarios)), err=True)
     if not mine:
-        click.echo("nothing to run in this shard", err=True)
+        click.echo(_("nothing to run in this shard"), err=True)
         sys.exit(0)
     return mine
-
-
-def default_jobs() -> int:
-    """Journeys at once when -j is not given: one per core (each is a browser context and, for an
-    embedded portal, a small server; one journey keeps about one core busy), at most 8."""
-    return max(1, min(os.cpu_count() or 1, 8))
-
-
-@dataclass
-class _Suite:
-    """What every journey of one `tuiding run` shares; `one` runs a journey (with its retries), reports and
-    seals each attempt's folder — the same for -j 1 and -j N."""
-
-    session: Any
-    opts: Any
-    progress: Any
-    total: int
-    retries: int
-    key: Any
-    formats: tuple[str, ...]
-    lang: str | None
-
-    def one(self, n: int, sc: Scenario) -> Any:
-        from dataclasses import replace
-
-        from .outputs import finish, scenario_check
-        from .runner import run_scenario
-
-        opts = self.opts
-        for attempt in range(1, self.retries + 2):
-            retry = attempt <= self.retries
-            report = self.progress.scenario(sc, n, self.total)
-
-            def on(event: str, payload: Any, report: Any = report, retry: bool = retry) -> None:
-                if event == "end" and retry and payload.status in ("failed", "error"):
-                    self.progress.retrying(sc, payload, self.retries, self.opts.trace)
-                else:
-                    report(event, payload)
-
-            self.session.ensure_connected()
-            hooked = replace(opts, after_run=scenario_check(sc, on))
-            result = run_scenario(sc, self.session, hooked, on)  # RunInterrupted: its folder is sealed by the caller
-            try:
-                finish(result.run_dir, key=self.key, walkthrough=self.formats, lang=self.lang, browser=self.session)
-            except KeyboardInterrupt:
-                finish(result.run_dir, key=self.key)  # interrupted while reporting: the report and the seal only
-                raise
-            if not (retry and result.status in ("failed", "error")):
-                return result
-            # Retried from scratch: a fresh context and a fresh embedded portal, traced under --trace on-retry.
-            opts = replace(self.opts, attempt=attempt + 1, retry_of=result.manifest.run_id)
-        raise AssertionError("unreachable: the last attempt returns")
-
-    def sealed_one(self, n: int, sc: Scenario) -> Any:
-        from .outputs import finish
-        from .runner import RunInterrupted
-
-        try:
-            return self.one(n, sc)
-        except RunInterrupted as exc:
-            finish(exc.result.run_dir, key=self.key)
-            raise
-
-
-def _run_concurrently(suite: _Suite, scenarios: list[Scenario], workers: int) -> list[Any]:
-    """-j N: N journeys at a time on one driver and one browser; each journey reports and seals its own
-    folder, so a Ctrl-C leaves every started folder sealed; results come back in the order given."""
-    from .browser import BrowserStartFailed
-    from .parallel import DriverGone, run_concurrently
-
-    jobs = [partial(suite.sealed_one, n, sc) for n, sc in enumerate(scenarios, 1)]
-    try:
-        outcomes = run_concurrently(suite.session.playwright, jobs, workers)
-    except DriverGone as exc:
-        raise BrowserStartFailed(str(exc)) from None
-    for outcome in outcomes:
-        if isinstance(outcome, BaseException):
-            raise outcome  # not a scenario's failure (those are results): the tool's own error, unchanged
-    return list(outcomes)
-
-
-def _quiet_playwright() -> None:
-    """After an interrupt, Playwright's driver pipe dies and answers to cancelled calls arrive for nobody;
-    its loggers say so with tracebacks that are not news to the user."""
-    for name in ("asyncio", "playwright"):
-        logging.getLogger(name).setLevel(logging.CRITICAL)
-
-
-def _raise_interrupt(signum: int, _frame: Any) -> None:
-    """SIGINT and SIGTERM during a run: quiet Playwright's loggers first, then interrupt as Ctrl-C does."""
-    _signalled.append(signum)
-    if signum == signal.SIGTERM:
-        _terminated.append(signum)
-    _quiet_playwright()
-    raise KeyboardInterrupt
-
-
-def _end_interrupted(unsealed: Path | None, key: Any) -> NoReturn:
-    """The end of a run stopped by Ctrl-C or SIGTERM: seal the folder left open, one line, exit 130/143."""
-    from .outputs import finish
-
-    _quiet_playwright()
-    for signum in (signal.SIGINT, signal.SIGTERM):  # a second Ctrl-C must not tear the report in half
-        signal.signal(signum, signal.SIG_IGN)
-    where = ""
-    if unsealed is not None:
-        finish(unsealed, key=key)  # no walkthrough after Ctrl-C: the report and the seal only
-        where = f" in {unsealed}"
-    how = "terminated (SIGTERM)" if _terminated else "interrupted"
-    click.echo(f"{how}: finished steps, the manifest and the report are on disk{where}", err=True)
-    sys.exit(EXIT_TERMINATED if _terminated else EXIT_INTERRUPTED)
 
 
 def _report_problems(problems: list[Problem]) -> None:
@@ -266,7 +151,7 @@ def _finite(value: float) -> float:
 
 
 def _formats(value: str) -> tuple[str, ...]:
-    from .report.walkthrough import WalkthroughError, parse_formats
+    from .report.guide import WalkthroughError, parse_formats
 
     try:
         return parse_formats(value)
@@ -326,11 +211,11 @@ class _Main(click.Group):
         try:
             return super().invoke(ctx)
         except KeyboardInterrupt:
-            _quiet_playwright()
-            click.echo("terminated (SIGTERM)" if _terminated else "interrupted", err=True)
-            sys.exit(EXIT_TERMINATED if _terminated else EXIT_INTERRUPTED)
+            quiet_playwright()
+            click.echo("terminated (SIGTERM)" if SIGNALS.terminated else "interrupted", err=True)
+            sys.exit(SIGNALS.exit_code)
         finally:
-            for inside in (signal.default_int_handler, _raise_interrupt):  # not over a run's SIG_IGN
+            for inside in (signal.default_int_handler, raise_interrupt):  # not over a run's SIG_IGN
                 _set_sigint(outside, only_if=inside)
 
 
@@ -434,7 +319,9 @@ def validate(paths: tuple[Path, ...]) -> None:
     envvar="TUIDING_SIGNING_KEY",
     help="Sign each run's seal with this Ed25519 private key (tuiding keygen; env TUIDING_SIGNING_KEY).",
 )
-@click.option("--variant", metavar="NAME", help="Start embedded portals in this UX variant (e.g. retention); see README.")
+@click.option(
+    "--variant", metavar="NAME", help="Start embedded portals in this UX variant (e.g. retention); see docs/portals/testing.md."
+)
 @click.option(
     "--walkthrough",
     "walkthrough",
@@ -487,31 +374,7 @@ def validate(paths: tuple[Path, ...]) -> None:
     "with step-by-step output).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object per scenario (JSON Lines) instead of progress.")
-def run(
-    paths: tuple[Path, ...],
-    headed: bool,
-    browser_path: str | None,
-    connect: tuple[str, ...],
-    base_url: str | None,
-    live: bool,
-    out_dir: Path,
-    tags: tuple[str, ...],
-    trace: str,
-    timeout: float,
-    sign_key: str | None,
-    variant: str | None,
-    walkthrough: str | None,
-    narrate: bool,
-    lang: str | None,
-    update_baselines: bool,
-    no_visual: bool,
-    no_a11y: bool,
-    shard: str | None,
-    durations: Path | None,
-    retries: int,
-    jobs: int | None,
-    as_json: bool,
-) -> None:
+def run(**flags: Any) -> None:
     """Run scenario files (or folders, recursively; flows/ folders are skipped).
 
     Each run writes OUT/<time>-<scenario>/ with one PNG receipt per step,
@@ -526,82 +389,99 @@ def run(
       tuiding run scenarios/ --tag smoke --json
       tuiding run my_site.yaml --base-url https://staging.example.com
     """
-    if no_visual and update_baselines:
-        fail("--no-visual and --update-baselines contradict each other: choose one")
-    scenarios = _scenarios(paths)
-    if tags:
-        scenarios = [s for s in scenarios if set(tags) & set(s.tags)]
+    _run(RunFlags(**flags))
+
+
+@dataclass
+class RunFlags:
+    """`tuiding run`'s command line, typed."""
+
+    paths: tuple[Path, ...]
+    headed: bool
+    browser_path: str | None
+    connect: tuple[str, ...]
+    base_url: str | None
+    live: bool
+    out_dir: Path
+    tags: tuple[str, ...]
+    trace: str
+    timeout: float
+    sign_key: str | None
+    variant: str | None
+    walkthrough: str | None
+    narrate: bool
+    lang: str | None
+    update_baselines: bool
+    no_visual: bool
+    no_a11y: bool
+    shard: str | None
+    durations: Path | None
+    retries: int
+    jobs: int | None
+    as_json: bool
+
+
+def _selected(f: RunFlags) -> list[Scenario]:
+    """The scenarios to run: loaded and valid, of the tags asked for, this machine's shard, each with a site
+    this command may reach."""
+    scenarios = _scenarios(f.paths)
+    if f.tags:
+        scenarios = [s for s in scenarios if set(f.tags) & set(s.tags)]
         if not scenarios:
-            fail(f"no scenario has any of the tags: {', '.join(tags)}")
-    if shard or durations:
-        scenarios = _my_shard(scenarios, shard, durations)
-    homeless = [s for s in scenarios if not (base_url or s.base_url or s.portal)]
+            fail(f"no scenario has any of the tags: {', '.join(f.tags)}")
+    if f.shard or f.durations:
+        scenarios = _my_shard(scenarios, f.shard, f.durations, suite_lang(scenarios, f.lang))
+    homeless = [s for s in scenarios if not (f.base_url or s.base_url or s.portal)]
+    for s in homeless:
+        click.echo(
+            f"{s.file}:1:1: no site to run against: add 'portal: migu' or 'base_url: https://…', or pass --base-url", err=True
+        )
     if homeless:
-        for s in homeless:
-            click.echo(
-                f"{s.file}:1:1: no site to run against: add 'portal: migu' or 'base_url: https://…', or pass --base-url", err=True
-            )
         sys.exit(EXIT_INVALID)
-    _guard_live_sites(scenarios, base_url, live)
-    key = _signing_key(sign_key)
-    formats = _formats(walkthrough) if walkthrough else ()
-    if narrate and "video" not in formats:
+    _guard_live_sites(scenarios, f.base_url, f.live)
+    return scenarios
+
+
+def _run(f: RunFlags) -> NoReturn:
+    from .options import OptionsError, from_flags
+    from .progress import make_progress
+    from .suite import BrowserChoice, Suite, SuiteBrowserError, SuiteInterrupted, end_interrupted, run_suite
+
+    scenarios = _selected(f)
+    key = _signing_key(f.sign_key)
+    formats = _formats(f.walkthrough) if f.walkthrough else ()
+    if f.narrate and "video" not in formats:
         fail("--narrate speaks the video's captions: add --walkthrough video")
     if "video" in formats:
-        _needs_video_tools(narrate)
-    check_out_dir(out_dir)
-
-    from .browser import BrowserNotFound, BrowserSession, BrowserStartFailed
-    from .progress import make_progress
-    from .runner import RunInterrupted, RunOptions, RunResult
-
-    # A farm's browsers run elsewhere: by default, as many journeys per endpoint as this machine has cores.
-    workers = min(jobs or default_jobs() * max(1, len(connect)), len(scenarios))
-    progress = make_progress(as_json=as_json, concurrent=workers > 1, lang=lang)
-    results: list[RunResult] = []
-    unsealed: Path | None = None
-    # A CI cancellation (SIGTERM) ends the run like Ctrl-C: finished steps and the manifest stay valid.
-    signal.signal(signal.SIGTERM, _raise_interrupt)
-    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:  # not when started with Ctrl-C ignored (nohup, &)
-        signal.signal(signal.SIGINT, _raise_interrupt)
+        _needs_video_tools(f.narrate)
     try:
-        with BrowserSession(browser_path=browser_path, headed=headed, connect=connect) as session:
-            opts = RunOptions(
-                out_dir=out_dir,
-                base_url=base_url,
-                trace=trace,
-                timeout=timeout,
-                browser=session.description,
-                live=live,
-                baselines="update" if update_baselines else "off" if no_visual else "compare",
-                a11y=not no_a11y,
-                variant=variant,
-                walkthrough=formats,
-                narrate=narrate,
-                lang=lang,
-            )
-            suite = _Suite(session, opts, progress, len(scenarios), retries, key, formats, lang)
-            if workers > 1:
-                results = _run_concurrently(suite, scenarios, workers)
-            for n, sc in enumerate(scenarios if workers == 1 else (), 1):
-                results.append(suite.one(n, sc))
-    except (BrowserNotFound, BrowserStartFailed) as exc:
-        progress.close()
-        if _signalled:  # the driver or browser ended because of the Ctrl-C (the whole process group got it)
-            _end_interrupted(None, key)
+        opts = from_flags(
+            out_dir=f.out_dir, trace=f.trace, timeout=f.timeout, browser="", base_url=f.base_url, live=f.live,
+            update_baselines=f.update_baselines, no_visual=f.no_visual, no_a11y=f.no_a11y, variant=f.variant,
+            walkthrough=formats, narrate=f.narrate, lang=f.lang,
+        )  # fmt: skip
+    except OptionsError as exc:
         fail(str(exc))
-    except KeyboardInterrupt as exc:
+    check_out_dir(f.out_dir)  # after every flag is known to be usable: a refused command leaves nothing behind
+    # A farm's browsers run elsewhere: by default, as many journeys per endpoint as this machine has cores.
+    workers = min(f.jobs or default_jobs() * max(1, len(f.connect)), len(scenarios))
+    progress = make_progress(as_json=f.as_json, concurrent=workers > 1, lang=f.lang)
+    suite = Suite(None, opts, progress, len(scenarios), f.retries, key, formats, f.lang)
+    try:
+        results = run_suite(scenarios, BrowserChoice(f.browser_path, f.headed, f.connect), suite, workers)
+    except SuiteBrowserError as exc:
         progress.close()
-        if isinstance(exc, RunInterrupted):
-            unsealed = exc.result.run_dir
-        _end_interrupted(unsealed, key)
-    if _signalled:  # its KeyboardInterrupt was lost, not the signal: every journey ended and sealed its folder
+        fail(str(exc))
+    except SuiteInterrupted as exc:
         progress.close()
-        _end_interrupted(None, key)
-    progress.summary(results, out_dir)
-    if trace == "on-retry" and not retries and not all(r.passed for r in results) and not as_json:
+        code, line = end_interrupted(exc.unsealed, key, suite_lang(scenarios, f.lang))
+        click.echo(line, err=True)
+        sys.exit(code)
+    progress.summary(results, f.out_dir)
+    if f.trace == "on-retry" and not f.retries and not all(r.passed for r in results) and not f.as_json:
+        _ = gettext_for(suite_lang(scenarios, f.lang))
         click.echo(
-            "no trace.zip was recorded (--trace on-retry traces retries): add --retries 1, or --trace on-failure", err=True
+            _("no trace.zip was recorded (--trace on-retry traces retries): add --retries 1, or --trace on-failure"), err=True
         )
     sys.exit(0 if all(r.passed for r in results) else EXIT_FAILED)
 
@@ -718,7 +598,8 @@ def walkthrough(run_dirs: tuple[Path, ...], formats: str, title: str | None, out
       tuiding walkthrough runs/*-web_unsubscribe runs/*-app_unsubscribe --format md,html,pdf --out guide/
     """
     from .record import RunFolderError
-    from .report.walkthrough import WalkthroughError, build, guide_from_runs, run_dirs_of
+    from .report.guide import WalkthroughError, guide_from_runs, run_dirs_of
+    from .report.walkthrough import build
 
     chosen = _formats(formats)
     if "video" in chosen:
@@ -765,77 +646,31 @@ def guide(
     Example:
       tuiding guide guides/migu.yaml --out guides/migu
     """
-    from .guides import load_guide
-    from .report.walkthrough import Guide, Part, WalkthroughError, build, only_sections, part_from_run
+    from .browser import BrowserNotFound, BrowserSession, BrowserStartFailed
+    from .guides import GuideError, assemble, load_guide, plan_guide, run_guide
+    from .progress import make_progress
+    from .report.guide import WalkthroughError
+    from .report.walkthrough import build
 
     try:
         spec = load_guide(manifest)
+        chosen = _formats(formats) if formats else tuple(spec.formats)
+        plan = plan_guide(manifest, spec, chosen)
     except ScenarioInvalid as exc:
         _report_problems(exc.problems)
         sys.exit(EXIT_INVALID)
-    chosen = _formats(formats) if formats else tuple(spec.formats)
-    target = out or manifest.parent / manifest.stem
-
-    def key_of(p: Any) -> tuple[str, str | None]:
-        return (os.path.relpath((manifest.parent / p.scenario).resolve()), p.row)
-
-    # Each scenario (and matrix row) runs once, however many parts show it.
-    scenarios: dict[tuple[str, str | None], Scenario] = {}
-    for part in spec.parts:
-        if part.scenario:
-            variants = {s.row: s for s in expand_or_fail(Path(key_of(part)[0]))}
-            if part.row not in variants:
-                rows = ", ".join(map(str, variants))
-                fail(f"{manifest}: part '{part.heading}': {part.scenario} has no matrix row '{part.row}' (rows: {rows})")
-            scenarios.setdefault(key_of(part), variants[part.row])
-    video_keys = {key_of(p) for p in spec.parts if p.video and p.scenario} if "video" in chosen else set()
-    if video_keys:
+    except GuideError as exc:
+        fail(str(exc))
+    if plan.video:
         _needs_video_tools(narrate)
+    target = out or manifest.parent / manifest.stem
     check_out_dir(target / "runs")
-
-    from .browser import BrowserNotFound, BrowserSession, BrowserStartFailed
-    from .outputs import finish
-    from .progress import make_progress
-    from .record import load_manifest
-    from .runner import RunOptions, run_scenario
-
     progress = make_progress(as_json=False)
-    runs: dict[tuple[str, str | None], Path] = {}
-    failed = False
     try:
         with BrowserSession(browser_path=browser_path, headed=headed, connect=connect) as session:
-            for n, (key, sc) in enumerate(scenarios.items(), 1):
-                opts = RunOptions(
-                    out_dir=target / "runs",
-                    browser=session.description,
-                    baselines="off",
-                    walkthrough=("video",) if key in video_keys else (),
-                    narrate=narrate and key in video_keys,
-                )
-                session.ensure_connected()
-                result = run_scenario(sc, session, opts, progress.scenario(sc, n, len(scenarios)))
-                finish(result.run_dir)
-                runs[key] = result.run_dir
-                failed = failed or not result.passed
-            parts: list[Part] = []
-            for p in spec.parts:
-                if p.scenario:
-                    built = part_from_run(runs[key_of(p)], load_manifest(runs[key_of(p)]), spec.lang, p.heading, p.level)
-                    if p.sections is not None:
-                        built = only_sections(built, p.sections)
-                        built.before, built.after, built.description = [], [], None
-                else:
-                    built = Part(p.heading, p.level)
-                built.text, built.bullets, built.faq = p.text, list(p.bullets), [qa.model_dump() for qa in p.faq]
-                built.want_video = p.video
-                parts.append(built)
-            dates = [load_manifest(d).started_at[:10] for d in runs.values()]
-            g = Guide(spec.title, parts, spec.lang, spec.subtitle, spec.intro, date=min(dates) if dates else "", runs=len(runs))
-            try:
-                written = build(g, target, chosen, name=manifest.stem, browser=session)
-            except WalkthroughError as exc:
-                fail(str(exc))
-    except (BrowserNotFound, BrowserStartFailed) as exc:
+            runs, failed = run_guide(plan, session, target / "runs", progress, narrate)
+            written = build(assemble(plan, runs), target, chosen, name=manifest.stem, browser=session)
+    except (BrowserNotFound, BrowserStartFailed, WalkthroughError) as exc:
         progress.close()
         fail(str(exc))
     except KeyboardInterrupt:
@@ -846,14 +681,6 @@ def guide(
         if path.parent.name != "images":
             click.echo(f"wrote {path}")
     sys.exit(EXIT_FAILED if failed else 0)
-
-
-def expand_or_fail(path: Path) -> list[Scenario]:
-    try:
-        return expand(load_scenario(path))
-    except ScenarioInvalid as exc:
-        _report_problems(exc.problems)
-        sys.exit(EXIT_INVALID)
 
 
 @main.command()
@@ -889,7 +716,6 @@ def compare(run_a: Path, run_b: Path, out: Path, tolerance: int, threshold: floa
       tuiding compare runs/20261120-100000-web_unsubscribe runs/20261121-100000-web_unsubscribe
       tuiding compare runs/release-1.4/ runs/release-1.5/ --out compare.html
     """
-    from .i18n import gettext_for
     from .record import RunFolderError
     from .report.compare import CompareError, compare_runs, lang_of, pairs, render, summary_lines
 
@@ -964,49 +790,27 @@ def record(
     """
     from contextlib import ExitStack
 
-    from .recorder import Recording, attach, write
+    from .browser import BrowserNotFound, BrowserSession, BrowserStartFailed, UnknownDevice
+    from .portals import PortalUnavailable, get_provider
+    from .recorder import record_journey, write
 
     if bool(url) == bool(portal):
         fail("record: give a URL or --portal NAME (one of them)")
     check_out_dir(out_file.parent if str(out_file.parent) else Path("."))
     if out_file.is_dir():
         fail(f"--out {out_file}: is a folder; name the scenario file to write")
-    from .browser import BrowserNotFound, BrowserSession, BrowserStartFailed
-
     extra = (f"--remote-debugging-port={debug_port}",) if debug_port else ()
     with ExitStack() as stack:
         try:
-            if portal:
-                from .portals import PortalUnavailable, get_provider
-
-                try:
-                    url = stack.enter_context(get_provider(portal, None)()) + "/"
-                except (PortalUnavailable, ValueError) as exc:
-                    fail(str(exc))
+            url = stack.enter_context(get_provider(portal, None)()) + "/" if portal else url
             assert url is not None
             session = stack.enter_context(
                 BrowserSession(browser_path=browser_path, headed=not headless, connect=connect, extra_args=extra)
             )
-        except (BrowserNotFound, BrowserStartFailed) as exc:
+            start = f"recording {url} — do the journey in the browser; close the window or press Ctrl-C to finish"
+            recording = record_journey(session, url, portal=portal, device=device, on_start=lambda: click.echo(start, err=True))
+        except (PortalUnavailable, ValueError, BrowserNotFound, BrowserStartFailed, UnknownDevice) as exc:
             fail(str(exc))
-        options: dict[str, Any] = {"locale": "zh-CN", "timezone_id": "Asia/Shanghai"}
-        if device:
-            if device not in session.devices:
-                fail(f"--device {device!r}: not a Playwright device name")
-            options.update(session.devices[device])
-        context = session.new_context(**options)
-        recording = Recording(base_url=url, portal=portal, device=device)
-        attach(context, recording)
-        page = context.new_page()
-        page.goto(url)
-        click.echo(f"recording {url} — do the journey in the browser; close the window or press Ctrl-C to finish", err=True)
-        try:
-            while not page.is_closed():
-                page.wait_for_timeout(250)
-        except KeyboardInterrupt:
-            pass
-        except Exception:  # the window (or the whole browser) was closed under us: that is how a person stops
-            pass
     name = title or out_file.stem.replace("_", " ")
     write(recording, out_file, name)
     click.echo(f"wrote {out_file}: {len(recording.steps)} steps")
@@ -1062,7 +866,7 @@ def check(
 ) -> None:
     """Is cancelling as easy as the rules ask? Judge finished runs against rule packs.
 
-    Each rule (README "Is cancelling easy enough?") is met, not met, not
+    Each rule (docs/qa/rights-check.md) is met, not met, not
     measurable or not applicable, with its evidence: the step, its
     screenshot, the number. A run that stopped before it sent the cancellation is not judged.
     Exit status: 0 every run judged, nothing not met; 1 a rule not met;
@@ -1132,8 +936,6 @@ def report_friction(
         atomic_write(out, render(build(lists.verdicts, lang), lists.packs, lang))
     except OSError as exc:
         fail(f"--out {out}: cannot write ({exc.strerror or exc})")
-    from .i18n import gettext_for
-
     click.echo(gettext_for(lang)("report: {path}").format(path=out))
 
 

@@ -257,3 +257,30 @@ def write(recording: Recording, out: Path, name: str) -> Path:
     tmp.write_text(recording.yaml(name), encoding="utf-8")
     tmp.replace(out)
     return out
+
+
+def record_journey(session: Any, url: str, *, portal: str | None, device: str | None, on_start: Any = None) -> Recording:
+    """Open `url` in a new context of `session` (the runner's context options: what is recorded here runs
+    the same) and record until the window, or the browser, is closed or Ctrl-C is pressed."""
+    from .browser import context_options
+    from .model import ScenarioFile
+
+    fields = ScenarioFile.model_fields
+    options = context_options(
+        session.devices, locale=str(fields["locale"].default), timezone=str(fields["timezone"].default), device=device
+    )
+    context = session.new_context(**options)
+    recording = Recording(base_url=url, portal=portal, device=device)
+    attach(context, recording)
+    page = context.new_page()
+    page.goto(url)
+    if on_start is not None:
+        on_start()
+    try:
+        while not page.is_closed():
+            page.wait_for_timeout(250)
+    except KeyboardInterrupt:
+        pass
+    except Exception:  # the window (or the whole browser) was closed under us: that is how a person stops
+        pass
+    return recording

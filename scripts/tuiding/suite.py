@@ -1,0 +1,216 @@
+"""A suite of journeys, as `tuiding run` runs it: this machine's shard, one browser session, -j journeys at
+once (parallel.py), each with its retries, each attempt's folder reported and sealed — and the signal
+policy around it: Ctrl-C and SIGTERM end the suite with every started folder sealed and exit 130/143.
+
+No command-line parsing here (cli.py) and no single journey (runner.py): the CLI parses, calls `run_suite`,
+and exits with what it says.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from .i18n import gettext_for, language
+from .options import RunOptions
+from .results import RunInterrupted, RunResult
+from .scenario import Scenario
+
+EXIT_FAILED, EXIT_INTERRUPTED, EXIT_TERMINATED = 1, 130, 143
+
+
+@dataclass
+class Signals:
+    """Every SIGINT/SIGTERM a suite received. The KeyboardInterrupt a handler raises can be lost — Python
+    drops exceptions raised inside callbacks it calls itself ("Exception ignored in …", e.g. an import lock's
+    weakref callback) — while the same Ctrl-C has stopped the browser and the driver (same process group)."""
+
+    received: list[int] = field(default_factory=list)
+
+    @property
+    def terminated(self) -> bool:
+        """The interrupt came from a CI cancellation (SIGTERM), not Ctrl-C."""
+        return signal.SIGTERM in self.received
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_TERMINATED if self.terminated else EXIT_INTERRUPTED
+
+
+SIGNALS = Signals()
+
+
+def quiet_playwright() -> None:
+    """After an interrupt, Playwright's driver pipe dies and answers to cancelled calls arrive for nobody;
+    its loggers say so with tracebacks that are not news to the user."""
+    for name in ("asyncio", "playwright"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
+
+
+def raise_interrupt(signum: int, _frame: Any) -> None:
+    """SIGINT and SIGTERM during a run: quiet Playwright's loggers first, then interrupt as Ctrl-C does."""
+    SIGNALS.received.append(signum)
+    quiet_playwright()
+    raise KeyboardInterrupt
+
+
+def install_run_handlers() -> None:
+    # A CI cancellation (SIGTERM) ends the run like Ctrl-C: finished steps and the manifest stay valid.
+    signal.signal(signal.SIGTERM, raise_interrupt)
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:  # not when started with Ctrl-C ignored (nohup, &)
+        signal.signal(signal.SIGINT, raise_interrupt)
+
+
+def suite_lang(scenarios: Sequence[Scenario], lang: str | None) -> str:
+    """The language of the suite's own lines: --lang, else the scenarios' when they share one, else English."""
+    if lang:
+        return lang
+    langs = {language(s.locale) for s in scenarios}
+    return langs.pop() if len(langs) == 1 else "en"
+
+
+def default_jobs() -> int:
+    """Journeys at once when -j is not given: one per core (each is a browser context and, for an
+    embedded portal, a small server; one journey keeps about one core busy), at most 8."""
+    return max(1, min(os.cpu_count() or 1, 8))
+
+
+class SuiteInterrupted(Exception):
+    """Ctrl-C or SIGTERM ended the suite; `unsealed` is a folder its journey could not seal itself."""
+
+    def __init__(self, unsealed: Path | None) -> None:
+        super().__init__("interrupted")
+        self.unsealed = unsealed
+
+
+class SuiteBrowserError(Exception):
+    """No browser could be found, started or reached; one line."""
+
+
+def end_interrupted(unsealed: Path | None, key: Any, lang: str) -> tuple[int, str]:
+    """The end of a suite stopped by Ctrl-C or SIGTERM: the folder left open sealed, the line to print and
+    the exit code (130, or 143 after SIGTERM)."""
+    from .outputs import finish
+
+    quiet_playwright()
+    for signum in (signal.SIGINT, signal.SIGTERM):  # a second Ctrl-C must not tear the report in half
+        signal.signal(signum, signal.SIG_IGN)
+    if unsealed is not None:
+        finish(unsealed, key=key)  # no walkthrough after Ctrl-C: the report and the seal only
+    _ = gettext_for(lang)
+    how = _("terminated (SIGTERM)") if SIGNALS.terminated else _("interrupted")
+    where = _(" in {folder}").format(folder=unsealed) if unsealed is not None else ""
+    line = _("{how}: finished steps, the manifest and the report are on disk{where}").format(how=how, where=where)
+    return SIGNALS.exit_code, line
+
+
+@dataclass
+class Suite:
+    """What every journey of one suite shares; `one` runs a journey (with its retries), reports and seals
+    each attempt's folder — the same for -j 1 and -j N."""
+
+    session: Any
+    opts: RunOptions
+    progress: Any
+    total: int
+    retries: int = 0
+    key: Any = None
+    formats: tuple[str, ...] = ()
+    lang: str | None = None
+
+    def one(self, n: int, sc: Scenario) -> RunResult:
+        from .outputs import finish, scenario_check
+        from .runner import run_scenario
+
+        opts = self.opts
+        for attempt in range(1, self.retries + 2):
+            retry = attempt <= self.retries
+            report = self.progress.scenario(sc, n, self.total)
+
+            def on(event: str, payload: Any, report: Any = report, retry: bool = retry) -> None:
+                if event == "end" and retry and payload.status in ("failed", "error"):
+                    self.progress.retrying(sc, payload, self.retries, self.opts.trace)
+                else:
+                    report(event, payload)
+
+            self.session.ensure_connected()
+            hooked = replace(opts, after_run=scenario_check(sc, on))
+            result = run_scenario(sc, self.session, hooked, on)  # RunInterrupted: its folder is sealed by the caller
+            try:
+                finish(result.run_dir, key=self.key, walkthrough=self.formats, lang=self.lang, browser=self.session)
+            except KeyboardInterrupt:
+                finish(result.run_dir, key=self.key)  # interrupted while reporting: the report and the seal only
+                raise
+            if not (retry and result.status in ("failed", "error")):
+                return result
+            # Retried from scratch: a fresh context and a fresh embedded portal, traced under --trace on-retry.
+            opts = replace(self.opts, attempt=attempt + 1, retry_of=result.manifest.run_id)
+        raise AssertionError("unreachable: the last attempt returns")
+
+    def sealed_one(self, n: int, sc: Scenario) -> RunResult:
+        from .outputs import finish
+
+        try:
+            return self.one(n, sc)
+        except RunInterrupted as exc:
+            finish(exc.result.run_dir, key=self.key)
+            raise
+
+    def run(self, scenarios: Sequence[Scenario], workers: int) -> list[RunResult]:
+        if workers == 1:
+            return [self.one(n, sc) for n, sc in enumerate(scenarios, 1)]
+        return self.run_concurrently(scenarios, workers)
+
+    def run_concurrently(self, scenarios: Sequence[Scenario], workers: int) -> list[RunResult]:
+        """-j N: N journeys at a time on one driver and one browser; each journey reports and seals its own
+        folder, so a Ctrl-C leaves every started folder sealed; results come back in the order given."""
+        from .browser import BrowserStartFailed
+        from .parallel import DriverGone, run_concurrently
+
+        jobs = [partial(self.sealed_one, n, sc) for n, sc in enumerate(scenarios, 1)]
+        try:
+            outcomes = run_concurrently(self.session.playwright, jobs, workers)
+        except DriverGone as exc:
+            raise BrowserStartFailed(str(exc)) from None
+        results: list[RunResult] = []
+        for outcome in outcomes:
+            if isinstance(outcome, BaseException):
+                raise outcome  # not a scenario's failure (those are results): the tool's own error, unchanged
+            results.append(outcome)
+        return results
+
+
+@dataclass
+class BrowserChoice:
+    """Where the suite's browser comes from (--browser-path, --headed, --connect)."""
+
+    browser_path: str | None = None
+    headed: bool = False
+    connect: tuple[str, ...] = ()
+
+
+def run_suite(scenarios: Sequence[Scenario], browser: BrowserChoice, suite: Suite, workers: int) -> list[RunResult]:
+    """Every journey, in one browser session: the results in the order given. SuiteInterrupted after Ctrl-C
+    or SIGTERM (every finished folder sealed), SuiteBrowserError when no browser could be had."""
+    from .browser import BrowserNotFound, BrowserSession, BrowserStartFailed
+
+    install_run_handlers()
+    try:
+        with BrowserSession(browser_path=browser.browser_path, headed=browser.headed, connect=browser.connect) as session:
+            suite.session, suite.opts = session, replace(suite.opts, browser=session.description)
+            results = suite.run(scenarios, workers)
+    except (BrowserNotFound, BrowserStartFailed) as exc:
+        if SIGNALS.received:  # the driver or browser ended because of the Ctrl-C (the whole process group got it)
+            raise SuiteInterrupted(None) from None
+        raise SuiteBrowserError(str(exc)) from None
+    except KeyboardInterrupt as exc:
+        raise SuiteInterrupted(exc.result.run_dir if isinstance(exc, RunInterrupted) else None) from None
+    if SIGNALS.received:  # its KeyboardInterrupt was lost, not the signal: every journey ended and sealed its folder
+        raise SuiteInterrupted(None)
+    return results
