@@ -4,18 +4,13 @@ a free port, and a check that no browser, driver or run-server outlives the sess
 from __future__ import annotations
 
 import os
-import signal
-import socket
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-
-ROOT = Path(__file__).parents[1]
-DATA = Path(__file__).parent / "data"
+from support import AuthActions, form_client, free_port, only_run_dir, run_cli
 
 # Scenario files used as test data are run by the tests themselves, not collected as tests.
 collect_ignore_glob = ["data/*", "data/**/*"]
@@ -35,48 +30,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 # ---------------------------------------------------------------- portals
 
 
-def form_client(app):
-    """A test client that posts forms the way the portal's own pages do: with the session's CSRF token
-    (fetched from /__mock__/csrf), unless the test passes its own `csrf_token` to see it refused."""
-    from flask.testing import FlaskClient
-
-    class FormClient(FlaskClient):
-        def open(self, *args, **kwargs):  # type: ignore[no-untyped-def]
-            path = args[0] if args and isinstance(args[0], str) else kwargs.get("path", "/")
-            data = kwargs.get("data")
-            if kwargs.get("method") == "POST" and not path.startswith("/__mock__/") and kwargs.get("json") is None:
-                data = dict(data or {})
-                if "csrf_token" not in data:
-                    data["csrf_token"] = super().open("/__mock__/csrf").get_json()["csrf_token"]
-                kwargs["data"] = data
-            return super().open(*args, **kwargs)
-
-    app.test_client_class = FormClient
-    return app.test_client()
-
-
-def post_at_once(app, user, path: str, forms: list[dict[str, str]], threads: int) -> list[str]:
-    """POST every form in `user`'s session (its CSRF token included), each from its own client, `threads`
-    at a time; the first `threads` wait for one another so they really arrive together. The pages' texts."""
-    import threading
-    from concurrent.futures import ThreadPoolExecutor
-
-    token = user.get("/__mock__/csrf").get_json()["csrf_token"]
-    cookie = user.get_cookie("session")
-    assert cookie is not None
-    barrier = threading.Barrier(min(threads, len(forms)))
-
-    def post(i: int) -> str:
-        c = app.test_client()
-        c.set_cookie("session", cookie.value)
-        if i < threads:
-            barrier.wait()
-        return c.post(path, data={**forms[i], "csrf_token": token}).text
-
-    with ThreadPoolExecutor(threads) as pool:
-        return list(pool.map(post, range(len(forms))))
-
-
 @pytest.fixture
 def app(request: pytest.FixtureRequest, tmp_path: Path):
     """A fresh portal app with its own SQLite file; the portal is the test module's PORTAL (default migu)."""
@@ -88,6 +41,12 @@ def app(request: pytest.FixtureRequest, tmp_path: Path):
 @pytest.fixture
 def client(app):
     return form_client(app)
+
+
+@pytest.fixture
+def auth(client, request: pytest.FixtureRequest) -> AuthActions:
+    """Sign in and out of the module's portal as a seed account (flaskr's AuthActions)."""
+    return AuthActions(client, getattr(request.module, "PORTAL", "migu"))
 
 
 # ---------------------------------------------------------------- browser and CLI
@@ -102,66 +61,14 @@ def session(playwright, browser) -> object:
     return PytestBrowser(browser.new_context, playwright.devices, {}, description=f"chromium {browser.version}")
 
 
-def run_cli(
-    *args: object, cwd: Path = ROOT, env: dict[str, str] | None = None, timeout: float = 300
-) -> subprocess.CompletedProcess[str]:
-    """`tuiding …` as a user runs it: a new process, its output captured."""
-    return subprocess.run(
-        [sys.executable, "-m", "tuiding", *map(str, args)], capture_output=True, text=True, cwd=cwd, env=env, timeout=timeout
-    )
-
-
-def run_server() -> tuple[subprocess.Popen[str], str]:
-    """A `playwright run-server` on a free loopback port, and its ws:// URL. --unsafe lets the client name
-    the executable (no Playwright-downloaded browser here). Own process group: `python -m playwright
-    run-server` leaves its node child running after SIGTERM, so stop it with os.killpg."""
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "playwright", "run-server", "--host", "127.0.0.1", "--port", str(port), "--unsafe"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
-    assert proc.stdout is not None and "Listening on" in proc.stdout.readline()
-    return proc, f"ws://127.0.0.1:{port}/"
-
-
-def stop_server(proc: subprocess.Popen[str]) -> None:
-    """Stop a run_server() and everything in its process group. Its node child outlives a SIGTERM to the
-    Python parent, and once orphaned the end-of-session process check (descendants only) cannot see it."""
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        try:
-            os.killpg(proc.pid, sig)
-        except ProcessLookupError:
-            break
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            continue
-        time.sleep(0.2)  # the group may still hold the node child for a moment
-
-
 @pytest.fixture
 def cli() -> Callable[..., subprocess.CompletedProcess[str]]:
     return run_cli
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def port() -> int:
     return free_port()
-
-
-def only_run_dir(out: Path) -> Path:
-    dirs = [d for d in out.iterdir() if d.is_dir()]
-    assert len(dirs) == 1, dirs
-    return dirs[0]
 
 
 @pytest.fixture

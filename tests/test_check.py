@@ -9,7 +9,7 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import DATA, ROOT, run_cli
+from support import DATA, ROOT, run_cli
 
 from tuiding.rules import RulePack, load_packs, shipped
 

@@ -16,10 +16,6 @@ def db(app):
     return conn
 
 
-def login(client, phone="13900000001", password=None):
-    return client.post("/login", data={"phone": phone, "password": password or f"cloud-pass-00{phone[-1]}"})
-
-
 def start(client, reason="费用过高", other=""):
     client.get("/unsubscribe?from=settings")
     return client.post("/unsubscribe/reason", data={"reason": reason, "other": other})
@@ -37,16 +33,16 @@ def submit(client):
     return r.location
 
 
-def test_the_three_entries_lead_to_the_same_flow(client):
-    login(client)
+def test_the_three_entries_lead_to_the_same_flow(client, auth):
+    auth.login()
     for page, entry in (("/settings", "settings"), ("/account", "account"), ("/help", "help")):
         html = client.get(page).text
         assert f"/unsubscribe?from={entry}" in html, page
         assert client.get(f"/unsubscribe?from={entry}").location == "/unsubscribe/reason"
 
 
-def test_reason_rules_and_other_text_shown_back_escaped(client):
-    login(client)
+def test_reason_rules_and_other_text_shown_back_escaped(client, auth):
+    auth.login()
     assert "请选择退订原因" in start(client, reason="").text
     assert "请填写具体原因" in start(client, reason="其他", other=" ").text
     assert "最多 200 字" in start(client, reason="其他", other="长" * 201).text
@@ -56,8 +52,8 @@ def test_reason_rules_and_other_text_shown_back_escaped(client):
     assert "<script>alert(1)</script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
 
 
-def test_sms_code_rules_wrong_tries_expiry_and_throttle(client, app):
-    login(client)
+def test_sms_code_rules_wrong_tries_expiry_and_throttle(client, app, auth):
+    auth.login()
     start(client)
     assert "请先获取验证码" in client.post("/unsubscribe/verify", data={"method": "sms", "code": "123456"}).text
     client.post("/unsubscribe/verify/send")
@@ -77,8 +73,8 @@ def test_sms_code_rules_wrong_tries_expiry_and_throttle(client, app):
     assert "6 位数字" in client.post("/unsubscribe/verify", data={"method": "sms", "code": "12ab"}).text
 
 
-def test_face_verification_needs_the_page_issued_nonce_and_offers_sms(client):
-    login(client, "13900000002")
+def test_face_verification_needs_the_page_issued_nonce_and_offers_sms(client, auth):
+    auth.login("13900000002")
     start(client)
     page = client.get("/unsubscribe/verify").text
     assert "getUserMedia" in page and "改用短信验证" in page
@@ -89,15 +85,15 @@ def test_face_verification_needs_the_page_issued_nonce_and_offers_sms(client):
     assert client.post("/unsubscribe/verify", data={"method": "face", "face_nonce": nonce}).location == "/unsubscribe/confirm"
 
 
-def test_sms_fallback_works_for_a_face_account(client):
-    login(client, "13900000002")
+def test_sms_fallback_works_for_a_face_account(client, auth):
+    auth.login("13900000002")
     start(client)
     assert "短信验证码" in client.get("/unsubscribe/verify?method=sms").text
     assert sms_verify(client, "13900000002").location == "/unsubscribe/confirm"
 
 
-def test_security_question_is_insensitive_and_locks_after_three(client, app):
-    login(client, "13900000003")
+def test_security_question_is_insensitive_and_locks_after_three(client, app, auth):
+    auth.login("13900000003")
     start(client)
     for left in (2, 1):
         assert f"还可尝试 {left} 次" in client.post("/unsubscribe/verify", data={"method": "question", "answer": "光明小学"}).text
@@ -108,8 +104,8 @@ def test_security_question_is_insensitive_and_locks_after_three(client, app):
     assert r.location == "/unsubscribe/confirm"
 
 
-def test_confirm_needs_verification_and_agreement(client):
-    login(client)
+def test_confirm_needs_verification_and_agreement(client, auth):
+    auth.login()
     start(client)
     assert client.get("/unsubscribe/confirm").location == "/unsubscribe/reason"
     sms_verify(client)
@@ -119,8 +115,8 @@ def test_confirm_needs_verification_and_agreement(client):
     assert "请阅读并勾选" in client.post("/unsubscribe/confirm", data={}).text
 
 
-def test_processing_then_done_then_refund_by_the_clock(client, app):
-    login(client)
+def test_processing_then_done_then_refund_by_the_clock(client, app, auth):
+    auth.login()
     start(client)
     sms_verify(client)
     progress = submit(client)
@@ -138,9 +134,9 @@ def test_processing_then_done_then_refund_by_the_clock(client, app):
     assert "已退款" in client.get(progress).text
 
 
-def test_processing_delay_is_a_setting(client, app):
+def test_processing_delay_is_a_setting(client, app, auth):
     assert client.post("/__mock__/settings", json={"processing_hours": "2"}).json["processing_hours"] == "2"
-    login(client)
+    auth.login()
     start(client)
     sms_verify(client)
     assert "约 2 小时内处理完成" in client.get("/unsubscribe/confirm").text
@@ -159,13 +155,13 @@ def test_settings_api_rejects_unknown_names_and_values(client):
     assert client.get("/__mock__/settings").json == {"variant": "standard", "processing_hours": "24", "mail_smtp": ""}
 
 
-def test_one_request_per_account_and_seeded_request_in_processing(client, app):
-    login(client, "13900000005")
+def test_one_request_per_account_and_seeded_request_in_processing(client, app, auth):
+    auth.login("13900000005")
     r = client.get("/unsubscribe?from=account")
     assert "/progress/TD" in r.location
     assert "处理中" in client.get(r.location).text
     client.post("/logout")
-    login(client)
+    auth.login()
     start(client)
     sms_verify(client)
     first = submit(client)
@@ -173,8 +169,8 @@ def test_one_request_per_account_and_seeded_request_in_processing(client, app):
     assert db(app).execute("SELECT count(*) FROM cloudpc_request WHERE phone='13900000001'").fetchone()[0] == 1
 
 
-def test_nothing_to_refund_shows_so(client):
-    login(client, "13900000004")
+def test_nothing_to_refund_shows_so(client, auth):
+    auth.login("13900000004")
     start(client)
     sms_verify(client, "13900000004")
     assert "0.00 元" in client.get("/unsubscribe/confirm").text
@@ -182,8 +178,8 @@ def test_nothing_to_refund_shows_so(client):
     assert "无可退金额" in page and "预计到账" not in page
 
 
-def test_one_click_variant(client, app):
-    login(client, "13900000002")
+def test_one_click_variant(client, app, auth):
+    auth.login("13900000002")
     assert client.get("/unsubscribe/one-click").status_code == 404  # only in the variant
     client.post("/__mock__/settings", json={"variant": "one_click"})
     assert client.get("/unsubscribe?from=account").location == "/unsubscribe/one-click"
@@ -193,10 +189,10 @@ def test_one_click_variant(client, app):
     assert tuple(row) == ("未填写", "one_click") and "/progress/" in r.location
 
 
-def test_backup_is_a_real_zip_of_the_documents(client):
+def test_backup_is_a_real_zip_of_the_documents(client, auth):
     from tuiding_portals.cloudpc.seed import DOCUMENTS
 
-    login(client)
+    auth.login()
     r = client.get("/account/backup.zip")
     assert r.mimetype == "application/zip" and r.headers["Content-Disposition"].encode("latin-1")
     z = zipfile.ZipFile(io.BytesIO(r.data))
@@ -204,8 +200,8 @@ def test_backup_is_a_real_zip_of_the_documents(client):
     assert sorted(d["path"] for d in json.loads(z.read("documents.json"))) == sorted(p for p, _ in DOCUMENTS)
 
 
-def test_delete_account_needs_unsubscribe_word_and_password_then_login_fails(client, app):
-    login(client, "13900000006")
+def test_delete_account_needs_unsubscribe_word_and_password_then_login_fails(client, app, auth):
+    auth.login("13900000006")
     form = {"understand": "yes", "confirm_word": "注销", "password": "cloud-pass-006"}
     assert "请先退订" in client.post("/account/delete", data=form).text
     start(client)
@@ -216,12 +212,12 @@ def test_delete_account_needs_unsubscribe_word_and_password_then_login_fails(cli
     assert "密码不正确" in client.post("/account/delete", data={**form, "password": "x"}).text
     assert db(app).execute("SELECT deleted FROM cloudpc_account WHERE phone='13900000006'").fetchone()[0] == 0
     assert client.post("/account/delete", data=form).location == "/login"
-    r = login(client, "13900000006")
+    r = auth.login("13900000006")
     assert r.status_code == 400 and "已注销" in r.text
 
 
-def test_feedback_is_stored_and_listed(client, app):
-    login(client)
+def test_feedback_is_stored_and_listed(client, app, auth):
+    auth.login()
     assert "请选择 1–5 星" in client.post("/feedback", data={"rating": "9", "text": "x"}).text
     assert "最多 500 字" in client.post("/feedback", data={"rating": "3", "text": "长" * 501}).text
     client.post("/feedback", data={"rating": "4", "text": "<i>希望更快</i>"})
@@ -253,7 +249,7 @@ def test_renewal_reminders_go_to_accounts_that_renew_and_not_to_those_leaving(tm
 
 
 def test_ordering_again_needs_the_service_ended_and_the_auto_renewal_agreed(tmp_path):
-    from conftest import form_client
+    from support import form_client
 
     from tuiding_portals import create_app
 

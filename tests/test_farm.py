@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, free_port, run_server, stop_server
+from support import ROOT, free_port, run_server, stop_server
 
 pytestmark = pytest.mark.browser
 

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
+from support import ROOT
 
 from tuiding.source import MAX_BYTES, MAX_DEPTH, MAX_NODES
 

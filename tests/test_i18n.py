@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from babel.messages.pofile import read_po
-from conftest import ROOT
+from support import ROOT
 
 from tuiding import model as M
 from tuiding.i18n import gettext_for, language

@@ -16,7 +16,7 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
-from conftest import free_port, run_cli
+from support import free_port, run_cli
 
 from tuiding import model as M
 from tuiding.mail import FolderMailbox, ImapMailbox, MailboxUnavailable, Message, Messages, SmtpMailbox

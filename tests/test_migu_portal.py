@@ -9,10 +9,6 @@ from tuiding_portals import create_app
 PORTAL = "migu"  # the `app` and `client` fixtures (tests/conftest.py) serve this portal
 
 
-def login(client, account="13800000001", password="migu-pass-001"):
-    return client.post("/login", data={"account": account, "password": password})
-
-
 def db(app):
     conn = sqlite3.connect(app.config["DATABASE"])
     conn.row_factory = sqlite3.Row
@@ -26,22 +22,22 @@ def unsubscribe(client):
     return page, token
 
 
-def test_login_succeeds_and_shows_membership(client):
-    assert login(client).status_code == 302
+def test_login_succeeds_and_shows_membership(client, auth):
+    assert auth.login().status_code == 302
     page = client.get("/member").text
     for text in ("黄金会员", "生效中", "到期日", "剩余天数", "18 天", "自动续费", "已开通", "支付宝", "咪咕视频 高清片库"):
         assert text in page
 
 
-def test_wrong_password_shows_error_and_five_failures_lock(client, app):
+def test_wrong_password_shows_error_and_five_failures_lock(client, app, auth):
     for left in (4, 3, 2, 1):
-        r = login(client, password="nope")
+        r = auth.login(password="nope")
         assert r.status_code == 400 and f"还可尝试 {left} 次" in r.text
-    r = login(client, password="nope")
+    r = auth.login(password="nope")
     assert "账号已锁定" in r.text
-    assert "账号已锁定" in login(client).text  # the right password does not get in while locked
+    assert "账号已锁定" in auth.login().text  # the right password does not get in while locked
     client.post("/__mock__/clock/advance", json={"minutes": 16})
-    assert login(client).status_code == 302
+    assert auth.login().status_code == 302
 
 
 def test_empty_and_hostile_login_input_is_answered_not_crashed(client):
@@ -51,9 +47,9 @@ def test_empty_and_hostile_login_input_is_answered_not_crashed(client):
     assert r.status_code == 400 and "<script>alert(1)" not in r.text and "&lt;script&gt;" in r.text
 
 
-def test_forgot_password_resets_with_sms_code_and_lifts_lockout(client, app):
+def test_forgot_password_resets_with_sms_code_and_lifts_lockout(client, app, auth):
     for _ in range(5):
-        login(client, password="nope")
+        auth.login(password="nope")
     assert client.post("/forgot", data={"phone": "13900000000"}).status_code == 400  # not registered
     assert client.post("/forgot", data={"phone": "13800000001"}).status_code == 302
     code = client.get("/__mock__/sms/latest?phone=13800000001&purpose=reset").json["code"]
@@ -73,8 +69,8 @@ def test_forgot_password_resets_with_sms_code_and_lifts_lockout(client, app):
         ).status_code
         == 302
     )
-    assert login(client, password="migu-pass-001").status_code == 400
-    assert login(client, password="NewPass2026").status_code == 302
+    assert auth.login(password="migu-pass-001").status_code == 400
+    assert auth.login(password="NewPass2026").status_code == 302
 
 
 def test_sms_code_expires_after_five_minutes(client):
@@ -85,15 +81,15 @@ def test_sms_code_expires_after_five_minutes(client):
     assert "已过期" in r.text
 
 
-def test_agreement_must_be_acknowledged(client):
-    login(client)
+def test_agreement_must_be_acknowledged(client, auth):
+    auth.login()
     r = client.post("/member/unsubscribe", data={})
     assert r.status_code == 400 and "请先阅读并勾选" in r.text
     assert client.get("/member/unsubscribe/confirm").status_code == 302  # cannot skip the agreement
 
 
-def test_unsubscribe_issues_one_receipt_even_when_submitted_twice(client, app):
-    login(client)
+def test_unsubscribe_issues_one_receipt_even_when_submitted_twice(client, app, auth):
+    auth.login()
     page, token = unsubscribe(client)
     assert "确认后立即生效" in page.text and "咪咕音乐 无损音质" in page.text
     first = client.post("/member/unsubscribe/confirm", data={"token": token})
@@ -109,8 +105,8 @@ def test_unsubscribe_issues_one_receipt_even_when_submitted_twice(client, app):
     assert no in client.get("/member/history").text
 
 
-def test_already_unsubscribed_is_told_so_without_a_new_receipt(client, app):
-    login(client, "13800000003", "migu-pass-003")
+def test_already_unsubscribed_is_told_so_without_a_new_receipt(client, app, auth):
+    auth.login("13800000003", "migu-pass-003")
     r = client.get("/member/unsubscribe")
     assert r.status_code == 409 and "无需重复操作" in r.text
     r = client.post("/member/unsubscribe/confirm", data={"token": "forged"})
@@ -118,17 +114,17 @@ def test_already_unsubscribed_is_told_so_without_a_new_receipt(client, app):
     assert db(app).execute("SELECT count(*) FROM migu_receipt WHERE account='13800000003'").fetchone()[0] == 1
 
 
-def test_receipts_are_private_to_their_account(client):
-    login(client)
+def test_receipts_are_private_to_their_account(client, auth):
+    auth.login()
     _, token = unsubscribe(client)
     path = client.post("/member/unsubscribe/confirm", data={"token": token}).location
     client.post("/logout")
-    login(client, "13800000002", "migu-pass-002")
+    auth.login("13800000002", "migu-pass-002")
     assert client.get(path).status_code == 404
 
 
-def test_pause_and_resume(client, app):
-    login(client, "13800000002", "migu-pass-002")
+def test_pause_and_resume(client, app, auth):
+    auth.login("13800000002", "migu-pass-002")
     assert client.post("/member/pause", data={"months": "7"}).status_code == 400
     assert client.post("/member/pause", data={"months": "2"}).status_code == 302
     page = client.get("/member").text
@@ -137,8 +133,8 @@ def test_pause_and_resume(client, app):
     assert "生效中" in client.get("/member").text
 
 
-def test_paused_member_resumes_by_itself_when_the_date_passes(client):
-    login(client, "13800000004", "migu-pass-004")
+def test_paused_member_resumes_by_itself_when_the_date_passes(client, auth):
+    auth.login("13800000004", "migu-pass-004")
     assert "已暂停" in client.get("/member").text
     from datetime import timedelta
 
@@ -169,8 +165,8 @@ def test_test_api_is_off_unless_enabled(tmp_path):
     assert client.post("/__mock__/reset").status_code == 404
 
 
-def test_reset_restores_the_seed(client, app):
-    login(client)
+def test_reset_restores_the_seed(client, app, auth):
+    auth.login()
     _, token = unsubscribe(client)
     client.post("/member/unsubscribe/confirm", data={"token": token})
     assert client.post("/__mock__/reset").json["ok"]
@@ -183,16 +179,16 @@ def test_clock_only_moves_forward_and_rejects_garbage(client):
     assert client.post("/__mock__/clock/advance", json={"days": "x"}).status_code == 400
 
 
-def test_penalty_is_shown_before_committing_and_recorded_on_the_receipt(client, app):
-    login(client, "13800000002", "migu-pass-002")  # 钻石 annual, 165 days used, 200 left of 365
+def test_penalty_is_shown_before_committing_and_recorded_on_the_receipt(client, app, auth):
+    auth.login("13800000002", "migu-pass-002")  # 钻石 annual, 165 days used, 200 left of 365
     page, token = unsubscribe(client)
     assert "违约金" in page.text and "27.18 元" in page.text and "× 20%" in page.text
     receipt = client.get(client.post("/member/unsubscribe/confirm", data={"token": token}).location).text
     assert "27.18 元" in receipt
 
 
-def test_resubscribing_too_early_is_refused_with_the_date(client):
-    login(client)
+def test_resubscribing_too_early_is_refused_with_the_date(client, auth):
+    auth.login()
     _, token = unsubscribe(client)
     client.post("/member/unsubscribe/confirm", data={"token": token})
     today = datetime.fromisoformat(client.get("/__mock__/clock").json["now"]).date()
@@ -205,9 +201,9 @@ def test_resubscribing_too_early_is_refused_with_the_date(client):
     assert client.post("/member/subscribe", data=agreed).location.endswith("/member/subscribe/pay")
 
 
-def test_signing_up_shows_the_auto_renewal_terms_and_needs_them_agreed(client):
+def test_signing_up_shows_the_auto_renewal_terms_and_needs_them_agreed(client, auth):
     """网络交易监督管理办法 第十八条: auto-renewal pointed out prominently before purchase, agreed explicitly."""
-    login(client, "13800000003", "migu-pass-003")
+    auth.login("13800000003", "migu-pass-003")
     page = client.get("/member/subscribe").text
     assert 'data-testid="autorenew-disclosure"' in page and "自动续费 <strong>15.00 元</strong>" in page
     assert "续费前 5 天短信提醒" in page and "取消自动续费" in page
@@ -218,22 +214,22 @@ def test_signing_up_shows_the_auto_renewal_terms_and_needs_them_agreed(client):
     assert "已退订" in client.get("/member").text  # nothing is ordered before the SMS confirmation (tests/test_ordering.py)
 
 
-def test_purchased_content_stays_viewable_after_unsubscribing(client):
-    login(client)
+def test_purchased_content_stays_viewable_after_unsubscribing(client, auth):
+    auth.login()
     _, token = unsubscribe(client)
     client.post("/member/unsubscribe/confirm", data={"token": token})
     page = client.get("/member/content").text
     assert "封神第二部" in page and "可观看" in page and "三体 第 1 季" in page
 
 
-def test_backup_export_rows_match_the_seeded_history(client):
+def test_backup_export_rows_match_the_seeded_history(client, auth):
     import csv
     import io
     import json as _json
 
     from tuiding_portals.migu.seed import CONTENT
 
-    login(client)
+    auth.login()
     r = client.get("/member/export/history.csv")
     assert r.status_code == 200 and "attachment" in r.headers["Content-Disposition"]
     rows = list(csv.reader(io.StringIO(r.data.decode("utf-8-sig"))))
@@ -245,8 +241,8 @@ def test_backup_export_rows_match_the_seeded_history(client):
     assert client.get("/member/export/history.exe").status_code == 404
 
 
-def test_payment_unlink_rules(client, app):
-    login(client)
+def test_payment_unlink_rules(client, app, auth):
+    auth.login()
     ids = [r[0] for r in db(app).execute("SELECT id FROM migu_payment WHERE account='13800000001' ORDER BY id")]
     renewal, other = ids[0], ids[1]
     assert "确认删除" in client.get(f"/member/payments/{other}/unlink").text
@@ -260,28 +256,28 @@ def test_payment_unlink_rules(client, app):
     assert left == [ids[2]]
 
 
-def test_payment_of_another_account_cannot_be_touched(client, app):
+def test_payment_of_another_account_cannot_be_touched(client, app, auth):
     other = db(app).execute("SELECT id FROM migu_payment WHERE account='13800000002'").fetchone()[0]
-    login(client)
+    auth.login()
     assert client.post(f"/member/payments/{other}/unlink").status_code == 404
     assert client.get("/member/payments/abc/unlink").status_code == 404
     assert db(app).execute("SELECT count(*) FROM migu_payment WHERE id=?", (other,)).fetchone()[0] == 1
 
 
-def test_member_center_shows_hidden_benefits_and_help_guide(client):
-    login(client, "13800000002", "migu-pass-002")
+def test_member_center_shows_hidden_benefits_and_help_guide(client, auth):
+    auth.login("13800000002", "migu-pass-002")
     assert "续费年度会员立减 30 元" in client.get("/member").text
     help_page = client.get("/help/unsubscribe").text
     for text in ("退订前的准备", "会员管理", "95016", "常见问题", "违约金"):
         assert text in help_page
 
 
-def test_receipt_downloads_as_an_image_listed_in_history(client):
+def test_receipt_downloads_as_an_image_listed_in_history(client, auth):
     import io
 
     from PIL import Image
 
-    login(client)
+    auth.login()
     _, token = unsubscribe(client)
     no = client.post("/member/unsubscribe/confirm", data={"token": token}).location.rsplit("/", 1)[1]
     history = client.get("/member/history").text
@@ -291,7 +287,7 @@ def test_receipt_downloads_as_an_image_listed_in_history(client):
     assert r.headers["Content-Disposition"].encode("latin-1")  # a real WSGI server needs latin-1 headers
     assert Image.open(io.BytesIO(r.data)).size[0] == 900
     client.post("/logout")
-    login(client, "13800000002", "migu-pass-002")
+    auth.login("13800000002", "migu-pass-002")
     assert client.get(f"/member/receipts/{no}.png").status_code == 404
 
 
@@ -325,7 +321,7 @@ def test_app_pause_rejects_unknown_durations(client):
     assert "已暂停" in client.get("/app/member").text
 
 
-def test_hotline_unsubscribe_acts_on_the_website_account(client, app):
+def test_hotline_unsubscribe_acts_on_the_website_account(client, app, auth):
     client.get("/service/hotline")
     client.post("/service/hotline", data={"key": "2"})
     client.post("/service/hotline", data={"keys": "13800000001", "key": "#"})
@@ -338,7 +334,7 @@ def test_hotline_unsubscribe_acts_on_the_website_account(client, app):
     row = db(app).execute("SELECT receipt_no, channel FROM migu_receipt WHERE account='13800000001'").fetchone()
     assert row["channel"] == "客服热线 95016"
     assert " ".join(row["receipt_no"]) in client.get("/service/hotline").text
-    login(client)
+    auth.login()
     assert row["receipt_no"] in client.get("/member/history").text and "已退订" in client.get("/member").text
 
 
@@ -372,9 +368,9 @@ def test_chat_bad_input_gets_an_answer_and_changes_nothing(client, app):
     assert db(app).execute("SELECT count(*) FROM migu_receipt").fetchone()[0] == 1  # only the seeded one
 
 
-def test_refusals_are_alerts_and_confirmations_are_status_messages(client, app):
+def test_refusals_are_alerts_and_confirmations_are_status_messages(client, app, auth):
     """A scenario (and a screen reader) can tell a refusal from a success: role=alert with an error style."""
-    login(client)
+    auth.login()
     conn = db(app)
     renew = conn.execute("SELECT id FROM migu_payment WHERE account='13800000001' AND is_default=1").fetchone()[0]
     other = conn.execute("SELECT id FROM migu_payment WHERE account='13800000001' AND is_default=0").fetchone()[0]

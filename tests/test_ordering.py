@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import form_client, post_at_once
+from support import form_client, post_at_once
 
 from tuiding_portals import create_app
 from tuiding_portals.ordering import MAX_WRONG, payment_choices

@@ -11,7 +11,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, free_port
+from support import ROOT, free_port
 
 WEB_SCENARIO = "name: 第三方项目里的场景\nportal: migu\nsteps:\n  - goto: /login\n  - see: 登录咪咕账号\n"
 

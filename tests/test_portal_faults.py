@@ -6,7 +6,7 @@ import json
 import time
 
 import pytest
-from conftest import DATA
+from support import DATA
 
 LOGIN = {"account": "13800000001", "password": "migu-pass-001"}
 

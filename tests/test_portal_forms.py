@@ -4,7 +4,7 @@ visible error when it refuses, and changes nothing — one sweep, one table per 
 import sqlite3
 
 import pytest
-from conftest import form_client
+from support import form_client
 
 from tuiding_portals import create_app
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import form_client, post_at_once
+from support import form_client, post_at_once
 
 from tuiding_portals import create_app
 from tuiding_portals.security import safe_next

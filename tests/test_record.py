@@ -11,8 +11,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, free_port
 from playwright.sync_api import Page, Playwright
+from support import ROOT, free_port
 
 pytestmark = pytest.mark.browser
 

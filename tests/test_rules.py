@@ -10,7 +10,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 import yaml
-from conftest import ROOT, run_cli
+from support import ROOT, run_cli
 
 from tuiding.check import Journey, check_run, inapplicable, judge
 from tuiding.i18n import gettext_for

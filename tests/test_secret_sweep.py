@@ -12,7 +12,7 @@ from pathlib import Path
 from urllib.parse import quote_plus
 
 import pytest
-from conftest import DATA
+from support import DATA
 from support.leaks import forms
 from support.leaks import leaks as leaks_of
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import DATA, free_port, run_cli
+from support import DATA, free_port, run_cli
 from support.leaks import leaks
 
 pytestmark = pytest.mark.browser

@@ -6,8 +6,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
 from PIL import Image
+from support import ROOT
 
 from tuiding.record import load_manifest
 
@@ -27,7 +27,7 @@ def web_runs(tmp_path_factory):
     import subprocess
     import sys
 
-    from conftest import ROOT as root
+    from support import ROOT as root
 
     out = tmp_path_factory.mktemp("web")
 

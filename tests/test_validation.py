@@ -166,7 +166,7 @@ def test_schema_rejects_what_the_loader_rejects():
 def test_published_schema_files_match_the_code():
     for name in ("scenario", "flow", "run", "step", "result"):
         published = json.loads((ROOT / "docs" / "schema" / f"{name}.schema.json").read_text(encoding="utf-8"))
-        assert published == schema(name), f"run: python -m tuiding.cli_docs (docs/schema/{name}.schema.json is stale)"
+        assert published == schema(name), f"run: make docs (docs/schema/{name}.schema.json is stale)"
 
 
 def test_device_names_are_shipped_and_plenty():
