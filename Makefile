@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 LOG    := $(VENV)/pip.log
 
-.PHONY: bootstrap demo guides test lint docs messages test-lowest serve clean
+.PHONY: bootstrap demo guides test lint docs docs-site messages test-lowest serve clean
 
 # pip's own chatter (and this machine's index warnings) goes to a log; a newcomer sees what happens and that it worked.
 $(STAMP): pyproject.toml
@@ -41,9 +41,14 @@ lint: $(STAMP)
 	@$(VENV)/bin/ruff format --check .
 	@$(VENV)/bin/mypy -p tuiding -p tuiding_portals
 
-# docs/cli.md and docs/schema/*.json are generated (tests keep them true).
+# docs/reference/*.md and docs/schema/*.json are generated from the code (tests keep them true).
 docs: $(STAMP)
-	@$(PY) -m tuiding.cli_docs
+	@$(PY) -m tuiding.docgen
+
+# The docs site (mkdocs, Material theme), built strictly: a broken link or anchor fails the build.
+docs-site: $(STAMP)
+	@NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --quiet
+	@echo "docs-site: built into build/site/ (open build/site/index.html, or: $(VENV)/bin/mkdocs serve)"
 
 # The words tuiding writes: extract them from the sources (babel.cfg) and merge them into the zh and de catalogs,
 # then translate what is new (tests/test_i18n.py fails while a string has no translation).

@@ -2,7 +2,7 @@
 
 scrypt is slow on purpose (~0.14 s a hash); seeding six accounts per embedded portal paid it six
 times for every scenario run, and once per process still added ~0.8 s before a run's first receipt.
-The seed passwords are public test data (they are in the README), so one salted hash per password is
+The seed passwords are public test data (they are in the docs), so one salted hash per password is
 kept in memory and, keyed by the password's SHA-256, in the user's cache folder (`$XDG_CACHE_HOME/tuiding/seed-hashes.json`) and reused
 by every portal: no secrecy is lost. A cache that cannot be read or written is simply not used.
 Passwords changed or set at run time (resets, new accounts) are hashed afresh as always.

@@ -73,7 +73,7 @@ def _migu() -> PortalSpec:
             "variant": Setting(
                 "standard",
                 ("standard", "retention", "hidden_entry", "confirmshaming", "no_receipt", "preticked", "phone_only"),
-                help="standard flow, or a variant that misbehaves on purpose (README: portal variants)",
+                help="standard flow, or a variant that misbehaves on purpose (docs/portals/testing.md)",
             ),
             "button_order": Setting(
                 "standard", ("standard", "swapped"), help="swapped: 确认退订 and 我再想想 change places (a moved button)"

@@ -1,5 +1,5 @@
 """Friction measured in the browser: what each page showed (one evaluate per step), the run's metrics,
-and the UX budget with the steps that added to each item (README "Metrics and budgets").
+and the UX budget with the steps that added to each item (docs/qa/metrics.md).
 
 Patterns (retention wording, reference numbers, date-times, verification labels) are data:
 data/ux_patterns.json, replaced per scenario with `ux:`."""

@@ -6,7 +6,7 @@ scenario.py), so a pydantic upgrade cannot change the tool's messages. No Playwr
 `tuiding validate` imports only this, the YAML loader and the portal names.
 
 Adding an action = one model here (registered with @action, with its caption), one function in
-steps.py, one test, one README line.
+steps.py, one test; the reference page is generated (docgen.py).
 """
 
 from __future__ import annotations
@@ -232,15 +232,15 @@ TARGET_KINDS = ("role", "label", "text", "placeholder", "testid", "css")
 class Target(Strict):
     """One way to find an element: {role, name}, {label}, {text}, {placeholder}, {testid} or {css}."""
 
-    role: Role | None = None
-    name: Text | None = Field(None, description="accessible name, with role")
-    label: Text | None = None
-    text: Text | None = None
-    placeholder: Text | None = None
-    testid: str | None = None
-    css: str | None = None
+    role: Role | None = Field(None, description="an ARIA role (`button`, `link`, `checkbox`, …), with `name`")
+    name: Text | None = Field(None, description="the accessible name, with `role`")
+    label: Text | None = Field(None, description="a form field by its label text")
+    text: Text | None = Field(None, description="an element by its text")
+    placeholder: Text | None = Field(None, description="a field by its placeholder")
+    testid: str | None = Field(None, description="an element by its `data-testid`")
+    css: str | None = Field(None, description="a CSS selector (the last resort: it breaks when the page's markup changes)")
     nth: StrictInt | None = Field(None, description="0-based index when several elements match; -1 for the last")
-    exact: bool = False
+    exact: bool = Field(False, description="the name, label or text must match whole (default: contained)")
 
     @model_validator(mode="after")
     def _one_kind(self) -> Target:
@@ -332,16 +332,16 @@ FillArg = Annotated[
 
 
 class SelectArg(Target):
-    option: FieldValue
+    option: FieldValue = Field(description="the option's label or value")
 
 
 class PressArg(Target):
-    key: str
+    key: str = Field(description="a key as Playwright names it: `Enter`, `Tab`, `ArrowDown`, `Control+A` …")
 
 
 class Condition(Strict):
-    see: TargetSpec | None = None
-    not_see: TargetSpec | None = None
+    see: TargetSpec | None = Field(None, description="the page shows this target")
+    not_see: TargetSpec | None = Field(None, description="the page does not show this target")
     url: str | None = Field(None, description="the page URL contains this text")
 
     @model_validator(mode="after")
@@ -360,15 +360,15 @@ class Condition(Strict):
 
 
 class WaitFor(Strict):
-    for_: TargetSpec = Field(alias="for")
-    state: WaitState = "visible"
+    for_: TargetSpec = Field(alias="for", description="the element")
+    state: WaitState = Field("visible", description="the state to wait for")
 
 
 class WaitUntil(Strict):
-    until: Condition
-    reload: bool = False
-    every: PollEvery = 2.0
-    timeout: PollTimeout = 60.0
+    until: Condition = Field(description="what must hold")
+    reload: bool = Field(False, description="reload the page before each check (a status that changes on the server)")
+    every: PollEvery = Field(2.0, description="time between checks (50ms to 10m)")
+    timeout: PollTimeout = Field(60.0, description="give up after this long (up to 1h)")
 
 
 def _wait_kind(v: Any) -> str | None:
@@ -417,10 +417,10 @@ class SaveArg(Strict):
 
 class RequestArg(Strict):
     url: str = Field(description="absolute, or a path against the site's base URL")
-    method: HttpMethod = "GET"
-    json_: Any = Field(None, alias="json")
-    form: dict[str, FieldValue] | None = None
-    headers: dict[str, str] | None = None
+    method: HttpMethod = Field("GET", description="the HTTP method")
+    json_: Any = Field(None, alias="json", description="a JSON body")
+    form: dict[str, FieldValue] | None = Field(None, description="a form body (name → value)")
+    headers: dict[str, str] | None = Field(None, description="extra request headers")
     expect_status: StrictInt | None = Field(None, ge=100, le=599, description="default: any 2xx")
     save: dict[VarName, str] | None = Field(None, description="{var: json.path} values from the JSON response")
     secret: bool = Field(False, description="the saved values are secrets: masked in every artefact from now on")
@@ -429,7 +429,7 @@ class RequestArg(Strict):
 class UrlMatch(Strict):
     """How a URL is matched: text it contains, Playwright's glob, or a regular expression."""
 
-    contains: str | None = None
+    contains: str | None = Field(None, description="text the URL contains (a `*` in it is literal)")
     glob: str | None = Field(None, description="Playwright's URL glob: ** any characters, * any but /, e.g. **/login/**")
     regex: Regex | None = Field(None, description="a regular expression searched in the URL")
 
@@ -473,13 +473,13 @@ class EmailArg(Strict):
 
 
 class UploadArg(Target):
-    files: str | list[str]
+    files: str | list[str] = Field(description="a file or a list of files, relative to the scenario file")
 
 
 class CountArg(Target):
     equals: StrictInt | None = Field(None, ge=0, le=100_000, description="exactly this many visible matches")
-    at_least: StrictInt | None = Field(None, ge=0, le=100_000)
-    at_most: StrictInt | None = Field(None, ge=0, le=100_000)
+    at_least: StrictInt | None = Field(None, ge=0, le=100_000, description="at least this many")
+    at_most: StrictInt | None = Field(None, ge=0, le=100_000, description="at most this many")
 
     @model_validator(mode="after")
     def _one_bound(self) -> CountArg:
@@ -511,13 +511,13 @@ class DownloadExpect(Strict):
     )
     entries: StrictInt | None = Field(None, ge=0, description="ZIP: number of files inside")
     size: tuple[StrictInt, StrictInt] | None = Field(None, description="PNG: [width, height] in pixels")
-    min_bytes: StrictInt | None = Field(None, ge=0)
+    min_bytes: StrictInt | None = Field(None, ge=0, description="the file is at least this big")
 
 
 class DownloadArg(Strict):
-    click: TargetSpec
+    click: TargetSpec = Field(description="what to click to start the download")
     as_: str | None = Field(None, alias="as", description="file name inside the run folder's downloads/")
-    expect: DownloadExpect | None = None
+    expect: DownloadExpect | None = Field(None, description="what the file must hold (below)")
 
 
 def _screenshot_kind(v: Any) -> str | None:
@@ -545,33 +545,82 @@ class StepBase(Strict):
 
     UNKNOWN_SCOPE: ClassVar[str] = "step"
     ACTION: ClassVar[str] = ""
-    SUMMARY: ClassVar[str] = ""
+    SUMMARY: ClassVar[str] = ""  # what the action does: its docstring, in one line
+    EXAMPLES: ClassVar[tuple[str, ...]] = ()  # YAML, each a whole step (tests validate them; the reference shows them)
     DEFAULT_TIMEOUT: ClassVar[float | None] = None  # the action's own default (else --timeout, 10 s)
 
-    name: str | None = Field(None, description="caption; defaults to one derived from the action")
-    note: str | None = Field(None, description="extra text kept with the step (shown under it in walkthroughs)")
-    screenshot: ScreenshotOpt = True
-    timeout: StepTimeout | None = None
-    retry: StrictInt = Field(0, ge=0, le=10)
-    optional: bool = False
-    if_: Condition | None = Field(None, alias="if")
-    section: str | None = Field(None, description="walkthroughs start a heading here, e.g. 第一步：登录咪咕会员账户")
-    walkthrough: bool = Field(True, description="false: leave this step out of walkthroughs (it stays in the report)")
-    zoom: bool = Field(False, description="walkthroughs add an enlarged crop around the step's target")
-    kind: Annotated[StepKindName, one_of("kind", STEP_KINDS)] | None = Field(
-        None, description="what this step meets, overriding detection: sms, face, question, password, retention or none"
+    name: str | None = Field(
+        None,
+        description="the step's caption in the console, report and walkthroughs (default: derived from the action, "
+        "e.g. 点击「登录」 / Click “Log in”)",
+        examples=["name: 点击「确认退订」"],
     )
-    mask: list[TargetSpec] = Field([], description="regions excluded from visual comparison at this step (dates, numbers)")
+    note: str | None = Field(
+        None, description="extra text kept with the step (shown under it in walkthroughs)", examples=["note: 协议需滚动到底部"]
+    )
+    screenshot: ScreenshotOpt = Field(
+        True,
+        description="`true` (the viewport, the default), `false`, `full` (the whole page), or a target (a shot of that element)",
+        examples=["screenshot: {testid: receipt-no}"],
+    )
+    timeout: StepTimeout | None = Field(
+        None,
+        description="how long the step may wait in total — finding its target and acting on it share it (default 10s; "
+        "`email` 30s; `--timeout` changes the default)",
+        examples=["timeout: 30s"],
+    )
+    retry: StrictInt = Field(
+        0,
+        ge=0,
+        le=10,
+        description="run the action again this many times if it fails, waiting 0.5 s, 1 s, 2 s, then 4 s between attempts",
+        examples=["retry: 2"],
+    )
+    optional: bool = Field(False, description="a failure is recorded, not fatal", examples=["optional: true"])
+    if_: Condition | None = Field(
+        None,
+        alias="if",
+        description="run only when a condition holds now: `{see: …}`, `{not_see: …}` or `{url: …}` (otherwise the step "
+        "is skipped)",
+        examples=["if: {see: 挽留优惠}"],
+    )
+    section: str | None = Field(
+        None, description="walkthroughs start a heading at this step", examples=["section: 第一步:登录咪咕会员账户"]
+    )
+    walkthrough: bool = Field(
+        True,
+        description="`false`: leave the step out of walkthroughs (it stays in the report)",
+        examples=["walkthrough: false"],
+    )
+    zoom: bool = Field(False, description="walkthroughs add an enlarged crop around the step's target", examples=["zoom: true"])
+    kind: Annotated[StepKindName, one_of("kind", STEP_KINDS)] | None = Field(
+        None,
+        description="what the step meets when the page cannot tell: `sms`, `face`, `question`, `password` (a "
+        "verification), `retention`, or `none`",
+        examples=["kind: sms"],
+    )
+    mask: list[TargetSpec] = Field(
+        [],
+        description="targets excluded from visual comparison at this step (dates, numbers)",
+        examples=["mask: [{testid: refund-by}]"],
+    )
     within: TargetSpec | None = Field(
-        None, description="look for the step's target only inside this part of the page, e.g. {testid: receipt}"
+        None,
+        description="look for the step's target only inside this part of the page (a target), so a `see:` does not "
+        "match the navigation or the step bar",
+        examples=["within: {testid: receipt}"],
     )
     a11y: bool | None = Field(
-        None, description="run axe-core after this step (true), or not even when the scenario says so (false)"
+        None,
+        description="`true`: audit this step with axe-core; `false`: not even when the scenario says so",
+        examples=["a11y: true"],
     )
     landmark: LandmarkSpec | None = Field(
         None,
-        description="what this step is in the cancellation: entry (where it begins), submit (the click that sends it), "
-        "done (the page or e-mail that says it is done), or a list of them; replaces detection of that kind",
+        description="what this step is in the cancellation: `entry` (where it begins), `submit` (the click that sends "
+        "it), `done` (the page or e-mail that says it is done), or a list of them; a kind declared anywhere replaces "
+        "its detection",
+        examples=["landmark: submit"],
     )
 
     def landmarks(self) -> tuple[str, ...]:
@@ -592,10 +641,10 @@ ACTIONS: dict[str, type[StepBase]] = {}
 
 
 def action(cls: type[StepBase]) -> type[StepBase]:
-    """Register a step model: its one action field is the model's last field; its docstring the summary."""
+    """Register a step model: its one action field is the model's first own field; its docstring the summary."""
     name = next(n for n in cls.model_fields if n not in StepBase.model_fields)
     cls.ACTION = name
-    cls.SUMMARY = (cls.__doc__ or "").strip().splitlines()[0]
+    cls.SUMMARY = " ".join((cls.__doc__ or "").split())
     ACTIONS[name] = cls
     return cls
 
@@ -613,6 +662,8 @@ def quoted(lang: str, text: Any) -> str:
 class Goto(StepBase):
     """open a URL (a path is joined to the site's base URL)"""
 
+    EXAMPLES: ClassVar[tuple[str, ...]] = ("goto: /login",)
+
     goto: str
 
     def caption(self, lang: str = "en") -> str:
@@ -624,6 +675,8 @@ class Goto(StepBase):
 class Click(StepBase):
     """click an element"""
 
+    EXAMPLES: ClassVar[tuple[str, ...]] = ("click: 会员管理",)
+
     click: TargetSpec
 
     def caption(self, lang: str = "en") -> str:
@@ -633,7 +686,10 @@ class Click(StepBase):
 
 @action
 class Fill(StepBase):
-    """type into fields: {label: value, …} or {target…, value}"""
+    """type into fields by label (or placeholder): `{label: value, …}` — the label exactly, else one containing the
+    words (`其他原因说明` finds "其他原因说明(选择「其他」时必填…)"); or `{target…, value}`"""
+
+    EXAMPLES: ClassVar[tuple[str, ...]] = ('fill: {账号: "${account}", 密码: "${password}"}',)
 
     fill: FillArg
 
@@ -647,7 +703,9 @@ class Fill(StepBase):
 
 @action
 class Select(StepBase):
-    """choose an option of a <select> by its label or value"""
+    """choose an option of a `<select>` by its label or value"""
+
+    EXAMPLES: ClassVar[tuple[str, ...]] = ("select: {label: 暂停时长, option: 2 个月}",)
 
     select: SelectArg
 
@@ -660,6 +718,8 @@ class Select(StepBase):
 class Check(StepBase):
     """tick a checkbox or radio button (a string is its label text)"""
 
+    EXAMPLES: ClassVar[tuple[str, ...]] = ("check: 我已阅读并同意《咪咕会员退订协议》",)
+
     check: TargetSpec
 
     def caption(self, lang: str = "en") -> str:
@@ -671,6 +731,8 @@ class Check(StepBase):
 class Uncheck(StepBase):
     """untick a checkbox"""
 
+    EXAMPLES: ClassVar[tuple[str, ...]] = ("uncheck: {label: 自动续费}",)
+
     uncheck: TargetSpec
 
     def caption(self, lang: str = "en") -> str:
@@ -680,7 +742,9 @@ class Uncheck(StepBase):
 
 @action
 class Press(StepBase):
-    """press a key (on the focused element, or {target…, key})"""
+    """press a key on the focused element, or `{target…, key}`"""
+
+    EXAMPLES: ClassVar[tuple[str, ...]] = ("press: {label: 密码, key: Enter}",)
 
     press: str | PressArg
 
@@ -692,7 +756,9 @@ class Press(StepBase):
 
 @action
 class See(StepBase):
-    """assert an element or text is visible"""
+    """assert something is visible (waits up to `timeout`)"""
+
+    EXAMPLES: ClassVar[tuple[str, ...]] = ("see: 已退订",)
 
     see: TargetSpec
 
@@ -703,7 +769,9 @@ class See(StepBase):
 
 @action
 class CountStep(StepBase):
-    """assert how many visible elements match, e.g. exactly one row in 退订记录"""
+    """assert how many visible elements match: `equals`, or `at_least` / `at_most` (waits up to `timeout`)"""
+
+    EXAMPLES: ClassVar[tuple[str, ...]] = ('count: {css: "tr.receipt", equals: 1}',)
 
     count: CountArg
 
@@ -722,7 +790,9 @@ class CountStep(StepBase):
 
 @action
 class NotSee(StepBase):
-    """assert an element or text is not visible"""
+    """assert something is not visible"""
+
+    EXAMPLES: ClassVar[tuple[str, ...]] = ("not_see: 欢迎回来",)
 
     not_see: TargetSpec
 
@@ -733,7 +803,15 @@ class NotSee(StepBase):
 
 @action
 class ExpectUrl(StepBase):
-    """assert the page URL: contains this text, matches a Playwright glob (with *), or {regex: …}"""
+    """assert the page's URL (waits up to `timeout`): text it contains; a text with `*` (or `{glob: …}`) is
+    Playwright's URL glob — `**` any characters, `*` any but `/`, relative to the site like `page.wait_for_url`;
+    `{regex: …}` is searched; `{contains: …}` for a `*` meant literally"""
+
+    EXAMPLES: ClassVar[tuple[str, ...]] = (
+        "expect_url: /member/receipts/",
+        'expect_url: "**/admin/login/**"',
+        'expect_url: {regex: "/receipts/MG\\\\d+$"}',
+    )
 
     expect_url: UrlExpectation
 
@@ -749,7 +827,10 @@ class ExpectUrl(StepBase):
 
 @action
 class Wait(StepBase):
-    """pause (a duration), wait for an element ({for, state}), or poll ({until, reload, every, timeout})"""
+    """a pause (`wait: 2s`), an element (`{for: target, state: visible|hidden|attached|detached}`), or polling
+    (`{until: {see: …}, reload: true, every: 2s, timeout: 60s}`)"""
+
+    EXAMPLES: ClassVar[tuple[str, ...]] = ("wait: {until: {see: 已退订}, reload: true}",)
 
     wait: WaitArg
 
@@ -767,7 +848,10 @@ class Wait(StepBase):
 
 @action
 class Save(StepBase):
-    """store an element's text (or a pattern's group) in a variable"""
+    """store an element's text (or the first group of `pattern`) in a variable; `secret: true` masks it from then on
+    (like `secrets:`)"""
+
+    EXAMPLES: ClassVar[tuple[str, ...]] = ('save: {var: receipt_no, from: {testid: receipt-no}, pattern: "MG(\\\\d+)"}',)
 
     save: SaveArg
 
@@ -779,7 +863,11 @@ class Save(StepBase):
 
 @action
 class Request(StepBase):
-    """HTTP call against the site (shares the browser's cookies); save JSON values"""
+    """HTTP call against the site with the browser's cookies: `method`, `json`, `form`, `headers`, `expect_status`
+    (default any 2xx); `save: {var: json.path}` keeps values of a JSON answer (`messages.0.code`), `secret: true`
+    masks them"""
+
+    EXAMPLES: ClassVar[tuple[str, ...]] = ('request: {url: "/__mock__/sms/latest?phone=${account}", save: {code: code}}',)
 
     request: RequestArg
 
@@ -790,7 +878,9 @@ class Request(StepBase):
 
 @action
 class Upload(StepBase):
-    """set files on a file input (paths relative to the scenario file)"""
+    """set files on a file input (paths relative to the scenario)"""
+
+    EXAMPLES: ClassVar[tuple[str, ...]] = ("upload: {label: 附件, files: data/id.png}",)
 
     upload: UploadArg
 
@@ -802,7 +892,13 @@ class Upload(StepBase):
 
 @action
 class Download(StepBase):
-    """click something that downloads a file; the file is kept in the run folder"""
+    """click something that downloads; the file is kept in the run's `downloads/` and listed in the step record;
+    `expect:` checks what it holds: `contains` (texts; for a ZIP entry names or text inside), `rows` (CSV data
+    rows after the header, JSON list items), `entries` (ZIP files), `size` (PNG `[w, h]`), `min_bytes`"""
+
+    EXAMPLES: ClassVar[tuple[str, ...]] = (
+        "download: {click: 导出观看记录, as: 观看记录.csv, expect: {rows: 4, contains: [新闻]}}",
+    )
 
     download: DownloadArg
 
@@ -813,7 +909,10 @@ class Download(StepBase):
 
 @action
 class Dialog(StepBase):
-    """accept or dismiss the next JS dialog (confirm/alert)"""
+    """accept or dismiss the JS `confirm`/`alert` the **next** step opens (unanswered dialogs are dismissed); if that
+    step opens none, its record carries a warning (shown in the console and the report)"""
+
+    EXAMPLES: ClassVar[tuple[str, ...]] = ("dialog: accept",)
 
     dialog: DialogAnswer
 
@@ -824,7 +923,13 @@ class Dialog(StepBase):
 
 @action
 class Email(StepBase):
-    """wait for an e-mail in the scenario's mailbox, keep it as a receipt and save links or codes from it"""
+    """wait for an e-mail in the scenario's `mailbox:` (`to`, `from`, `subject`, `text`: contained, case-
+    insensitive), keep it (`mail/NN.eml`, secrets masked) and show it as the step's receipt; `save: {var:
+    pattern}` reads a link or code from its text and links (`secret: true` masks them)"""
+
+    EXAMPLES: ClassVar[tuple[str, ...]] = (
+        'email: {to: "${account}@139.com", subject: 退订凭证, save: {link: "https?://\\\\S+/receipts/\\\\S+"}}',
+    )
 
     email: EmailArg
     DEFAULT_TIMEOUT: ClassVar[float | None] = 30.0  # mail takes its time
@@ -837,10 +942,14 @@ class Email(StepBase):
 
 @action
 class Run(StepBase):
-    """run a reusable flow file (path relative to this file) with `vars`"""
+    """run a reusable flow file (path relative to this file; its steps are inlined in the receipts) with `vars`"""
+
+    EXAMPLES: ClassVar[tuple[str, ...]] = ("run: ../flows/migu_login.yaml",)
 
     run: str
-    vars: dict[str, Any] | None = Field(None, description="values for the flow's variables")
+    vars: dict[str, Any] | None = Field(
+        None, description="with `run:` only: values for the flow's variables", examples=['vars: {account: "${account}"}']
+    )
 
     def caption(self, lang: str = "en") -> str:
         _ = gettext_for(lang)
@@ -881,19 +990,19 @@ Count = Annotated[StrictInt, Field(ge=0)]
 
 
 class Budget(Strict):
-    """UX budget: maxima for the whole run (README "Metrics and budgets"); exceeding one fails the run."""
+    """UX budget: maxima for the whole run; exceeding one fails the run."""
 
-    clicks: Count | None = None
-    inputs: Count | None = None
-    keystrokes: Count | None = None
+    clicks: Count | None = Field(None, description="clicks, ticks and download clicks")
+    inputs: Count | None = Field(None, description="fields filled, options chosen, files set")
+    keystrokes: Count | None = Field(None, description="characters typed plus keys pressed")
     pages: Count | None = Field(None, description="distinct URL paths")
-    navigations: Count | None = None
-    dialogs: Count | None = None
-    downloads: Count | None = None
+    navigations: Count | None = Field(None, description="main-frame navigations")
+    dialogs: Count | None = Field(None, description="JS dialogs answered")
+    downloads: Count | None = Field(None, description="files downloaded")
     emails: Count | None = Field(None, description="e-mails the user has to open")
-    verifications: Count | None = None
-    retention_pages: Count | None = None
-    preticked: Count | None = None
+    verifications: Count | None = Field(None, description="identity checks met (SMS code, face, question, password)")
+    retention_pages: Count | None = Field(None, description="pages after the entry whose own text is a retention offer")
+    preticked: Count | None = Field(None, description="checkboxes the site ticked before the user touched them")
     seconds: Annotated[float, Field(ge=0)] | None = Field(None, description="active seconds (waiting is not counted)")
     a11y: Count | None = Field(None, description="serious + critical accessibility violations")
     receipt: Annotated[Literal["required"], one_of("receipt requirement", ("required",))] | None = Field(
@@ -904,12 +1013,12 @@ class Budget(Strict):
 class UxPatterns(Strict):
     """Text patterns (regular expressions, case-insensitive) replacing the defaults in data/ux_patterns.json."""
 
-    retention: list[Regex] | None = None
+    retention: list[Regex] | None = Field(None, description="a page's own text that makes it a retention page")
     entry: list[Regex] | None = Field(None, description="where the unsubscribe flow begins (URL path or the clicked text)")
-    reference: list[Regex] | None = None
-    datetime: list[Regex] | None = None
-    question: list[Regex] | None = None
-    otp: list[Regex] | None = None
+    reference: list[Regex] | None = Field(None, description="a reference number on a receipt")
+    datetime: list[Regex] | None = Field(None, description="a date and time on a receipt")
+    question: list[Regex] | None = Field(None, description="a security question's label (a verification)")
+    otp: list[Regex] | None = Field(None, description="a one-time-code field's label (a verification)")
     continue_cancel: list[Regex] | None = Field(
         None, description="the label of the control that keeps cancelling past a retention offer"
     )
@@ -1027,12 +1136,12 @@ class FolderSpec(Strict):
 
 
 class ImapAccount(Strict):
-    host: str
+    host: str = Field(description="the IMAP server")
     port: Annotated[StrictInt, Field(ge=1, le=65535)] | None = Field(None, description="default 993 (ssl) or 143")
-    user: str
+    user: str = Field(description="the login")
     password: str = Field(description="a ${variable} listed under secrets")
-    folder: str = "INBOX"
-    ssl: bool = True
+    folder: str = Field("INBOX", description="the folder to read")
+    ssl: bool = Field(True, description="IMAP over TLS (`false`: plain IMAP, for a server on this machine)")
 
 
 class ImapSpec(Strict):
@@ -1086,49 +1195,93 @@ def _instant(v: Any) -> Any:
 class ScenarioFile(Strict):
     """A scenario file: the top-level keys and its steps."""
 
-    name: str
-    description: str | None = None
+    name: str = Field(description="required: the journey's title in the console, reports and walkthroughs")
+    description: str | None = Field(None, description="what the journey does, in a sentence or two (reports, walkthroughs)")
     portal: Annotated[str, BeforeValidator(_portal_check)] | None = Field(
-        None, description="embedded mock portal to start for this run (an installed tuiding portal, e.g. migu, cloudpc)"
+        None,
+        description="`migu` or `cloudpc` (any installed tuiding portal): start a fresh embedded mock portal for the run "
+        "(its own port and SQLite state)",
     )
-    base_url: str | None = None
-    live: bool = Field(False, description="allow a base_url that is not this machine (a real site: it really cancels)")
-    allow_hosts: list[str] = Field([], description="hosts besides the site's own that `request` steps may reach")
-    device: Device | None = Field(None, description="a Playwright device name, e.g. 'iPhone 13'")
-    locale: str = "zh-CN"
-    timezone: Annotated[str, BeforeValidator(_timezone)] = "Asia/Shanghai"
+    base_url: str | None = Field(
+        None,
+        description="run against this site instead (overrides `portal`; `--base-url` overrides both); a site that is not "
+        "this machine needs `live: true` or `--live`",
+    )
+    live: bool = Field(
+        False, description="`true`: this scenario may run against a site that is not 127.0.0.1/localhost (it really cancels)"
+    )
+    allow_hosts: list[str] = Field(
+        [], description="hosts besides the site's own that `request` steps may reach, e.g. `[sms-gateway.test]`"
+    )
+    device: Device | None = Field(
+        None,
+        description="a Playwright device name, e.g. `iPhone 13` or `Pixel 7`: user agent, viewport, pixel ratio, touch "
+        "(default: desktop 1280×720); the Migu portal sends phones to its app layout",
+    )
+    locale: str = Field(
+        "zh-CN", description="the browser's locale, and the language tuiding writes in (`zh-*`, `de-*`, else English)"
+    )
+    timezone: Annotated[str, BeforeValidator(_timezone)] = Field(
+        "Asia/Shanghai", description="the browser's time zone, and the one `${now}` and the records use"
+    )
     permissions: list[Permission] = Field(
-        [], description="browser permissions granted to the site, e.g. [camera] for the fake camera"
+        [],
+        description="browser permissions granted to the site: `camera`, `microphone`, `geolocation`, `notifications`, "
+        "`clipboard-read`, `clipboard-write` (the browser has a fake camera; without `camera`, `getUserMedia` is denied)",
     )
-    tags: list[str] = []
-    vars: dict[str, Scalar] = {}
-    secrets: list[str] = []
-    budget: Budget | None = None
-    before: list[str] = Field([], description="walkthroughs: 准备工作, what to do before starting")
-    after: list[str] = Field([], description="walkthroughs: 退订后的注意事项, what to do afterwards")
-    redact: list[TargetSpec] = Field([], description="blacked out in walkthrough images (phone numbers, receipt numbers)")
-    mask: list[TargetSpec] = Field([], description="excluded from visual comparison on every step (dates, numbers)")
-    a11y: bool = Field(False, description="run axe-core after every step that shows a new page")
-    ux: UxPatterns | None = None
-    visual: VisualOptions = VisualOptions()
-    settings: dict[str, SettingValue] = Field({}, description="embedded portal settings at start, e.g. {clock: real}")
-    variant: str | None = Field(None, description="the embedded portal's UX variant (a shortcut for settings: {variant: …})")
+    tags: list[str] = Field([], description="words for `--tag` and pytest markers, e.g. `[migu, web, smoke]`")
+    vars: dict[str, Scalar] = Field({}, description="values for `${name}`; they may use `${env:…}`, `${now:…}` and `${run.id}`")
+    secrets: list[str] = Field(
+        [],
+        description="variables whose values are never shown — from `vars`, or saved by a step — masked in every record, "
+        "report and trace and painted over in screenshots",
+    )
+    budget: Budget | None = Field(None, description="maxima for the whole run (clicks, pages, …): exceeding one fails it")
+    before: list[str] = Field([], description="walkthroughs: sentences for 准备工作 / Before you start")
+    after: list[str] = Field([], description="walkthroughs: sentences for 退订后的注意事项 / Afterwards")
+    redact: list[TargetSpec] = Field(
+        [],
+        description="targets blacked out in walkthrough images (phone numbers, receipt numbers); secrets are never shown anyway",
+    )
+    mask: list[TargetSpec] = Field(
+        [], description="targets excluded from visual comparison on every step, e.g. `[{testid: receipt-no}]`"
+    )
+    a11y: bool = Field(False, description="`true`: run axe-core after every step that shows a new page")
+    ux: UxPatterns | None = Field(None, description="text patterns replacing the defaults of detection, per kind")
+    visual: VisualOptions = Field(
+        VisualOptions(), description="`{threshold: 0.2, max_diff_pixels: 0}`: how different a receipt may be from its baseline"
+    )
+    settings: dict[str, SettingValue] = Field(
+        {}, description="embedded portal settings at start, e.g. `{variant: retention}` or `{clock: real}`"
+    )
+    variant: str | None = Field(
+        None, description="shortcut for `settings: {variant: …}`; `tuiding run --variant NAME` overrides it"
+    )
     check: CheckSpec = Field(
         [],
-        description="after the run, judge it with these rule packs (names or files): check.json, the report and the "
-        "console show the verdicts; {rules: […], fail: true} also fails the run when a rule is not met",
+        description="`[zh, de, us-ca]` (rule packs: names or files): judge the run when it ends — `check.json` in the run "
+        "folder, the verdicts on the console and in the report; `{rules: […], fail: true}` also fails the run when a "
+        "rule is not met",
     )
-    service: Service | None = Field(None, description="what the service is, so rules that cannot apply say so")
+    service: Service | None = Field(None, description="what the service is, so rules that cannot apply answer “not applicable”")
     mailbox: MailboxSpec | None = Field(
-        None, description="where `email` steps read: smtp, {smtp: PORT}, {folder: PATH} or {imap: …}"
+        None,
+        description="where `email` steps read: `smtp` (an SMTP sink on 127.0.0.1 for the run; `{smtp: PORT}` for a fixed "
+        "port), `{folder: PATH}` (a Maildir, `.eml` files, a framework's file back-end), `{imap: {host, user, password, "
+        "…}}`",
     )
     clock: Annotated[str, BeforeValidator(_instant)] | None = Field(
-        None, description="install the browser's clock at this instant (ISO 8601; the scenario's time zone if none is given)"
+        None,
+        description="install the browser's clock at this instant (`2026-11-20T10:00:00+08:00`; the scenario's time zone if "
+        "none is given): the page's `Date` starts there and `${now}` reads it",
     )
     matrix: list[dict[str, Scalar]] | None = Field(
-        None, min_length=1, description="run once per row; row values are variables, 'id' names the row"
+        None,
+        min_length=1,
+        description="run the journey once per row (like pytest's parametrize): each row's keys are variables (over "
+        "`vars`), `id` names the row; each row gets its own run folder (`…-<id>`) and pytest item (`file[id]`)",
     )
-    steps: list[Step] = Field(min_length=1)
+    steps: list[Step] = Field(min_length=1, description="required: the journey, a non-empty list of steps")
 
     def check_rules(self) -> tuple[str, ...]:
         """The rule packs the scenario's own check uses (`check:`)."""

@@ -2,7 +2,7 @@
 
 Every writer (receipts.RunFolder, the CLI's --json) and every reader (report, verify,
 walkthrough, compare, check, merge) goes through these models; `tuiding schema run|step|result`
-publishes their JSON Schema so other tools can read run folders too (README "One run on disk").
+publishes their JSON Schema so other tools can read run folders too (docs/runs/run-folder.md).
 """
 
 from __future__ import annotations
@@ -226,7 +226,7 @@ class ReceiptFound(Record):
 
 
 class Metrics(Record):
-    """Friction measured in the browser (README "Metrics")."""
+    """Friction measured in the browser (docs/qa/metrics.md)."""
 
     steps: int = 0
     clicks: int = 0

@@ -58,28 +58,30 @@ class AppliesIf(M.Strict):
     """What the service must be for a rule to apply (the scenario's `service:` or `check --service`); a fact
     nobody stated does not stop a rule."""
 
-    paid: bool | None = None
-    renews: bool | None = None
-    contract: bool | None = None
-    consent: bool | None = None
-    signup: Literal["online", "offline"] | None = None
+    paid: bool | None = Field(None, description="the service is paid for")
+    renews: bool | None = Field(None, description="it renews or continues automatically")
+    contract: bool | None = Field(None, description="it is a contract for a continuing obligation")
+    consent: bool | None = Field(None, description="cancelling withdraws a consent (e.g. to marketing e-mails)")
+    signup: Literal["online", "offline"] | None = Field(None, description="where users sign up")
 
 
 class _RuleBase(M.Strict):
     UNKNOWN_SCOPE = "mapping"
 
-    id: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
-    title: LangText
+    id: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")] = Field(
+        description="unique in the pack: letters, digits, `_ . -`"
+    )
+    title: LangText = Field(description="what the rule asks, in words (per language)")
     source: LangText = Field(description="the provision the rule reads, as it is cited (per language where it differs)")
     channels: list[str] = Field([], description="scenario tags the rule applies to (e.g. [web, app]); empty: every journey")
-    applies_if: AppliesIf | None = None
+    applies_if: AppliesIf | None = Field(None, description="what the service must be for this rule to apply")
 
 
 class EntryClicks(_RuleBase):
     """Clicks from the account pages (after signing in) to the unsubscribe entry, at most `max`."""
 
     check: Literal["entry_clicks"]
-    max: int = Field(ge=0)
+    max: int = Field(ge=0, description="the most clicks allowed")
 
 
 class ConfirmLabel(_RuleBase):
@@ -99,15 +101,15 @@ class MaxMetric(_RuleBase):
     """A friction count up to the end of the cancellation, at most `max`."""
 
     check: Literal["max_metric"]
-    metric: MaxedMetric
-    max: int = Field(ge=0)
+    metric: MaxedMetric = Field(description="which count")
+    max: int = Field(ge=0, description="its maximum")
 
 
 class NotHarderThanSignup(_RuleBase):
     """Each of `metrics` no more than the sign-up journey's (of the same site)."""
 
     check: Literal["not_harder_than_signup"]
-    metrics: list[Compared] = Field(min_length=1)
+    metrics: list[Compared] = Field(min_length=1, description="the counts compared")
 
 
 class SignupShows(_RuleBase):
@@ -129,7 +131,7 @@ class AskItem(M.Strict):
 
     UNKNOWN_SCOPE = "mapping"
 
-    label: LangText
+    label: LangText = Field(description="the item's name in the checklist (per language)")
     patterns: LangPatterns
 
 
@@ -167,7 +169,7 @@ class NotMeasurable(_RuleBase):
     """A rule a journey cannot show (a reminder before renewal): said so, with why."""
 
     check: Literal["not_measurable"]
-    why: LangText
+    why: LangText = Field(description="why a journey cannot show it, and what can (per language)")
 
 
 Rule = Annotated[
@@ -191,8 +193,10 @@ class RulePack(M.Strict):
         None, description="not in force yet, and why: its rules are judged and shown, but a rule not met does not fail `check`"
     )
     applies_if: AppliesIf | None = Field(None, description="what the service must be for any rule of the pack to apply")
-    rules: list[Rule] = Field(min_length=1)
-    references: list[str] = []
+    rules: list[Rule] = Field(min_length=1, description="the rules, each with one `check` (below)")
+    references: list[str] = Field(
+        [], description="cases to compare a journey with, printed under the checklist (e.g. FTC v. Amazon)"
+    )
 
 
 RULE_PACK = TypeAdapter(RulePack)

@@ -1,7 +1,7 @@
 """The step vocabulary in the browser: one small function per action, registered in RUNNERS.
 
 Adding an action = one model in model.py (its argument type and caption), one function
-here (decorated with @runs), one test, one README line. `run:` (flows) is structural and
+here (decorated with @runs), one test; the reference is generated from the model. `run:` (flows) is structural and
 executed by the runner.
 """
 

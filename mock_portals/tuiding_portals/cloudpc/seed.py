@@ -1,4 +1,4 @@
-"""Seed accounts of the cloud PC portal (README: "Cloud PC seed accounts")."""
+"""Seed accounts of the cloud PC portal (docs/portals/cloudpc.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The documented seed accounts (README: "Seed accounts") and their content and payment methods."""
+"""The documented seed accounts (docs/portals/migu.md) and their content and payment methods."""
 
 from __future__ import annotations
 
@@ -122,7 +122,7 @@ HIDDEN_BENEFITS = {
     "钻石会员": ["每月 4 张观影券(可兑换付费单片)", "体育赛事 VIP 解说", "续费年度会员立减 30 元(本月有效)"],
 }
 
-# (list, title, category, days ago, detail) per account; the same for every seed account keeps the README short.
+# (list, title, category, days ago, detail) per account; the same for every seed account keeps the docs short.
 CONTENT = (
     ("history", "流浪地球 2", "电影", 2, "观看至 01:45:10"),
     ("history", "中超联赛 第 28 轮 上海申花 vs 北京国安", "体育", 5, "已看完"),
