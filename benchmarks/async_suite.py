@@ -22,6 +22,7 @@ import statistics
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
 from overhead import machine
@@ -33,15 +34,23 @@ SCENARIO = "scenarios/migu/web_unsubscribe.yaml"
 
 async def journey(browser: object, out: Path) -> None:
     """benchmarks/overhead.py's hand-written journey, in Playwright's async API, on its own portal."""
-    from playwright.async_api import Error as PlaywrightError
-    from playwright.async_api import expect
-
     from tuiding_portals.server import EmbeddedPortal
 
     portal = await asyncio.to_thread(EmbeddedPortal, "migu")
     portal.__enter__()
     context = await browser.new_context(base_url=portal.url, viewport={"width": 1280, "height": 720})  # type: ignore[attr-defined]
-    page = await context.new_page()
+    try:
+        await unsubscribe(await context.new_page(), out)
+    finally:
+        await context.close()
+        await asyncio.to_thread(portal.close)
+
+
+async def unsubscribe(page: Any, out: Path) -> None:
+    """The journey's steps, one screenshot per shown step like the scenario's receipts."""
+    from playwright.async_api import Error as PlaywrightError
+    from playwright.async_api import expect
+
     out.mkdir(parents=True)
     n = 0
 
@@ -57,46 +66,42 @@ async def journey(browser: object, out: Path) -> None:
                     raise
                 await page.wait_for_timeout(100)
 
-    try:
-        await page.goto("/login")
-        await shot()
-        await page.get_by_label("账号").fill("13800000001")
-        await page.get_by_label("密码").fill("migu-pass-001")
-        await shot()
-        await page.get_by_role("button", name="登录").click()
-        await shot()
-        await expect(page.get_by_text("欢迎回来")).to_be_visible()
-        await shot()
-        await page.get_by_role("link", name="会员中心").first.click()
-        await shot()
-        await expect(page.get_by_text("生效中").first).to_be_visible()
-        await page.get_by_role("link", name="会员管理").first.click()
-        await shot()
-        await page.get_by_role("link", name="立即退订").click()
-        await shot()
-        await expect(page.get_by_text("咪咕会员退订协议").first).to_be_visible()
-        await shot()
-        await page.get_by_label("我已阅读并同意《咪咕会员退订协议》").check()
-        await shot()
-        await page.get_by_role("button", name="下一步").click()
-        await shot()
-        await expect(page.get_by_text("确认后立即生效")).to_be_visible()
-        await shot()
-        await page.get_by_role("button", name="确认退订").click()
-        await shot(full=True)
-        await expect(page.get_by_text("退订凭证").first).to_be_visible()
-        await shot()
-        receipt = await page.get_by_test_id("receipt-no").inner_text()
-        await page.get_by_test_id("receipt-no").screenshot(path=out / "receipt.png")
-        await page.get_by_role("link", name="返回会员中心").click()
-        await shot()
-        await expect(page.get_by_text("已退订").first).to_be_visible()
-        await shot()
-        await expect(page.get_by_text(receipt).first).to_be_visible()
-        await shot()
-    finally:
-        await context.close()
-        await asyncio.to_thread(portal.close)
+    await page.goto("/login")
+    await shot()
+    await page.get_by_label("账号").fill("13800000001")
+    await page.get_by_label("密码").fill("migu-pass-001")
+    await shot()
+    await page.get_by_role("button", name="登录").click()
+    await shot()
+    await expect(page.get_by_text("欢迎回来")).to_be_visible()
+    await shot()
+    await page.get_by_role("link", name="会员中心").first.click()
+    await shot()
+    await expect(page.get_by_text("生效中").first).to_be_visible()
+    await page.get_by_role("link", name="会员管理").first.click()
+    await shot()
+    await page.get_by_role("link", name="立即退订").click()
+    await shot()
+    await expect(page.get_by_text("咪咕会员退订协议").first).to_be_visible()
+    await shot()
+    await page.get_by_label("我已阅读并同意《咪咕会员退订协议》").check()
+    await shot()
+    await page.get_by_role("button", name="下一步").click()
+    await shot()
+    await expect(page.get_by_text("确认后立即生效")).to_be_visible()
+    await shot()
+    await page.get_by_role("button", name="确认退订").click()
+    await shot(full=True)
+    await expect(page.get_by_text("退订凭证").first).to_be_visible()
+    await shot()
+    receipt = await page.get_by_test_id("receipt-no").inner_text()
+    await page.get_by_test_id("receipt-no").screenshot(path=out / "receipt.png")
+    await page.get_by_role("link", name="返回会员中心").click()
+    await shot()
+    await expect(page.get_by_text("已退订").first).to_be_visible()
+    await shot()
+    await expect(page.get_by_text(receipt).first).to_be_visible()
+    await shot()
 
 
 async def hand_written_suite(n: int, jobs: int, out: Path) -> None:

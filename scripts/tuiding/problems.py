@@ -153,61 +153,67 @@ def problems_from(exc: ValidationError, doc: Document, base: tuple[Any, ...] = (
         if t == "step_action":
             for p, at_key, msg in _step_problems(doc, path):
                 add(p, at_key, msg)
-            continue
-        if t == "unknown_key":
+        elif t == "unknown_key":
             for k in ctx["keys"].split(M.SEP):
                 if ctx["scope"] == "step":
                     add((*path, k), True, _unknown_step_key(k))
                 else:
                     allowed = ctx["allowed"].split(M.SEP)
                     add((*path, k), True, f"unknown key '{k}' (expected one of: {', '.join(allowed)}){M.hint(k, allowed)}")
-            continue
-        if t == "missing":
+        elif t == "missing":
             add(tuple(path), False, f"missing required key '{loc[-1]}'")
-            continue
-        key: str | None = path[-1] if path and isinstance(path[-1], str) and not (len(path) >= 2 and path[-2] == "vars") else None
-        if t in TYPE_WORDS:
-            msg = f"expected {TYPE_WORDS[t]}, got {type_name(err['input'])}"
-            if err["input"] is None and _in_flow_mapping(doc, tuple(path)):
-                msg += " (a ',' inside {…} separates keys: quote text that contains commas)"
-        elif t == "literal_error":  # a closed set without its own check (the values come from ctx, not a message)
-            msg = f"expected {ctx.get('expected', 'one of the listed values')}, got {err['input']!r}"
-        elif t == "union_tag_not_found":  # a mapping without the key that says what it is (a rule's `check`)
-            disc = str(ctx.get("discriminator", "")).strip("'")
-            node = _at(doc.data, tuple(path))
-            near = M.closest(disc, [k for k in node if k != disc]) if isinstance(node, dict) else None
-            msg = f"missing key '{disc}'" + (f"; did you mean '{disc}' instead of '{near}'?" if near else "")
-        elif t == "union_tag_invalid":
-            disc = str(ctx.get("discriminator", "")).strip("'")
-            expected = str(ctx.get("expected_tags", "")).replace("'", "")
-            msg = f"unknown {disc} {ctx.get('tag')!r} (expected one of: {expected}){M.hint(ctx.get('tag'), expected.split(', '))}"
-            node = _at(doc.data, tuple(path))
-            if isinstance(node, dict) and disc in node:
-                path = [*path, disc]
-        elif t == "string_pattern_mismatch":
-            pattern = str(ctx.get("pattern", ""))
-            msg = (
-                f"'{err['input']}' is not a language code (two or three letters, e.g. en, zh, de)"
-                if "[a-z]{2,3}" in pattern
-                else f"'{err['input']}' does not have the expected form ({pattern})"
+        else:
+            key: str | None = (
+                path[-1] if path and isinstance(path[-1], str) and not (len(path) >= 2 and path[-2] == "vars") else None
             )
-        elif t == "too_short":
-            msg = "expected a non-empty list"
-        elif t == "greater_than_equal":
-            msg = f"must be at least {ctx['ge']}, got {err['input']}"
-        elif t == "less_than_equal":
-            msg = f"must be at most {ctx['le']}, got {err['input']}"
-        elif t == "quote_number":  # show the number as written (YAML already turned 289.60 into 289.6)
-            written = _token(doc, tuple(path)) or ctx["value"]
-            msg = f'{written} is a number to YAML: write it in quotes ("{written}") so it is matched as text exactly as written'
-        elif t in OWN_MESSAGES:
-            msg = err["msg"]
-        else:  # a pydantic error this table does not know yet: still one line, with its type
-            msg = f"invalid value ({t})"
-        if key is not None and key not in msg and key in M.field_keys() and key not in M.ACTIONS:
-            msg = f"{key}: {msg}"
-        add(tuple(path), bool(loc) and loc[-1] == "[key]", msg)  # a bad key is pointed at itself
+            msg, path = _worded(doc, err, path)
+            if key is not None and key not in msg and key in M.field_keys() and key not in M.ACTIONS:
+                msg = f"{key}: {msg}"
+            add(tuple(path), bool(loc) and loc[-1] == "[key]", msg)  # a bad key is pointed at itself
     return sorted(out.values(), key=lambda p: (p.line, p.col))
+
+
+def _worded(doc: Document, err: Any, path: list[Any]) -> tuple[str, list[Any]]:
+    """One pydantic error in our words, and where it points (a tag error points at the tag)."""
+    t, ctx = err["type"], err.get("ctx") or {}
+    if t in TYPE_WORDS:
+        msg = f"expected {TYPE_WORDS[t]}, got {type_name(err['input'])}"
+        if err["input"] is None and _in_flow_mapping(doc, tuple(path)):
+            msg += " (a ',' inside {…} separates keys: quote text that contains commas)"
+        return msg, path
+    if t == "literal_error":  # a closed set without its own check (the values come from ctx, not a message)
+        return f"expected {ctx.get('expected', 'one of the listed values')}, got {err['input']!r}", path
+    if t == "union_tag_not_found":  # a mapping without the key that says what it is (a rule's `check`)
+        disc = str(ctx.get("discriminator", "")).strip("'")
+        node = _at(doc.data, tuple(path))
+        near = M.closest(disc, [k for k in node if k != disc]) if isinstance(node, dict) else None
+        return f"missing key '{disc}'" + (f"; did you mean '{disc}' instead of '{near}'?" if near else ""), path
+    if t == "union_tag_invalid":
+        disc = str(ctx.get("discriminator", "")).strip("'")
+        expected = str(ctx.get("expected_tags", "")).replace("'", "")
+        msg = f"unknown {disc} {ctx.get('tag')!r} (expected one of: {expected}){M.hint(ctx.get('tag'), expected.split(', '))}"
+        node = _at(doc.data, tuple(path))
+        return msg, [*path, disc] if isinstance(node, dict) and disc in node else path
+    if t == "string_pattern_mismatch":
+        pattern = str(ctx.get("pattern", ""))
+        if "[a-z]{2,3}" in pattern:
+            return f"'{err['input']}' is not a language code (two or three letters, e.g. en, zh, de)", path
+        return f"'{err['input']}' does not have the expected form ({pattern})", path
+    if t == "quote_number":  # show the number as written (YAML already turned 289.60 into 289.6)
+        written = _token(doc, tuple(path)) or ctx["value"]
+        return (
+            f'{written} is a number to YAML: write it in quotes ("{written}") so it is matched as text exactly as written',
+            path,
+        )
+    bounds = {
+        "too_short": "expected a non-empty list",
+        "greater_than_equal": f"must be at least {ctx.get('ge')}, got {err['input']}",
+        "less_than_equal": f"must be at most {ctx.get('le')}, got {err['input']}",
+    }
+    if t in bounds:
+        return bounds[t], path
+    # Our own messages as they are; a pydantic error this table does not know yet: still one line, with its type.
+    return (err["msg"] if t in OWN_MESSAGES else f"invalid value ({t})"), path
 
 
 def _token(doc: Document, path: tuple[Any, ...]) -> str:
