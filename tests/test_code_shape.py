@@ -58,7 +58,9 @@ def test_no_two_modules_import_each_other_in_a_circle():
     modules = {module_name(p): p for folder in PACKAGES.values() for p in folder.rglob("*.py")}
     graph = {m: {i for i in imports(p, m) if i in modules and i != m and not m.startswith(f"{i}.")} for m, p in modules.items()}
     # A package's __init__ is how its modules are reached, not a module that depends on them.
-    graph = {m: {i for i in deps if not (modules[i].name == "__init__.py" and m.startswith(f"{i}."))} for m, deps in graph.items()}
+    graph = {
+        m: {i for i in deps if not (modules[i].name == "__init__.py" and m.startswith(f"{i}."))} for m, deps in graph.items()
+    }
     circles = []
     for start in graph:
         stack, seen = [(start, [start])], set()

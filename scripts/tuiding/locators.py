@@ -15,8 +15,9 @@ class TargetNotFound(AssertionError):
 
 
 # An element's page box, its `type` property ('' for none; "password" is what fill asks about), its role (given,
-# or implied by the tag) and its name as a reader meets it — read in the same call, for the step's record and
-# its landmarks (a click on a button named "Cancel membership" submits a cancellation).
+# or implied by the tag), its name as a reader meets it, and CSS selectors naming it by id and name — read in
+# the same call, for the step's record, its landmarks (a click on a button named "Cancel membership" submits a
+# cancellation) and, for a field a secret goes into, the screenshot style that paints it over.
 BOX_JS = """e => { const r = e.getBoundingClientRect(), t = e.tagName;
   const implied = t === 'A' ? (e.hasAttribute('href') ? 'link' : '') : t === 'BUTTON' || t === 'SUMMARY' ? 'button'
     : t === 'INPUT' ? ({submit: 'button', button: 'button', reset: 'button', image: 'button', checkbox: 'checkbox', radio: 'radio'}[e.type] || 'textbox')
@@ -24,13 +25,16 @@ BOX_JS = """e => { const r = e.getBoundingClientRect(), t = e.tagName;
   const label = e.labels && e.labels[0] ? e.labels[0].innerText : '';
   const name = (e.getAttribute('aria-label') || label || (t === 'INPUT' ? (['submit', 'button', 'reset'].includes(e.type) ? e.value : '') : e.innerText) || e.getAttribute('title') || '')
     .replace(/\\s+/g, ' ').trim().slice(0, 120);
-  return [r.x + scrollX, r.y + scrollY, r.width, r.height, e.type || '', e.getAttribute('role') || implied, name]; }"""
+  const tag = CSS.escape(e.localName), named = [];
+  if (e.id) named.push(`${tag}#${CSS.escape(e.id)}`);
+  if (e.name) named.push(`${tag}[name="${CSS.escape(e.name)}"]`);
+  return [r.x + scrollX, r.y + scrollY, r.width, r.height, e.type || '', e.getAttribute('role') || implied, name, named]; }"""
 # The same for the first match, without waiting: null when nothing matches. Reading it while choosing the
 # target saves the separate round trip a walkthrough's highlight would cost.
 FIRST_BOX_JS = f"els => els.length ? ({BOX_JS})(els[0]) : null"
 
-# (x, y, width, height, type, role, name) of a target, in page coordinates.
-Measured = tuple[float, float, float, float, str, str, str]
+# (x, y, width, height, type, role, name, [selectors]) of a target, in page coordinates.
+Measured = tuple[float, float, float, float, str, str, str, list[str]]
 
 
 def first_box(loc: Locator, *, quiet: bool = False) -> Measured | None:
@@ -42,7 +46,9 @@ def first_box(loc: Locator, *, quiet: bool = False) -> Measured | None:
         if quiet:
             return None
         raise
-    return None if found is None else (found[0], found[1], found[2], found[3], found[4], found[5], found[6])
+    if found is None:
+        return None
+    return (found[0], found[1], found[2], found[3], found[4], found[5], found[6], list(found[7]))
 
 
 def locate(page: Page | Locator, spec: str | Target, timeout_ms: float = 0) -> Locator:

@@ -165,16 +165,19 @@ class CaptureObserver(Observer):
         self.masks: list[Locator] = []  # secret fields without an id or name (Playwright's mask)
         self.masked_fields: list[str] = []  # CSS selectors of the fields secrets were typed into
 
-    def mask(self, loc: Locator) -> None:
+    def mask(self, loc: Locator, known: list[str] | None = None) -> None:
         """A field about to receive a secret: painted over in receipts; in a recorded video its text is discs.
 
         Named by its id and name, the field stays painted over when the page draws it anew (a form shown
         again after a refused login, with the value filled in by the server). A field with neither is
-        masked by its locator."""
-        try:
-            selectors: list[str] = loc.evaluate(FIELD_SELECTORS_JS, self.loop.recorder is not None, timeout=2000)
-        except PlaywrightError:
-            selectors = []
+        masked by its locator. `known`: its selectors, read when the field was found (no call then, unless
+        a video needs its text shown as discs)."""
+        selectors = known or []
+        if known is None or self.loop.recorder is not None:
+            try:
+                selectors = loc.evaluate(FIELD_SELECTORS_JS, self.loop.recorder is not None, timeout=2000)
+            except PlaywrightError:
+                selectors = []
         if selectors:
             self.masked_fields.extend(s for s in selectors if s not in self.masked_fields)
         else:

@@ -57,7 +57,7 @@ class StepContext:
     base_dir: Path  # the scenario file's folder (for upload paths)
     save_download: DownloadSink
     has_secret: Callable[[str], bool]  # does this text contain a secret value?
-    mask: Callable[[Locator], None]  # hide this element in later screenshots
+    mask: Callable[[Locator, list[str] | None], None]  # hide this field in later screenshots (its selectors if known)
     arm_dialog: Callable[[str], None]  # how to answer the next JS dialog ("accept" | "dismiss")
     request_refused: Callable[[str], str | None] = lambda _url: None  # the live-site guard (guard.py)
     add_secret: Callable[..., None] = lambda _value, **_kw: None  # mask this value from now on, everywhere
@@ -101,7 +101,7 @@ class StepContext:
                 measured = loc.evaluate(BOX_JS, timeout=min(self.timeout_ms, 2000))
             except Exception:
                 return None
-        x, y, w, h, kind, role, name = measured
+        x, y, w, h, kind, role, name, _named = measured
         self.events.element = (role, name)
         if not (w and h):
             return kind
@@ -160,7 +160,7 @@ def fill(ctx: StepContext, arg: Any) -> None:
                 "a literal value typed into a password field: masked like a secret; put it in vars and list it under secrets"
             )
         if ctx.has_secret(text):
-            ctx.mask(loc)
+            ctx.mask(loc, measured[7] if measured is not None else None)
             ctx.typed(text)
         loc.fill(text, timeout=ctx.timeout_ms)
         ctx.events.inputs += 1
@@ -191,7 +191,7 @@ def uncheck(ctx: StepContext, target: Any) -> None:
 
 def _set_checked(ctx: StepContext, target: Any, checked: bool) -> None:
     loc = _checkable(ctx.scope, target)
-    ctx.record_box(loc)
+    ctx.record_box(loc, first_box(loc, quiet=True))  # usually there: one call, else measured while waiting
     loc.set_checked(checked, timeout=ctx.timeout_ms)
     ctx.events.clicks += 1
 
@@ -290,8 +290,7 @@ def wait(ctx: StepContext, arg: Any) -> None:
 
 @runs("save")
 def save(ctx: StepContext, arg: M.SaveArg) -> None:
-    loc = locate(ctx.scope, arg.from_)
-    ctx.record_box(loc)
+    loc = ctx.find(arg.from_)
     text = loc.inner_text(timeout=ctx.timeout_ms).strip()
     if arg.pattern:
         m = re.search(arg.pattern, text)
