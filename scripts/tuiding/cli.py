@@ -21,7 +21,7 @@ from . import __version__
 from .i18n import gettext_for
 from .problems import Problem
 from .scenario import Flow, Scenario, ScenarioInvalid, discover, expand, is_flow_file, load_flow, load_scenario
-from .suite import SIGNALS, default_jobs, quiet_playwright, raise_interrupt, suite_lang
+from .signals import SIGNALS, quiet_playwright, raise_interrupt
 
 EXIT_FAILED, EXIT_INVALID, EXIT_INTERRUPTED = 1, 2, 130
 
@@ -424,6 +424,8 @@ class RunFlags:
 def _selected(f: RunFlags) -> list[Scenario]:
     """The scenarios to run: loaded and valid, of the tags asked for, this machine's shard, each with a site
     this command may reach."""
+    from .suite import suite_lang
+
     scenarios = _scenarios(f.paths)
     if f.tags:
         scenarios = [s for s in scenarios if set(f.tags) & set(s.tags)]
@@ -445,7 +447,16 @@ def _selected(f: RunFlags) -> list[Scenario]:
 def _run(f: RunFlags) -> NoReturn:
     from .options import OptionsError, from_flags
     from .progress import make_progress
-    from .suite import BrowserChoice, Suite, SuiteBrowserError, SuiteInterrupted, end_interrupted, run_suite
+    from .suite import (
+        BrowserChoice,
+        Suite,
+        SuiteBrowserError,
+        SuiteInterrupted,
+        default_jobs,
+        end_interrupted,
+        run_suite,
+        suite_lang,
+    )  # fmt: skip
 
     scenarios = _selected(f)
     key = _signing_key(f.sign_key)

@@ -16,7 +16,6 @@ from pydantic import ValidationError
 
 from . import model as M
 from .problems import Problem, display_path, problems_from, type_name
-from .rules import RulePackInvalid, load_pack, pack_path, shipped, unknown_pack
 from .source import Document, SourceError
 from .source import load as load_source
 from .variables import RefError, refs_in
@@ -350,6 +349,10 @@ class _Loader:
         named = [((*at, i), ref) for i, ref in enumerate(h.check_rules())]
         if h.service is not None:
             named += [(("service", "jurisdictions", i), ref) for i, ref in enumerate(h.service.jurisdictions)]
+        if not named:
+            return
+        from .rules import RulePackInvalid, load_pack, pack_path, shipped, unknown_pack  # only when packs are named
+
         for path, ref in named:
             if ref not in shipped() and not ref.endswith((".yaml", ".yml")):
                 self.problem(doc, path, unknown_pack(ref))

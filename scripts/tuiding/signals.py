@@ -1,4 +1,5 @@
-"""Holding Ctrl-C and SIGTERM through the moments a run folder's manifest is being written.
+"""Ctrl-C and SIGTERM: held through the moments a run folder's manifest is being written, and a suite's policy
+(every signal received remembered, Playwright's loggers quieted, the interrupt raised as Ctrl-C does).
 
 A run interrupted inside `ScenarioRun.execute` ends with RunInterrupted, and its caller seals the folder.
 A signal that arrives while the folder is set up (before that protection begins) or while its final
@@ -10,10 +11,12 @@ done. (Found by the Ctrl-C-at-a-random-moment test: 3 in 240 runs under load.)
 
 from __future__ import annotations
 
+import logging
 import signal
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from types import FrameType
 from typing import Any
 
@@ -71,3 +74,50 @@ def interrupts_held() -> Iterator[None]:
         yield
     finally:
         held.release()
+
+
+# ---------------------------------------------------------------- a suite's signal policy (suite.py, cli.py)
+
+EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143
+
+
+@dataclass
+class Signals:
+    """Every SIGINT/SIGTERM a suite received. The KeyboardInterrupt a handler raises can be lost — Python
+    drops exceptions raised inside callbacks it calls itself ("Exception ignored in …", e.g. an import lock's
+    weakref callback) — while the same Ctrl-C has stopped the browser and the driver (same process group)."""
+
+    received: list[int] = field(default_factory=list)
+
+    @property
+    def terminated(self) -> bool:
+        """The interrupt came from a CI cancellation (SIGTERM), not Ctrl-C."""
+        return signal.SIGTERM in self.received
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_TERMINATED if self.terminated else EXIT_INTERRUPTED
+
+
+SIGNALS = Signals()
+
+
+def quiet_playwright() -> None:
+    """After an interrupt, Playwright's driver pipe dies and answers to cancelled calls arrive for nobody;
+    its loggers say so with tracebacks that are not news to the user."""
+    for name in ("asyncio", "playwright"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
+
+
+def raise_interrupt(signum: int, _frame: Any) -> None:
+    """SIGINT and SIGTERM during a run: quiet Playwright's loggers first, then interrupt as Ctrl-C does."""
+    SIGNALS.received.append(signum)
+    quiet_playwright()
+    raise KeyboardInterrupt
+
+
+def install_run_handlers() -> None:
+    # A CI cancellation (SIGTERM) ends the run like Ctrl-C: finished steps and the manifest stay valid.
+    signal.signal(signal.SIGTERM, raise_interrupt)
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:  # not when started with Ctrl-C ignored (nohup, &)
+        signal.signal(signal.SIGINT, raise_interrupt)

@@ -8,11 +8,10 @@ and exits with what it says.
 
 from __future__ import annotations
 
-import logging
 import os
 import signal
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -21,50 +20,9 @@ from .i18n import gettext_for, language
 from .options import RunOptions
 from .results import RunInterrupted, RunResult
 from .scenario import Scenario
+from .signals import SIGNALS, install_run_handlers, quiet_playwright
 
-EXIT_FAILED, EXIT_INTERRUPTED, EXIT_TERMINATED = 1, 130, 143
-
-
-@dataclass
-class Signals:
-    """Every SIGINT/SIGTERM a suite received. The KeyboardInterrupt a handler raises can be lost — Python
-    drops exceptions raised inside callbacks it calls itself ("Exception ignored in …", e.g. an import lock's
-    weakref callback) — while the same Ctrl-C has stopped the browser and the driver (same process group)."""
-
-    received: list[int] = field(default_factory=list)
-
-    @property
-    def terminated(self) -> bool:
-        """The interrupt came from a CI cancellation (SIGTERM), not Ctrl-C."""
-        return signal.SIGTERM in self.received
-
-    @property
-    def exit_code(self) -> int:
-        return EXIT_TERMINATED if self.terminated else EXIT_INTERRUPTED
-
-
-SIGNALS = Signals()
-
-
-def quiet_playwright() -> None:
-    """After an interrupt, Playwright's driver pipe dies and answers to cancelled calls arrive for nobody;
-    its loggers say so with tracebacks that are not news to the user."""
-    for name in ("asyncio", "playwright"):
-        logging.getLogger(name).setLevel(logging.CRITICAL)
-
-
-def raise_interrupt(signum: int, _frame: Any) -> None:
-    """SIGINT and SIGTERM during a run: quiet Playwright's loggers first, then interrupt as Ctrl-C does."""
-    SIGNALS.received.append(signum)
-    quiet_playwright()
-    raise KeyboardInterrupt
-
-
-def install_run_handlers() -> None:
-    # A CI cancellation (SIGTERM) ends the run like Ctrl-C: finished steps and the manifest stay valid.
-    signal.signal(signal.SIGTERM, raise_interrupt)
-    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:  # not when started with Ctrl-C ignored (nohup, &)
-        signal.signal(signal.SIGINT, raise_interrupt)
+EXIT_FAILED = 1
 
 
 def suite_lang(scenarios: Sequence[Scenario], lang: str | None) -> str:
