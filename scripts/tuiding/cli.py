@@ -170,6 +170,26 @@ def _needs_video_tools(narrate: bool) -> None:
         fail("spoken narration needs espeak-ng: apt-get install espeak-ng (or: make bootstrap NARRATION=1)")
 
 
+ACCEPT_UNVERIFIED = click.option(
+    "--accept-unverified",
+    is_flag=True,
+    help="Use run folders that fail `tuiding verify` (altered, or not what a run wrote) anyway; each is still named.",
+)
+
+
+def trusted(run_dirs: list[Path], accept: bool) -> None:
+    """A reader of run folders someone handed over: one that fails `tuiding verify` is named on stderr, and the
+    command stops (exit 2) unless --accept-unverified says to go on."""
+    from .verify import verify
+
+    failing = [(d, v.problems) for d in dict.fromkeys(run_dirs) if not (v := verify(d)).ok]
+    for d, problems in failing:
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        click.echo(f"tuiding: {d}: fails verify: {problems[0]}{more}", err=True)
+    if failing and not accept:
+        fail("not built from run folders that fail verify: check them with tuiding verify, or pass --accept-unverified")
+
+
 def check_out_dir(out: Path) -> None:
     """Before anything starts: the output folder exists or can be made, and takes a file."""
     if out.exists() and not out.is_dir():
@@ -596,7 +616,10 @@ def verify(run_dirs: tuple[Path, ...], key_path: str | None) -> None:
     help="Folder for the guide (default: RUN_DIR/walkthrough for one run, ./walkthrough otherwise).",
 )
 @LANG_OPTION
-def walkthrough(run_dirs: tuple[Path, ...], formats: str, title: str | None, out: Path | None, lang: str | None) -> None:
+@ACCEPT_UNVERIFIED
+def walkthrough(
+    run_dirs: tuple[Path, ...], formats: str, title: str | None, out: Path | None, lang: str | None, accept_unverified: bool
+) -> None:
     """Build an illustrated guide from run folders: one section per run, in the order given.
 
     Markdown (with images/), one self-contained HTML file, a PDF (A4, printed by Chromium) and,
@@ -617,6 +640,7 @@ def walkthrough(run_dirs: tuple[Path, ...], formats: str, title: str | None, out
         _needs_video_tools(False)
     try:
         dirs = run_dirs_of(list(run_dirs))
+        trusted(dirs, accept_unverified)
         guide = guide_from_runs(dirs, title=title, lang=lang)
         target = out or (dirs[0] / "walkthrough" if len(dirs) == 1 else Path("walkthrough"))
         check_out_dir(target)
@@ -714,7 +738,11 @@ def guide(
 )
 @LANG_OPTION
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object per compared scenario instead of the summary.")
-def compare(run_a: Path, run_b: Path, out: Path, tolerance: int, threshold: float, lang: str | None, as_json: bool) -> None:
+@ACCEPT_UNVERIFIED
+def compare(
+    run_a: Path, run_b: Path, out: Path, tolerance: int, threshold: float, lang: str | None, as_json: bool,
+    accept_unverified: bool,
+) -> None:  # fmt: skip
     """Compare two runs of a journey (A = before, B = after), or two folders of runs matched by scenario
     file and matrix row: metric deltas, added, removed and changed steps, and a pixel diff of each
     aligned pair of screenshots.
@@ -731,7 +759,9 @@ def compare(run_a: Path, run_b: Path, out: Path, tolerance: int, threshold: floa
     from .report.compare import CompareError, compare_runs, lang_of, pairs, render, summary_lines
 
     try:
-        comparisons = [compare_runs(a, b, tolerance=tolerance, threshold=threshold) for a, b in pairs(run_a, run_b)]
+        matched = pairs(run_a, run_b)
+        trusted([d for pair in matched for d in pair], accept_unverified)
+        comparisons = [compare_runs(a, b, tolerance=tolerance, threshold=threshold) for a, b in matched]
     except (CompareError, RunFolderError) as exc:
         fail(str(exc))
     lang = lang_of(comparisons, lang)
@@ -866,6 +896,7 @@ SERVICE_OPTION = click.option(
     "--allow-unjudged", is_flag=True, help="Exit 0 even when a run could not be judged (it failed, or no rule applies)."
 )
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object per run instead of the checklist.")
+@ACCEPT_UNVERIFIED
 def check(
     run_dirs: tuple[Path, ...],
     signups: tuple[Path, ...],
@@ -874,6 +905,7 @@ def check(
     lang: str | None,
     allow_unjudged: bool,
     as_json: bool,
+    accept_unverified: bool,
 ) -> None:
     """Is cancelling as easy as the rules ask? Judge finished runs against rule packs.
 
@@ -895,6 +927,7 @@ def check(
         lists = run_checks(run_dirs, signups, rules, service, lang)
     except CheckInputError as exc:
         fail(str(exc))
+    trusted([v.journey.dir for v in lists.verdicts] + [v.signup.dir for v in lists.verdicts if v.signup], accept_unverified)
     for verdict in lists.verdicts:
         if as_json:
             click.echo(json_line(verdict))
@@ -920,9 +953,11 @@ def report() -> None:
 @click.option(
     "--out", default="friction.html", show_default=True, type=click.Path(path_type=Path), help="The HTML file to write."
 )
+@ACCEPT_UNVERIFIED
 def report_friction(
-    run_dirs: tuple[Path, ...], signups: tuple[Path, ...], rules: str | None, service: str | None, lang: str | None, out: Path
-) -> None:
+    run_dirs: tuple[Path, ...], signups: tuple[Path, ...], rules: str | None, service: str | None, lang: str | None,
+    out: Path, accept_unverified: bool,
+) -> None:  # fmt: skip
     """One page people can read: each journey as a strip of screens (retention,
     verification, pre-ticked screens and the end of the cancellation flagged),
     its metrics beside the budget and the sign-up journey, and the rights
@@ -941,6 +976,7 @@ def report_friction(
         lists = run_checks(run_dirs, signups, rules, service, lang)
     except CheckInputError as exc:
         fail(str(exc))
+    trusted([v.journey.dir for v in lists.verdicts] + [v.signup.dir for v in lists.verdicts if v.signup], accept_unverified)
     check_out_dir(out.parent if str(out.parent) else Path("."))
     lang = lang or (lists.verdicts[0].journey.lang if lists.verdicts else "en")
     try:

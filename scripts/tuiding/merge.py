@@ -74,6 +74,7 @@ def summarize(run_dirs: list[Path], out: Path) -> Summary:
                 problems=v.problems,
             )
         )
+    runs = _once(runs)
     runs.sort(key=lambda r: (r.file, r.row or "", r.started_at))
     retried = {r.retry_of for r in runs if r.retry_of}
     for r in runs:
@@ -83,6 +84,7 @@ def summarize(run_dirs: list[Path], out: Path) -> Summary:
     totals["flaky"] = sum(r.status == "passed" and r.attempt > 1 for r in final)
     totals["retried"] = len(runs) - len(final)
     totals["unverified"] = sum(not r.verified for r in runs)
+    totals["duplicates"] = sum(r.copies for r in runs)
     return Summary(
         tool=f"tuiding {__version__}",
         created_at=datetime.now().astimezone().isoformat(timespec="seconds"),
@@ -90,6 +92,18 @@ def summarize(run_dirs: list[Path], out: Path) -> Summary:
         runs=runs,
         lang=langs.pop() if len(langs) == 1 else "en",
     )
+
+
+def _once(runs: list[SummaryRun]) -> list[SummaryRun]:
+    """Each run once: the same run (its run_id) in two shards' folders — a copied artefact — is counted once,
+    and the copy is named in the first one's problems."""
+    first: dict[str, SummaryRun] = {}
+    for r in runs:
+        kept = first.setdefault(r.run_id, r)
+        if kept is not r:
+            kept.problems.append(f"the same run (run_id {r.run_id}) is also in {r.run_dir}: counted once")
+            kept.copies += 1
+    return list(first.values())
 
 
 def _rel(path: Path, out: Path) -> str:
@@ -165,4 +179,5 @@ def summary_lines(summary: Summary, out: Path, written: list[Path], lang: str) -
         for r in summary.runs
         if (r.status != "passed" and not r.retried) or not r.verified
     ]
+    lines += [f"  ⚠ {r.scenario}: {p}" for r in summary.runs for p in r.problems if "counted once" in p]
     return head, lines

@@ -10,6 +10,7 @@ import hashlib
 import json
 import os
 import re
+import stat
 import tempfile
 from datetime import datetime
 from pathlib import Path
@@ -72,15 +73,31 @@ def seal_hash(manifest: Manifest) -> str:
     return hashlib.sha256(canonical(body)).hexdigest()
 
 
-def run_files(run_dir: Path) -> list[FileEntry]:
-    """Every file of the run folder but the manifest itself (and no half-written temporaries)."""
+def _walk(run_dir: Path) -> list[tuple[str, Path, os.stat_result]]:
+    """Every entry below the run folder but folders, never following a link (a link to a folder is listed,
+    not entered), with its lstat."""
     out = []
-    for p in sorted(run_dir.rglob("*")):
-        rel = p.relative_to(run_dir).as_posix()
-        if rel == MANIFEST or p.is_dir() or (p.name.startswith(".") and p.name.endswith(".tmp")):
-            continue
-        out.append(FileEntry(path=rel, sha256=file_sha256(p), size=p.stat().st_size))
-    return out
+    for root, dirs, files in os.walk(run_dir, followlinks=False):
+        for name in sorted(dirs + files):
+            p = Path(root) / name
+            st = os.lstat(p)
+            if not stat.S_ISDIR(st.st_mode):
+                out.append((p.relative_to(run_dir).as_posix(), p, st))
+    return sorted(out, key=lambda e: e[0])
+
+
+def run_files(run_dir: Path) -> list[FileEntry]:
+    """Every regular file of the run folder but the manifest itself (and no half-written temporaries)."""
+    return [
+        FileEntry(path=rel, sha256=file_sha256(p), size=st.st_size)
+        for rel, p, st in _walk(run_dir)
+        if stat.S_ISREG(st.st_mode) and rel != MANIFEST and not (p.name.startswith(".") and p.name.endswith(".tmp"))
+    ]
+
+
+def irregular_files(run_dir: Path) -> list[str]:
+    """Links, pipes, sockets and devices in a run folder: a run writes none, and no reader opens them."""
+    return [rel for rel, _, st in _walk(run_dir) if not stat.S_ISREG(st.st_mode)]
 
 
 class RunFolder:

@@ -8,13 +8,31 @@ publishes their JSON Schema so other tools can read run folders too (docs/runs/r
 from __future__ import annotations
 
 import json
-from pathlib import Path
-from typing import Any, Literal
+import os
+import stat
+from pathlib import Path, PurePosixPath
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 FORMAT = 1
 GENESIS = "0" * 64
+# A run folder can come from anyone (a CI artefact, an attachment): what its readers accept is bounded.
+MAX_RECORD_BYTES = 64 * 1024 * 1024  # manifest.json, steps.jsonl: a long journey's records are a few MB
+MAX_JSON_DEPTH = 64  # the records nest five levels; a deeper document is not one of ours
+
+
+def _run_path(value: str) -> str:
+    """A path a record names: relative, inside the run folder, in the forward-slash form the runner writes."""
+    parts = PurePosixPath(value).parts
+    if not value or value.startswith("/") or "\\" in value or "\x00" in value or ":" in (parts[0] if parts else ""):
+        raise ValueError(f"'{value[:80]}' is not a path inside the run folder")
+    if any(p in ("..", ".") for p in parts):
+        raise ValueError(f"'{value[:80]}' leaves the run folder")
+    return value
+
+
+RunPath = Annotated[str, AfterValidator(_run_path)]
 
 StepStatus = Literal["passed", "failed", "skipped", "optional-failed"]
 RunStatus = Literal["running", "passed", "failed", "interrupted", "error"]
@@ -62,7 +80,7 @@ class StepEvents(Record):
     navigations: int = Field(0, description="main-frame navigations during the step")
     dialogs: int = 0
     requests: int = 0
-    downloads: list[str] = []
+    downloads: list[RunPath] = []
     emails: int = Field(0, description="e-mails opened (`email` steps)")
 
 
@@ -111,7 +129,7 @@ class MailInfo(Record):
     to: list[str] = []
     subject: str = ""
     date: str = ""
-    file: str = Field("", description="the message as received (secrets masked), relative to the run folder")
+    file: RunPath | Literal[""] = Field("", description="the message as received (secrets masked), relative to the run folder")
 
 
 class Landmark(Record):
@@ -135,7 +153,7 @@ class VisualCheck(Record):
 
     status: Literal["same", "changed", "new", "updated"]
     baseline: str = Field(description="the baseline image, relative to the scenario file's folder")
-    diff: str | None = Field(None, description="diff image (changed pixels in red), relative to the run folder")
+    diff: RunPath | None = Field(None, description="diff image (changed pixels in red), relative to the run folder")
     diff_pixels: int = 0
     diff_ratio: float = 0.0
     diff_box: Box | None = Field(None, description="where the changed pixels lie, in image pixels")
@@ -169,7 +187,7 @@ class StepRecord(Record):
     attempts: int = 1
     url: str = ""
     title: str = ""
-    screenshot: str | None = Field(None, description="path relative to the run folder")
+    screenshot: RunPath | None = Field(None, description="path relative to the run folder")
     sha256: str | None = Field(None, description="of the screenshot file")
     shot: Shot | None = None
     bbox: Box | None = Field(None, description="the element the step acted on or asserted, in page CSS pixels")
@@ -213,7 +231,7 @@ class Failure(Record):
     step: int | None
     source: str | None = None
     message: str
-    screenshot: str | None = None
+    screenshot: RunPath | None = None
 
 
 class ReceiptFound(Record):
@@ -265,7 +283,7 @@ class BudgetItem(Record):
 
 
 class FileEntry(Record):
-    path: str
+    path: RunPath
     sha256: str
     size: int
 
@@ -298,7 +316,7 @@ class Manifest(Record):
     redact_text: list[str] = Field([], description="the scenario's `redact:` texts, left out of walkthrough text")
     settings: dict[str, str] = Field({}, description="portal settings the run started with (variant, clock, …)")
     failure: Failure | None = None
-    trace: str | None = None
+    trace: RunPath | None = None
     attempt: int = Field(1, description="1, or which retry this run is (--retries)")
     retry_of: str | None = Field(None, description="run_id of the failed attempt this run retries")
     clock: Literal["wall", "portal", "browser"] = Field(
@@ -357,6 +375,7 @@ class SummaryRun(Record):
     retried: bool = Field(False, description="a later attempt retried this one: it does not count in the totals")
     verified: bool = Field(description="tuiding verify found the folder intact")
     problems: list[str] = Field([], description="what verify found wrong")
+    copies: int = Field(0, description="other folders holding the same run (same run_id): not counted again")
 
 
 class Summary(Record):
@@ -424,19 +443,61 @@ def record_hash(record: StepRecord) -> str:
     return hashlib.sha256(canonical(body)).hexdigest()
 
 
-def _read_json(path: Path) -> Any:
+def read_bounded(path: Path, limit: int = MAX_RECORD_BYTES) -> bytes:
+    """A record file's bytes: a regular file (not a link, a FIFO or a device: a FIFO would block every reader
+    forever) of at most `limit` bytes. RunFolderError, one line, otherwise."""
     try:
-        text = path.read_text(encoding="utf-8")
+        st = os.lstat(path)
     except FileNotFoundError:
         raise RunFolderError(f"{path}: missing (not a tuiding run folder?)") from None
-    except UnicodeDecodeError:
-        raise RunFolderError(f"{path}: not UTF-8 text") from None
     except OSError as exc:
         raise RunFolderError(f"{path}: cannot be read ({exc.strerror})") from None
+    if not stat.S_ISREG(st.st_mode):
+        raise RunFolderError(f"{path}: not a regular file (a link, a pipe or a device is not read)")
+    if st.st_size > limit:
+        raise RunFolderError(f"{path}: larger than {limit // (1024 * 1024)} MiB; not read")
     try:
-        return json.loads(text)
+        with path.open("rb") as f:
+            data = f.read(limit + 1)
+    except OSError as exc:
+        raise RunFolderError(f"{path}: cannot be read ({exc.strerror})") from None
+    if len(data) > limit:
+        raise RunFolderError(f"{path}: larger than {limit // (1024 * 1024)} MiB; not read")
+    return data
+
+
+def parse_json(text: str, where: str) -> Any:
+    """JSON as a run folder's reader takes it: valid, and nested at most MAX_JSON_DEPTH deep."""
+    too_deep = f"{where}: nested deeper than {MAX_JSON_DEPTH} levels; not a tuiding record"
+    try:
+        data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise RunFolderError(f"{path}:{exc.lineno}:{exc.colno}: not valid JSON ({exc.msg})") from None
+        raise RunFolderError(f"{where}:{exc.lineno}:{exc.colno}: not valid JSON ({exc.msg})") from None
+    except RecursionError:  # Python's own parser gives up far deeper than ours
+        raise RunFolderError(too_deep) from None
+    if _depth(data) > MAX_JSON_DEPTH:
+        raise RunFolderError(too_deep)
+    return data
+
+
+def _depth(data: Any) -> int:
+    deepest, todo = 0, [(data, 1)]
+    while todo:
+        node, level = todo.pop()
+        deepest = max(deepest, level)
+        if level > MAX_JSON_DEPTH:
+            break
+        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
+        todo.extend((child, level + 1) for child in children if isinstance(child, (dict, list)))
+    return deepest
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        text = read_bounded(path).decode("utf-8")
+    except UnicodeDecodeError:
+        raise RunFolderError(f"{path}: not UTF-8 text") from None
+    return parse_json(text, str(path))
 
 
 def _validated(model: type[Record], data: Any, where: str) -> Any:
@@ -447,7 +508,49 @@ def _validated(model: type[Record], data: Any, where: str) -> Any:
     except ValidationError as exc:
         err = exc.errors()[0]
         loc = ".".join(str(p) for p in err["loc"]) or "(top)"
-        raise RunFolderError(f"{where}: not a tuiding {model.__name__} ({loc}: {err['type']})") from None
+        why = err["msg"].removeprefix("Value error, ") if err["type"] == "value_error" else err["type"]
+        raise RunFolderError(f"{where}: not a tuiding {model.__name__} ({loc}: {why})") from None
+
+
+def receipt(run_dir: Path, rel: str | None) -> Path | None:
+    """A receipt a reader may show: the file the record names when `inside` allows it, else None (the
+    reader shows no picture rather than one from outside the folder)."""
+    if not rel:
+        return None
+    try:
+        return inside(run_dir, rel)
+    except RunFolderError:
+        return None
+
+
+def image_or_none(path: Path | None, load: Any) -> Any:
+    """`load(path)` for a receipt that is really an image; None for none, or for a file that is not one."""
+    if path is None:
+        return None
+    from PIL import UnidentifiedImageError
+
+    try:
+        return load(path)
+    except (UnidentifiedImageError, OSError, ValueError):
+        return None
+
+
+def inside(run_dir: Path, rel: str) -> Path:
+    """The file a record names, only if it is a regular file inside the run folder (no link out of it, no pipe):
+    what a reader may read or put into a document. RunFolderError, one line, otherwise."""
+    _run_path(rel) if rel else None
+    path = run_dir / rel
+    try:
+        st = os.lstat(path)
+        root = run_dir.resolve()
+        real = path.resolve()
+    except (OSError, RuntimeError):
+        raise RunFolderError(f"{rel}: missing") from None
+    if stat.S_ISLNK(st.st_mode) or not real.is_relative_to(root):
+        raise RunFolderError(f"{rel}: a link, or a path out of the run folder; not read")
+    if not stat.S_ISREG(st.st_mode):
+        raise RunFolderError(f"{rel}: not a regular file; not read")
+    return path
 
 
 def load_manifest(run_dir: Path) -> Manifest:
@@ -459,20 +562,21 @@ def load_manifest(run_dir: Path) -> Manifest:
 def load_steps(run_dir: Path) -> list[StepRecord]:
     """steps.jsonl, one record per line; a torn last line (a killed run) is an error naming the line."""
     path = run_dir / "steps.jsonl"
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise RunFolderError(f"{path}: missing") from None
-    except OSError as exc:
-        raise RunFolderError(f"{path}: cannot be read ({exc.strerror})") from None
+    data = read_bounded(path)
     out: list[StepRecord] = []
     for n, raw in enumerate(data.splitlines(), 1):
         if not raw.strip():
             continue
         try:
-            item = json.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError):
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
             raise RunFolderError(f"{path}:{n}: not a JSON record (truncated or altered)") from None
+        try:
+            item = parse_json(text, f"{path}:{n}")
+        except RunFolderError as exc:
+            raise RunFolderError(
+                f"{path}:{n}: not a JSON record (truncated or altered)" if "not valid JSON" in str(exc) else str(exc)
+            ) from None
         out.append(_validated(StepRecord, item, f"{path}:{n}"))
     return out
 

@@ -10,13 +10,14 @@ ties are broken by key, so the split is still identical everywhere.
 
 from __future__ import annotations
 
-import json
 import re
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, TypeVar
+
+from .record import RunFolderError, parse_json, read_bounded
 
 
 class ShardError(ValueError):
@@ -60,19 +61,21 @@ def load_durations(path: Path) -> dict[str, float]:
     """Seconds per scenario key from a merged summary.json, or from run folders (a folder of them, or one)."""
     if path.is_file():
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
+            data = parse_json(read_bounded(path).decode("utf-8"), str(path))
             return {key_of(r["file"], r.get("row")): float(r["duration_s"]) for r in data["runs"]}
-        except (OSError, ValueError, KeyError, TypeError) as exc:
+        except RunFolderError as exc:
+            raise ShardError(str(exc)) from None
+        except (ValueError, KeyError, TypeError) as exc:
             raise ShardError(f"{path}: not a summary.json written by tuiding merge ({exc.__class__.__name__})") from None
     if not path.is_dir():
         raise ShardError(f"{path}: no such file or folder (give a runs folder or a summary.json)")
     found: dict[str, float] = {}
     for manifest in sorted([path / "manifest.json", *path.glob("*/manifest.json")]):
         try:
-            data = json.loads(manifest.read_text(encoding="utf-8"))
+            data = parse_json(read_bounded(manifest).decode("utf-8"), str(manifest))
             if data.get("duration_ms") is not None:
                 found[key_of(data["scenario"]["file"], data["scenario"].get("row"))] = data["duration_ms"] / 1000
-        except (OSError, ValueError, KeyError, TypeError):
+        except (RunFolderError, ValueError, KeyError, TypeError, AttributeError):
             continue  # a half-written or foreign folder says nothing about durations
     if not found:
         raise ShardError(f"{path}: no finished runs to take durations from")

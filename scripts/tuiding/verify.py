@@ -12,11 +12,12 @@ was sealed by the holder of the private key and is unchanged since.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .receipts import MANIFEST, STEPS, file_sha256, run_files, seal_hash
-from .record import GENESIS, Manifest, RunFolderError, StepRecord, load_manifest, load_steps, record_hash
+from .receipts import MANIFEST, STEPS, file_sha256, irregular_files, run_files, seal_hash
+from .record import GENESIS, Manifest, RunFolderError, StepRecord, inside, load_manifest, load_steps, record_hash
 
 # Files the run itself writes; anything else under these folders after the run is not part of it.
 RUN_AREAS = ("receipts/", "downloads/", "diffs/")
@@ -46,10 +47,13 @@ def _check_chain(run_dir: Path, records: list[StepRecord], v: Verdict) -> None:
         if record_hash(r) != r.hash:
             v.problems.append(f"{label}: record altered (its hash does not match its content)")
         if r.screenshot:
-            p = run_dir / r.screenshot
-            if not p.is_file():
-                v.problems.append(f"{r.screenshot}: receipt missing")
-            elif file_sha256(p) != r.sha256:
+            try:
+                p = inside(run_dir, r.screenshot)
+            except RunFolderError as exc:
+                missing = not os.path.lexists(run_dir / r.screenshot)
+                v.problems.append(f"{r.screenshot}: receipt missing" if missing else f"{label}: receipt {exc}")
+                p = None
+            if p is not None and file_sha256(p) != r.sha256:
                 v.problems.append(f"{r.screenshot}: receipt altered (SHA-256 differs from the record)")
         prev = r.hash
 
@@ -62,6 +66,8 @@ def _check_seal(run_dir: Path, m: Manifest, v: Verdict) -> None:
         v.problems.append(f"{MANIFEST}: run metadata altered (status, times, metrics, failure or file list differ from the seal)")
     listed = {f.path: f for f in m.files}
     actual = {f.path: f for f in run_files(run_dir)}
+    for path in irregular_files(run_dir):  # never opened: a pipe would block, a link may lead anywhere
+        v.problems.append(f"{path}: not a regular file (a link, pipe or device; a run writes none)")
     for path, entry in listed.items():
         found = actual.get(path)
         if found is None:

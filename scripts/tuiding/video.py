@@ -84,7 +84,9 @@ class Timeline:
 
     @classmethod
     def load(cls, path: Path) -> Timeline:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        from .record import parse_json, read_bounded
+
+        data = parse_json(read_bounded(path).decode("utf-8"), str(path))
         return cls(
             width=data["width"],
             height=data["height"],

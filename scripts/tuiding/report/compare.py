@@ -16,7 +16,7 @@ from typing import Any, Literal
 from PIL import Image
 
 from ..i18n import gettext_for, language
-from ..record import Manifest, Metrics, RunFolderError, StepRecord, load_manifest
+from ..record import Manifest, Metrics, RunFolderError, StepRecord, image_or_none, load_manifest, receipt
 from ..visual import diff_images, load_reduced
 from .env import environment
 
@@ -170,11 +170,16 @@ def _uri(image: Image.Image | None) -> str | None:
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
 
 
+def _image(run_dir: Path, step: StepRecord | None) -> Image.Image | None:
+    """A step's receipt, reduced; None when it has none, or names a file outside its folder or not an image."""
+    return image_or_none(receipt(run_dir, step.screenshot), load_reduced) if step is not None else None
+
+
 def _pair(a_dir: Path, b_dir: Path, a: StepRecord | None, b: StepRecord | None, threshold: float) -> StepPair:
     if a is None:
-        return StepPair("added", None, b, b_image=_uri(load_reduced(b_dir / b.screenshot)) if b and b.screenshot else None)
+        return StepPair("added", None, b, b_image=_uri(_image(b_dir, b)))
     if b is None:
-        return StepPair("removed", a, None, a_image=_uri(load_reduced(a_dir / a.screenshot)) if a.screenshot else None)
+        return StepPair("removed", a, None, a_image=_uri(_image(a_dir, a)))
     pair = StepPair("same", a, b)
     if (a.action, a.target) != (b.action, b.target):
         pair.kind = "changed"
@@ -185,15 +190,14 @@ def _pair(a_dir: Path, b_dir: Path, a: StepRecord | None, b: StepRecord | None, 
     if a.status != b.status:
         pair.kind = "changed"
         pair.notes.append(f"{a.status} → {b.status}")
-    if a.screenshot and b.screenshot and (a_dir / a.screenshot).is_file() and (b_dir / b.screenshot).is_file():
-        if a.sha256 != b.sha256:
-            masks = [b.shot.to_image(m) for m in b.masks] if b.shot else []
-            masks += [a.shot.to_image(m) for m in a.masks] if a.shot else []
-            before, after = load_reduced(a_dir / a.screenshot), load_reduced(b_dir / b.screenshot)
-            found = diff_images(before, after, masks, threshold)
-            if found.pixels:
-                pair.kind, pair.diff_pixels = "changed", found.pixels
-                pair.diff_image, pair.a_image, pair.b_image = _uri(found.image), _uri(before), _uri(after)
+    before, after = (_image(a_dir, a), _image(b_dir, b)) if a.sha256 != b.sha256 else (None, None)
+    if before is not None and after is not None:  # both pictures there, and different: where do they differ?
+        masks = [b.shot.to_image(m) for m in b.masks] if b.shot else []
+        masks += [a.shot.to_image(m) for m in a.masks] if a.shot else []
+        found = diff_images(before, after, masks, threshold)
+        if found.pixels:
+            pair.kind, pair.diff_pixels = "changed", found.pixels
+            pair.diff_image, pair.a_image, pair.b_image = _uri(found.image), _uri(before), _uri(after)
     return pair
 
 

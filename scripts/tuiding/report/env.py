@@ -15,6 +15,14 @@ LATIN = '"Noto Sans", "Segoe UI", "Helvetica Neue", Arial, "Liberation Sans", "D
 CJK = '"Noto Sans CJK SC", "PingFang SC", "Microsoft YaHei"'
 
 
+def href(path: str) -> str:
+    """A relative path as a link that can never be read as a scheme (`javascript:…`): `./` first, and every
+    character that is not a plain path character percent-encoded."""
+    from urllib.parse import quote
+
+    return "./" + quote(path.lstrip("/"), safe="/._-~")
+
+
 def fonts_for(lang: str) -> str:
     """The CSS font stack for pages in `lang`."""
     return f"{CJK}, system-ui, sans-serif" if lang == "zh" else f"{LATIN}, {CJK}, system-ui, sans-serif"
@@ -29,4 +37,5 @@ def environment(lang: str) -> Environment:
     env.globals["lang"] = lang
     env.globals["html_lang"] = HTML_LANG.get(lang, lang)
     env.globals["fonts"] = fonts_for(lang)
+    env.filters["href"] = href
     return env

@@ -14,7 +14,7 @@ from PIL import Image
 
 from ..check import Journey, Judgement, RunVerdict
 from ..i18n import gettext_for
-from ..record import StepRecord
+from ..record import StepRecord, image_or_none, receipt
 from ..rules import RulePack, text_in
 from .env import environment
 
@@ -22,16 +22,20 @@ THUMB_WIDTH = 320
 COMPARED = ("clicks", "pages", "verifications", "inputs")
 
 
-def thumbnail(path: Path) -> str | None:
+def thumbnail(path: Path | None) -> str | None:
     """A small JPEG of a receipt, inlined (a report of six journeys stays a few MB, not fifty)."""
-    if not path.is_file():
+    small = image_or_none(path, _opened)
+    if small is None:
         return None
-    with Image.open(path) as source:
-        small = source.convert("RGB")
     small.thumbnail((THUMB_WIDTH, THUMB_WIDTH * 4))
     buf = io.BytesIO()
     small.save(buf, "JPEG", quality=80)
     return "data:image/jpeg;base64," + base64.b64encode(buf.getvalue()).decode()
+
+
+def _opened(path: Path) -> Image.Image:
+    with Image.open(path) as source:
+        return source.convert("RGB")
 
 
 def flags(step: StepRecord, run: Journey, lang: str) -> list[tuple[str, str]]:
@@ -84,7 +88,7 @@ def build(verdicts: list[RunVerdict], lang: str | None = None) -> list[JourneyVi
             {
                 "index": s.index,
                 "name": s.name,
-                "image": thumbnail(run.dir / s.screenshot) if s.screenshot else None,
+                "image": thumbnail(receipt(run.dir, s.screenshot)),
                 "flags": flags(s, run, lang or run.lang),
                 "after_end": end is not None and s.index > end.index,
             }

@@ -21,7 +21,7 @@ from pydantic import ValidationError
 from .. import __version__
 from .. import model as M
 from ..i18n import LANGUAGES, gettext_for, language
-from ..record import Box, Manifest, StepRecord, load_manifest
+from ..record import Box, Manifest, StepRecord, image_or_none, load_manifest, receipt
 
 FORMATS = ("md", "html", "pdf", "video")
 
@@ -149,6 +149,14 @@ def caption(r: StepRecord, lang: str, recorded: str) -> str:
         return r.name
 
 
+def _image_size(path: Path) -> tuple[int, int]:
+    """Opens the header only: is the receipt an image at all?"""
+    from PIL import Image
+
+    with Image.open(path) as im:
+        return im.size
+
+
 class _PartBuilder:
     """One run's steps become numbered blocks (see the module docstring); a class so each rule is one method."""
 
@@ -208,7 +216,7 @@ class _PartBuilder:
         number = self.number
         current = self.current = Block(number, [text], [self.clean(r.note)] if r.note else [])
         self.moved_since_picture = False
-        if r.screenshot:
+        if image_or_none(receipt(self.run_dir, r.screenshot), _image_size) is not None:  # never one from outside
             current.picture = Picture(self.run_dir, r)
             current.alt = text
         if r.status == "failed":

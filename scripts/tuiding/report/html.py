@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import base64
-import json
+import os
 from pathlib import Path
 from typing import Any
 
 from ..i18n import language
 from ..receipts import atomic_write
-from ..record import load_manifest
+from ..record import image_or_none, load_manifest, parse_json, read_bounded, receipt
 from .env import environment
 
 
@@ -22,17 +22,19 @@ def _data_uri(path: Path) -> str | None:
 def _checks(run_dir: Path) -> tuple[list[dict[str, Any]], str | None]:
     """check.json: a list of verdicts (older folders), or {judged, not_judged, results}."""
     path = run_dir / "check.json"
-    if not path.is_file():
+    if not os.path.lexists(path):
         return [], None
-    data = json.loads(path.read_text(encoding="utf-8"))
+    data = parse_json(read_bounded(path).decode("utf-8", "replace"), str(path))
     if isinstance(data, list):
         return data, None
+    if not isinstance(data, dict):
+        return [], None
     return list(data.get("results") or []), data.get("not_judged")
 
 
 def render_report(run_dir: Path, lang: str | None = None) -> str:
     manifest = load_manifest(run_dir)
-    steps = [{**s.model_dump(), "image": _data_uri(run_dir / s.screenshot) if s.screenshot else None} for s in manifest.steps]
+    steps = [{**s.model_dump(), "image": image_or_none(receipt(run_dir, s.screenshot), _data_uri)} for s in manifest.steps]
     checks, not_judged = _checks(run_dir)
     lang = lang or language(manifest.lang or manifest.locale)
     return environment(lang).get_template("run_report.html").render(m=manifest, steps=steps, checks=checks, not_judged=not_judged)
