@@ -20,7 +20,6 @@ from PIL import Image
 from support import ROOT
 
 from tuiding.receipts import RunFolder, seal
-from tuiding.report.html import write_report
 from tuiding.record import (
     GENESIS,
     MAX_JSON_DEPTH,
@@ -32,6 +31,7 @@ from tuiding.record import (
     prune_manifest,
     prune_step,
 )
+from tuiding.report.html import write_report
 
 SECRET_PIXELS = (12, 34, 56)  # the colour of the file outside the folder: found in a document = a leak
 
@@ -284,7 +284,7 @@ def test_the_same_run_in_two_shard_folders_is_counted_once(tmp_path):
     r = tuiding("merge", tmp_path / "shard1", tmp_path / "shard2", "--out", tmp_path / "summary")
     assert r.returncode == 0, r.stderr
     assert r.stdout.startswith("1 runs: 1 passed")
-    assert f"is also in" in r.stderr and "counted once" in r.stderr
+    assert "is also in" in r.stderr and "counted once" in r.stderr
     summary = json.loads((tmp_path / "summary" / "summary.json").read_text(encoding="utf-8"))
     assert summary["totals"]["runs"] == 1 and summary["totals"]["duplicates"] == 1
     assert (tmp_path / "summary" / "junit.xml").read_text(encoding="utf-8").count("<testcase") == 1

@@ -11,13 +11,42 @@ import tempfile
 from datetime import datetime
 from pathlib import Path
 
-from flask import Flask
+from flask import Flask, request
+from flask.typing import ResponseReturnValue
 
 from . import db, faults, testapi
 from .registry import PORTALS, SettingError, get_portal
 from .security import csrf, init_security
 
 __all__ = ["PORTALS", "SettingError", "create_app"]
+
+
+LOCAL_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
+
+
+def host_name(host_header: str) -> str:
+    """The name in a Host header without its port: `[::1]:8000` → `::1`, `LocalHost.:80` → `localhost`."""
+    name = host_header.strip()
+    if name.startswith("["):  # an IPv6 literal: the port, if any, follows the bracket
+        return name[1:].split("]", 1)[0].lower()
+    if name.count(":") == 1:
+        name = name.rsplit(":", 1)[0]
+    return name.rstrip(".").lower()
+
+
+def init_hosts(app: Flask) -> None:
+    """Answer only for the names of this machine (and the host `tuiding serve --host` gave): a web page the
+    tester visits cannot reach the portal, and its test API, under a name of its own (DNS rebinding)."""
+
+    @app.before_request
+    def _only_this_machine() -> ResponseReturnValue | None:
+        host = host_name(request.host or "")
+        allowed = LOCAL_NAMES | {host_name(h) for h in app.config.get("EXTRA_HOSTS", ())}
+        if host in allowed or host.endswith(".localhost"):
+            return None
+        return "this portal answers only for 127.0.0.1 / localhost (or the host it was started on)\n", 421
+
+    return None
 
 
 def create_app(
@@ -52,9 +81,12 @@ def create_app(
                 f"{portal}: clock: expected an ISO date-time like 2026-11-20T10:00:00+08:00, got '{clock}'"
             ) from None
     app = Flask(__name__)
+    temporary = None
     if database is None:
-        database = Path(tempfile.mkdtemp(prefix=f"tuiding-{portal}-")) / "state.db"
+        temporary = tempfile.mkdtemp(prefix=f"tuiding-{portal}-")
+        database = Path(temporary) / "state.db"
     app.config.update(
+        TEMP_STATE=temporary,  # removed when the server stops (server.py): its state was only ever this run's
         SECRET_KEY=os.urandom(24),
         DATABASE=str(database),
         PORTAL=portal,
@@ -69,6 +101,7 @@ def create_app(
     db.init_app(app, spec.schema, spec.seed)
     app.extensions["tuiding.settings"] = spec.settings
     init_security(app)
+    init_hosts(app)
     app.register_blueprint(spec.blueprint)
     if test_api:
         csrf.exempt(testapi.bp)  # the test API is for scripts and scenarios' request steps, not for forms

@@ -42,7 +42,7 @@ def parse(body: object) -> Fault | str:
     if unknown:
         return f"unknown field(s) {sorted(unknown)} (expected kind, path, value, times)"
     kind = body.get("kind")
-    if kind not in KINDS:
+    if not isinstance(kind, str) or kind not in KINDS:
         return f"unknown fault kind {kind!r} (expected one of: {', '.join(KINDS)})"
     meaning, upper, default_times = KINDS[kind]
     value = body.get("value", 500 if kind == "fail" else None)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import errno
 import logging
+import shutil
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -36,11 +37,21 @@ class ServeError(RuntimeError):
     """The server cannot start (address in use, no permission); the message is one line."""
 
 
-def _server(app: object, host: str, port: int, threads: int) -> object:
+def _server(app: Any, host: str, port: int, threads: int) -> object:
+    app.config["EXTRA_HOSTS"] = (host,)  # the name it listens on answers too (guards in create_app)
     try:
         return create_server(app, host=host, port=port, threads=threads, ident="tuiding-mock")
     except OSError as exc:
         raise ServeError(f"cannot listen on {host}:{port} ({exc.strerror or exc})") from None
+    except ValueError:  # waitress: "Invalid host/port specified."
+        raise ServeError(f"cannot listen on {host}:{port} (not a host name or address of this machine)") from None
+
+
+def remove_state(app: Any) -> None:
+    """The temporary folder holding a portal's state.db, when it made one (not a --db file the user named)."""
+    folder = app.config.get("TEMP_STATE")
+    if folder:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 class EmbeddedPortal:
@@ -97,6 +108,7 @@ class EmbeddedPortal:
             server.close()
         # Its worker threads too: a suite starts a portal per journey, and idle ones would pile up.
         server.task_dispatcher.shutdown(cancel_pending=True, timeout=2)
+        remove_state(self.app)  # its SQLite state was this run's only (a --db file is never a temporary one)
 
 
 @contextmanager
@@ -120,9 +132,14 @@ def serve_forever(
 ) -> None:
     """`tuiding serve`: bind first (a busy port is one line), say where, then serve until Ctrl-C."""
     app = create_app(portal, test_api=dev, database=database)
-    server = _server(app, host, port, threads=8)
+    try:
+        server = _server(app, host, port, threads=8)
+    except ServeError:
+        remove_state(app)
+        raise
     ready(f"http://{host}:{server.effective_port}/")  # type: ignore[attr-defined]
     try:
         server.run()  # type: ignore[attr-defined]
     finally:
         server.close()  # type: ignore[attr-defined]
+        remove_state(app)

@@ -51,6 +51,8 @@ def latest(
 
 def code_is_valid(row: sqlite3.Row | None, code: str, now: datetime) -> bool:
     """A code is valid if it is the latest one sent and younger than CODE_TTL."""
-    if row is None or not secrets.compare_digest(row["code"], code.strip()):
+    typed = code.strip()
+    # compare_digest refuses non-ASCII text (full-width or Arabic-Indic digits): such a code is simply wrong.
+    if row is None or not typed.isascii() or not secrets.compare_digest(row["code"], typed):
         return False
     return now - datetime.fromisoformat(row["sent_at"]) <= CODE_TTL

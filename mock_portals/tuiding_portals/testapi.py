@@ -19,6 +19,15 @@ _UNITS = {"seconds": 1, "minutes": 60, "hours": 3600, "days": 86400}
 MAX_ADVANCE = timedelta(days=3660)
 
 
+def _body() -> object:
+    """The request's JSON, or None when there is none, it is not JSON, or it nests absurdly deep (which
+    Python's parser answers with RecursionError, not a ValueError `silent=True` would catch)."""
+    try:
+        return request.get_json(silent=True)
+    except RecursionError:
+        return None
+
+
 @bp.post("/reset")
 def reset() -> ResponseReturnValue:
     schema, seed = current_app.extensions["tuiding.schema"]
@@ -93,7 +102,7 @@ def clock_get() -> ResponseReturnValue:
 
 @bp.post("/clock/advance")
 def clock_advance() -> ResponseReturnValue:
-    body = request.get_json(silent=True)
+    body = _body()
     body = dict(body) if isinstance(body, dict) else {}
     body.update({k: v for k, v in request.args.items()})
     unknown = set(body) - set(_UNITS)
@@ -122,7 +131,7 @@ def settings_get() -> ResponseReturnValue:
 def settings_set() -> ResponseReturnValue:
     """Change portal settings, e.g. {"variant": "one_click"}; unknown names or bad values change nothing."""
     specs = current_app.extensions["tuiding.settings"]
-    body = request.get_json(silent=True)
+    body = _body()
     if not isinstance(body, dict) or not body:
         return jsonify(error=f"expected a JSON object with any of: {', '.join(specs) or '(this portal has no settings)'}"), 400
     for name, value in body.items():
@@ -152,7 +161,7 @@ def faults_get() -> ResponseReturnValue:
 def faults_add() -> ResponseReturnValue:
     """Switch a fault on, e.g. {"kind": "fail", "path": "/member/unsubscribe/confirm", "value": 500, "times": 1}.
     {"kind": "expire_session"} ends every login session at once instead."""
-    body = request.get_json(silent=True)
+    body = _body()
     if isinstance(body, dict) and body.get("kind") == "expire_session":
         if set(body) != {"kind"}:
             return jsonify(error="expire_session takes no other fields"), 400

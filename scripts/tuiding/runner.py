@@ -21,7 +21,7 @@ from . import __version__
 from .browser import DESKTOP, UnknownDevice, context_options
 from .failures import BROWSER_GONE, short_error
 from .friction import CAMERA_INIT, metrics, over_budget
-from .guard import LiveSiteRefused, check_site
+from .guard import LeftTheMachine, LiveSiteRefused, check_site, fence
 from .i18n import language
 from .mail import MailboxUnavailable, Messages, open_mailbox
 from .options import RunOptions
@@ -76,6 +76,7 @@ class ScenarioRun:
         self.clock: Callable[[], datetime] | None = None  # the site's clock for ${now…} (siteclock.py); None: the wall clock
         self.mailbox: Messages | None = None  # where `email` steps read (mail.py)
         self.recorder: VideoRecorder | None = None
+        self.fence: LeftTheMachine | None = None  # a run that is not live: where it left the machine, if it did
         self.context_kwargs: dict[str, Any] = {}
         self.loop: StepLoop | None = None
         self.baselines = Baselines(baseline_dir(scenario.file, scenario.slug, scenario.device), browser=opts.browser)
@@ -152,7 +153,7 @@ class ScenarioRun:
         if base_url is None:
             raise PortalUnavailable(f"{sc.file}: no site to run against (add 'portal:' or 'base_url:', or pass --base-url)")
         try:
-            check_site(base_url, opts.live or sc.header.live, str(sc.file))
+            check_site(base_url, self.live, str(sc.file))
         except LiveSiteRefused as exc:
             raise PortalUnavailable(str(exc)) from None
         self.manifest.site.base_url = base_url
@@ -167,8 +168,15 @@ class ScenarioRun:
             )  # fmt: skip
         except UnknownDevice as exc:
             raise PortalUnavailable(str(exc)) from None
+        if not self.live:
+            kwargs["proxy"] = fence(sc.header.allow_hosts)  # nothing but this machine is reachable from here (guard.py)
         self.scale = float(kwargs.get("device_scale_factor") or 1.0)
         return kwargs
+
+    @property
+    def live(self) -> bool:
+        """The user allowed sites off this machine (--live, or the scenario's live: true)."""
+        return self.opts.live or self.scenario.header.live
 
     def execute(self, held: HeldInterrupts | None = None) -> RunResult:
         result = RunResult(self.scenario, self.folder.path, "failed", self.manifest, secrets=self.secrets)
@@ -234,6 +242,7 @@ class ScenarioRun:
         if describe is not None:
             self.manifest.browser = describe(context)
         stack.callback(_close_quietly, context)
+        self.fence = None if self.live else LeftTheMachine(context)
         context.add_init_script(CAMERA_INIT)
         if self.tracing:
             # No screenshots/sources in the trace: DOM snapshots are text we can scrub of secrets.

@@ -23,7 +23,7 @@ from pydantic import ValidationError
 from . import model as M
 from .failures import BROWSER_GONE, ambiguous_message, describe, jsonable, short_error, timeout_message
 from .friction import FrictionTracker, patterns
-from .guard import check_request
+from .guard import check_request, refused_navigation
 from .landmarks import LandmarkDetector, declared_kinds
 from .loadstate import wait_for_load
 from .locators import locate
@@ -125,6 +125,9 @@ class StepLoop:
     def _request_refused(self, url: str) -> str | None:
         return check_request(url, self.run.manifest.site.base_url or "", self.sc.header.allow_hosts)
 
+    def _navigation_refused(self, url: str) -> str | None:
+        return refused_navigation(url, self.run.manifest.site.base_url or "", self.run.live)
+
     def _save_download(self, download: Any, name: str) -> Path:
         target = self.folder.download_path(name)
         download.save_as(target)
@@ -171,6 +174,11 @@ class StepLoop:
         state = self.current = self.prepare(step, ctx, flow)
         if state.status == "passed":
             self.act(state)
+        fence = self.run.fence
+        if fence is not None and fence.left is not None and state.status != "skipped":
+            # Whatever the step saw (the fence makes the browser fail the navigation), this is what happened,
+            # and it is not optional: the journey must not go on there.
+            state.status, state.error, state.detail = "failed", fence.message(), state.error
         self.finish_act(state)
         if state.status != "skipped":
             self.observe(state)
@@ -257,6 +265,7 @@ class StepLoop:
             save_download=self._save_download,
             has_secret=self.secrets.within,
             request_refused=self._request_refused,
+            navigation_refused=self._navigation_refused,
             within=locate(self.page, model.within, timeout_ms).first if model.within is not None else None,
             add_secret=self.secrets.add,
             typed=self.secrets.seen_by_site,

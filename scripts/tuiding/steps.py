@@ -60,6 +60,7 @@ class StepContext:
     mask: Callable[[Locator, list[str] | None], None]  # hide this field in later screenshots (its selectors if known)
     arm_dialog: Callable[[str], None]  # how to answer the next JS dialog ("accept" | "dismiss")
     request_refused: Callable[[str], str | None] = lambda _url: None  # the live-site guard (guard.py)
+    navigation_refused: Callable[[str], str | None] = lambda _url: None  # a goto off this machine, or to a file
     add_secret: Callable[..., None] = lambda _value, **_kw: None  # mask this value from now on, everywhere
     typed: Callable[[str], None] = lambda _text: None  # this text went to the site (its secrets may come back on pages)
     mailbox: Any = None  # where `email` steps read (mail.py), when the scenario has one
@@ -132,6 +133,9 @@ def _quoted(spec: Any) -> str:
 
 @runs("goto")
 def goto(ctx: StepContext, url: str) -> None:
+    refused = ctx.navigation_refused(url)
+    if refused:
+        raise StepFailed(refused)
     ctx.page.goto(url, timeout=ctx.timeout_ms)
 
 

@@ -13,6 +13,7 @@ from typing import Any, Protocol
 from playwright.sync_api import Page
 
 from . import model as M
+from .guard import LeftTheMachine
 from .mail import Messages
 from .options import RunOptions
 from .receipts import RunFolder
@@ -90,8 +91,11 @@ class RunView(Protocol):
     baselines: Baselines
     recorder: VideoRecorder | None
     mailbox: Messages | None
-
     manifest: Manifest
+    fence: LeftTheMachine | None
+
+    @property
+    def live(self) -> bool: ...
 
     def variables(self, *scopes: dict[str, Any]) -> Context: ...
 

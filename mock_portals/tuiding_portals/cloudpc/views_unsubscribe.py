@@ -141,7 +141,8 @@ def verify_submit() -> ResponseReturnValue:
                     error = f"验证码错误,还可尝试 {left} 次" if left > 0 else "验证码错误次数过多已失效,请重新获取"
     elif method == "face":
         nonce = session.pop("cp_face_nonce", None)
-        if not nonce or not secrets.compare_digest(nonce, request.form.get("face_nonce", "")):
+        given = request.form.get("face_nonce", "")
+        if not nonce or not given.isascii() or not secrets.compare_digest(nonce, given):
             error = "人脸识别未完成,请重新识别或改用短信验证"
     else:
         answer = request.form.get("answer", "")
