@@ -8,13 +8,14 @@ from __future__ import annotations
 import http.server
 import json
 import threading
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from support import run_cli
 
-from tuiding.guard import check_request, host_of, is_local, refused_navigation
+from tuiding.guard import check_request, file_allowed, host_of, is_local, refused_navigation
 
 PORT = 8352
 
@@ -157,3 +158,64 @@ def test_a_journey_that_would_leave_this_machine_stops_in_one_line(site, tmp_pat
     manifest = json.loads((Path(result["run_dir"]) / "manifest.json").read_text(encoding="utf-8"))
     assert "still here" not in json.dumps(manifest)  # the journey did not go on
     assert run_cli("verify", result["run_dir"]).returncode == 0
+
+
+# ---------------------------------------------------------------- files: only a folder the scenario names
+
+
+def test_a_file_in_an_allowed_folder_is_allowed_and_nothing_else(tmp_path):
+    allowed = tmp_path / "pages"
+    allowed.mkdir()
+    (allowed / "mail.html").write_text("<h1>confirm</h1>", encoding="utf-8")
+    (allowed / "out").symlink_to("/etc/passwd")
+    folders = [allowed]
+    assert file_allowed((allowed / "mail.html").as_uri(), folders)
+    assert file_allowed((allowed / "mail.html").as_uri().replace("mail", "m%61il"), folders)  # as the browser encodes
+    assert not file_allowed((allowed / "out").as_uri(), folders)  # a link out of the folder
+    assert not file_allowed((allowed / ".." / "secret").as_uri(), folders)
+    assert not file_allowed(f"file://{allowed}/%2e%2e/secret", folders)
+    assert not file_allowed("file:///etc/passwd", folders)
+    assert not file_allowed(f"file://evil.example{allowed}/mail.html", folders)  # a file on another host (UNC)
+    assert not file_allowed((allowed / "mail.html").as_uri(), [])
+    assert refused_navigation((allowed / "mail.html").as_uri(), "http://127.0.0.1:1/", False, folders) is None
+    refused = refused_navigation("file:///etc/passwd", "http://127.0.0.1:1/", True, folders)
+    assert refused is not None and "allow_files" in refused
+
+
+@pytest.mark.browser
+def test_a_journey_opens_files_only_from_its_allow_files_folder(tmp_path):
+    pages = tmp_path / "saved"
+    pages.mkdir()
+    secret = tmp_path / "secret.html"
+    secret.write_text("<h1>SECRET-PAGE</h1>", encoding="utf-8")
+    (pages / "mail.html").write_text(
+        f"<h1>Confirm your unsubscription</h1><a href='{secret.as_uri()}'>secret</a>", encoding="utf-8"
+    )
+    scen = tmp_path / "files.yaml"
+    scen.write_text(
+        "name: files\nportal: migu\nlocale: en-US\nallow_files: [saved]\nsteps:\n"
+        f"  - goto: {(pages / 'mail.html').as_uri()}\n  - see: Confirm your unsubscription\n  - click: secret\n"
+        "  - see: SECRET-PAGE\n",
+        encoding="utf-8",
+    )
+    r = run_cli("run", scen, "--out", tmp_path / "runs", "--json", "--no-a11y", "--trace", "on")
+    assert r.returncode == 1, r.stderr
+    result = json.loads(r.stdout)
+    message = result["failure"]["message"]
+    assert message.startswith(f"the journey opened {secret.as_uri()}"), message
+    assert result["failure"]["step"] == 3
+    run_dir = Path(result["run_dir"])
+    found = [p for p in run_dir.rglob("*") if p.is_file() and b"SECRET-PAGE" in p.read_bytes()]
+    for trace in run_dir.glob("*.zip"):
+        with zipfile.ZipFile(trace) as z:
+            found += [f"{trace}:{n}" for n in z.namelist() if b"SECRET-PAGE" in z.read(n)]
+    assert found == []  # neither the records, the receipts nor a trace hold the page
+    assert run_cli("verify", run_dir).returncode == 0
+
+
+def test_allow_files_names_a_folder_that_exists(tmp_path):
+    scen = tmp_path / "files.yaml"
+    scen.write_text("name: files\nportal: migu\nallow_files: [nowhere]\nsteps:\n  - goto: /\n", encoding="utf-8")
+    r = run_cli("validate", scen)
+    assert r.returncode == 2
+    assert r.stderr.startswith(f"{scen}:3:15: allow_files: nowhere is not a folder next to this scenario"), r.stderr

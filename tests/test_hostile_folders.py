@@ -302,3 +302,31 @@ def test_summary_links_are_relative_and_never_a_scheme(tmp_path, name):
     assert links and all(link.startswith("./") and ":" not in link and " " not in link and "#" not in link for link in links), (
         links
     )
+
+
+# ---------------------------------------------------------------- a document built from an unverified folder says so
+
+
+DOCUMENTS = {
+    "walkthrough": ["walkthrough.md", "walkthrough.html"],
+    "compare": ["compare.html"],
+    "report friction": ["friction.html"],
+}
+
+
+@pytest.mark.parametrize("reader", sorted(DOCUMENTS))
+def test_a_document_built_from_a_folder_that_fails_verify_carries_a_banner_naming_it(tmp_path, reader):
+    run = honest_run(tmp_path / "runs")
+    png(run / "receipts" / "99-added-later.png", (1, 2, 3))  # not in the seal: verify fails
+    out = tmp_path / "doc"
+    r = tuiding(*READERS[reader](run, out), "--accept-unverified")
+    assert r.returncode in (0, 1) and "Traceback" not in r.stderr, r.stderr
+    for name in DOCUMENTS[reader]:
+        text = (out / name).read_text(encoding="utf-8")
+        assert "fail tuiding verify" in text or "tuiding verify" in text, (reader, name)
+        assert str(run) in text.replace("\\", "")  # the folder is named (Markdown escapes some characters)
+    honest = honest_run(tmp_path / "honest", name="clean")
+    clean = tuiding(*READERS[reader](honest, tmp_path / "clean"))
+    assert clean.returncode in (0, 1), clean.stderr
+    for name in DOCUMENTS[reader]:
+        assert "tuiding verify" not in (tmp_path / "clean" / name).read_text(encoding="utf-8"), (reader, name)

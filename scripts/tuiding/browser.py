@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
+import subprocess
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -110,6 +112,24 @@ def launch_options(info: BrowserInfo, *, headed: bool = False) -> dict[str, Any]
     return opts
 
 
+def _not_a_browser(info: BrowserInfo) -> str | None:
+    """When a named executable failed to start as a browser: say so if it does not call itself Chromium or
+    Chrome (`/bin/true` ends at once and Playwright only sees a closed browser)."""
+    if info.source not in ("explicit", "env") or not info.executable:
+        return None
+    try:
+        done = subprocess.run([info.executable, "--version"], capture_output=True, text=True, timeout=10, check=False)
+        said = (done.stdout or done.stderr).strip().splitlines()
+    except (OSError, subprocess.TimeoutExpired):
+        said = []
+    if said and re.search(r"chrom", said[0], re.IGNORECASE):
+        return None  # a browser that failed for another reason: Playwright's words are the better ones
+    env = os.environ.get("TUIDING_BROWSER")  # click fills --browser-path from it too
+    flag = "TUIDING_BROWSER" if env and (shutil.which(env) or env) == info.executable else "--browser-path"
+    version = f"'{said[0][:80]}'" if said else "nothing"
+    return f"{flag} {info.executable}: not a Chromium or Chrome browser (asked for its --version, it printed {version})"
+
+
 def _first_line(exc: BaseException) -> str:
     """Playwright wraps errors in banners and call logs; keep the line that says what went wrong."""
     for line in str(exc).splitlines():
@@ -145,12 +165,14 @@ class BrowserSession:
         browser_path: str | None = None,
         headed: bool = False,
         connect: str | tuple[str, ...] | None = None,
+        connect_timeout: float = 30.0,
         extra_args: tuple[str, ...] = (),
     ) -> None:
         urls = (connect,) if isinstance(connect, str) else tuple(dict.fromkeys(connect or ()))
         self._browser_path, self._headed = browser_path, headed
         self._connect = urls[0] if urls else None
         self.endpoints = [Endpoint(url) for url in urls]
+        self._connect_timeout = connect_timeout  # an endpoint that accepts TCP and never speaks must not hang us
         self._extra_args = extra_args  # e.g. the recorder's --remote-debugging-port
         self._pw: Any = None
         self._info: BrowserInfo | None = None
@@ -199,11 +221,19 @@ class BrowserSession:
 
     def _connect_to(self, url: str) -> Any:
         from playwright.sync_api import Error as PlaywrightError
+        from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
         try:
             return self._pw.chromium.connect(
-                url, headers={"x-playwright-launch-options": json.dumps(self._remote_launch_options())}
+                url,
+                headers={"x-playwright-launch-options": json.dumps(self._remote_launch_options())},
+                timeout=self._connect_timeout * 1000,
             )
+        except PlaywrightTimeout:
+            raise BrowserStartFailed(
+                f"could not connect to {url}: no answer within {self._connect_timeout:g} s "
+                "(is it a 'playwright run-server'? --connect-timeout waits longer)"
+            ) from None
         except PlaywrightError as exc:
             raise BrowserStartFailed(f"could not connect to {url}: {_first_line(exc)}") from None
 
@@ -221,7 +251,8 @@ class BrowserSession:
             self.browser = self._pw.chromium.launch(**opts)
             self.description = f"chromium {self.browser.version} ({self._info.executable or 'playwright-installed'})"
         except PlaywrightError as exc:
-            raise BrowserStartFailed(f"could not start Chromium: {_first_line(exc)}") from None
+            assert self._info is not None
+            raise BrowserStartFailed(_not_a_browser(self._info) or f"could not start Chromium: {_first_line(exc)}") from None
 
     def _remote_launch_options(self) -> dict[str, Any]:
         """What `playwright run-server` should launch: our flags, and an executable only if one was named

@@ -45,6 +45,15 @@ def browser_options(fn: Callable[..., Any], *, farm: bool = False) -> Callable[.
                 help="Chromium/Chrome executable (default: found automatically; env TUIDING_BROWSER).",
             ),
             click.option("--connect", metavar="WS_URL", multiple=farm, help=connect_help),
+            click.option(
+                "--connect-timeout",
+                type=click.FloatRange(0.1, 3600),
+                default=30.0,
+                show_default=True,
+                metavar="SECONDS",
+                envvar="TUIDING_CONNECT_TIMEOUT",
+                help="Give up on a --connect endpoint that does not answer within this time (env TUIDING_CONNECT_TIMEOUT).",
+            ),
         ]
     ):
         fn = opt(fn)
@@ -177,29 +186,50 @@ ACCEPT_UNVERIFIED = click.option(
 )
 
 
-def trusted(run_dirs: list[Path], accept: bool) -> None:
+def trusted(run_dirs: list[Path], accept: bool) -> list[str]:
     """A reader of run folders someone handed over: one that fails `tuiding verify` is named on stderr, and the
-    command stops (exit 2) unless --accept-unverified says to go on."""
+    command stops (exit 2) unless --accept-unverified says to go on. Returns those lines for the document's
+    banner (empty when every folder verifies)."""
     from .verify import verify
 
     failing = [(d, v.problems) for d in dict.fromkeys(run_dirs) if not (v := verify(d)).ok]
+    lines = []
     for d, problems in failing:
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-        click.echo(f"tuiding: {d}: fails verify: {problems[0]}{more}", err=True)
+        lines.append(f"{d}: fails verify: {problems[0]}{more}")
+        click.echo(f"tuiding: {lines[-1]}", err=True)
     if failing and not accept:
         fail("not built from run folders that fail verify: check them with tuiding verify, or pass --accept-unverified")
+    return lines
 
 
-def check_out_dir(out: Path) -> None:
-    """Before anything starts: the output folder exists or can be made, and takes a file."""
+def check_out_dir(out: Path) -> Path | None:
+    """Before anything starts: the output folder exists or can be made, and takes a file. Returns the
+    outermost folder this made (None if it existed), for `unmake_out_dir` when nothing could start."""
     if out.exists() and not out.is_dir():
         fail(f"--out {out}: exists and is not a folder")
+    made = next((p for p in reversed((out, *out.parents)) if not p.exists()), None)
     try:
         out.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=out, prefix=".tuiding-probe-"):
             pass
     except OSError as exc:
         fail(f"--out {out}: cannot write there ({exc.strerror or exc})")
+    return made
+
+
+def unmake_out_dir(out: Path, made: Path | None) -> None:
+    """Remove the folders `check_out_dir` made for a command that never started, while they are empty:
+    a refused browser or endpoint leaves nothing behind."""
+    if made is None:
+        return
+    for folder in (out, *out.parents):
+        try:
+            folder.rmdir()  # only ever an empty folder
+        except OSError:
+            return
+        if folder == made:
+            return
 
 
 def _signing_key(path: str | None) -> object | None:
@@ -420,6 +450,7 @@ class RunFlags:
     headed: bool
     browser_path: str | None
     connect: tuple[str, ...]
+    connect_timeout: float
     base_url: str | None
     live: bool
     out_dir: Path
@@ -467,6 +498,7 @@ def _selected(f: RunFlags) -> list[Scenario]:
 def _run(f: RunFlags) -> NoReturn:
     from .options import OptionsError, from_flags
     from .progress import make_progress
+    from .receipts import disk_refused
     from .suite import (
         BrowserChoice,
         Suite,
@@ -493,16 +525,22 @@ def _run(f: RunFlags) -> NoReturn:
         )  # fmt: skip
     except OptionsError as exc:
         fail(str(exc))
-    check_out_dir(f.out_dir)  # after every flag is known to be usable: a refused command leaves nothing behind
+    made = check_out_dir(f.out_dir)  # after every flag is known to be usable: a refused command leaves nothing behind
     # A farm's browsers run elsewhere: by default, as many journeys per endpoint as this machine has cores.
     workers = min(f.jobs or default_jobs() * max(1, len(f.connect)), len(scenarios))
     progress = make_progress(as_json=f.as_json, concurrent=workers > 1, lang=f.lang)
     suite = Suite(None, opts, progress, len(scenarios), f.retries, key, formats, f.lang)
     try:
-        results = run_suite(scenarios, BrowserChoice(f.browser_path, f.headed, f.connect), suite, workers)
+        results = run_suite(scenarios, BrowserChoice(f.browser_path, f.headed, f.connect, f.connect_timeout), suite, workers)
     except SuiteBrowserError as exc:
         progress.close()
+        unmake_out_dir(f.out_dir, made)
         fail(str(exc))
+    except OSError as exc:
+        if not disk_refused(exc):
+            raise
+        progress.close()  # a run folder could not even be made: every folder before it is sealed
+        fail(f"--out {f.out_dir}: cannot write there any more ({exc.strerror}); free space and run again")
     except SuiteInterrupted as exc:
         progress.close()
         code, line = end_interrupted(exc.unsealed, key, suite_lang(scenarios, f.lang))
@@ -640,8 +678,9 @@ def walkthrough(
         _needs_video_tools(False)
     try:
         dirs = run_dirs_of(list(run_dirs))
-        trusted(dirs, accept_unverified)
+        unverified = trusted(dirs, accept_unverified)
         guide = guide_from_runs(dirs, title=title, lang=lang)
+        guide.unverified = unverified
         target = out or (dirs[0] / "walkthrough" if len(dirs) == 1 else Path("walkthrough"))
         check_out_dir(target)
         written = build(guide, target, chosen)
@@ -666,6 +705,7 @@ def guide(
     headed: bool,
     browser_path: str | None,
     connect: str | None,
+    connect_timeout: float,
     out: Path | None,
     formats: str | None,
     narrate: bool,
@@ -699,14 +739,17 @@ def guide(
     if plan.video:
         _needs_video_tools(narrate)
     target = out or manifest.parent / manifest.stem
-    check_out_dir(target / "runs")
+    made = check_out_dir(target / "runs")
     progress = make_progress(as_json=False)
     try:
-        with BrowserSession(browser_path=browser_path, headed=headed, connect=connect) as session:
+        with BrowserSession(
+            browser_path=browser_path, headed=headed, connect=connect, connect_timeout=connect_timeout
+        ) as session:
             runs, failed = run_guide(plan, session, target / "runs", progress, narrate)
             written = build(assemble(plan, runs), target, chosen, name=manifest.stem, browser=session)
     except (BrowserNotFound, BrowserStartFailed, WalkthroughError) as exc:
         progress.close()
+        unmake_out_dir(target / "runs", made)
         fail(str(exc))
     except KeyboardInterrupt:
         progress.close()
@@ -760,7 +803,7 @@ def compare(
 
     try:
         matched = pairs(run_a, run_b)
-        trusted([d for pair in matched for d in pair], accept_unverified)
+        unverified = trusted([d for pair in matched for d in pair], accept_unverified)
         comparisons = [compare_runs(a, b, tolerance=tolerance, threshold=threshold) for a, b in matched]
     except (CompareError, RunFolderError) as exc:
         fail(str(exc))
@@ -771,7 +814,7 @@ def compare(
         out.parent.mkdir(parents=True, exist_ok=True)
         from .receipts import atomic_write
 
-        atomic_write(out, render(comparisons, lang))
+        atomic_write(out, render(comparisons, lang, unverified))
     except OSError as exc:
         fail(f"--out {out}: cannot write ({exc.strerror or exc})")
     if not as_json:
@@ -807,6 +850,7 @@ def record(
     headed: bool,
     browser_path: str | None,
     connect: str | None,
+    connect_timeout: float,
     portal: str | None,
     device: str | None,
     out_file: Path,
@@ -833,7 +877,7 @@ def record(
 
     from .browser import BrowserNotFound, BrowserSession, BrowserStartFailed, UnknownDevice
     from .portals import PortalUnavailable, get_provider
-    from .recorder import record_journey, write
+    from .recorder import record_journey
 
     if bool(url) == bool(portal):
         fail("record: give a URL or --portal NAME (one of them)")
@@ -846,13 +890,20 @@ def record(
             url = stack.enter_context(get_provider(portal, None)()) + "/" if portal else url
             assert url is not None
             session = stack.enter_context(
-                BrowserSession(browser_path=browser_path, headed=not headless, connect=connect, extra_args=extra)
-            )
+                BrowserSession(browser_path=browser_path, headed=not headless, extra_args=extra, connect=connect,
+                               connect_timeout=connect_timeout)
+            )  # fmt: skip
             start = f"recording {url} — do the journey in the browser; close the window or press Ctrl-C to finish"
             recording = record_journey(session, url, portal=portal, device=device, on_start=lambda: click.echo(start, err=True))
         except (PortalUnavailable, ValueError, BrowserNotFound, BrowserStartFailed, UnknownDevice) as exc:
             fail(str(exc))
-    name = title or out_file.stem.replace("_", " ")
+    _write_recording(recording, out_file, title or out_file.stem.replace("_", " "))
+
+
+def _write_recording(recording: Any, out_file: Path, name: str) -> None:
+    """The recorded journey as a scenario file, validated, and how to run it."""
+    from .recorder import write
+
     write(recording, out_file, name)
     click.echo(f"wrote {out_file}: {len(recording.steps)} steps")
     try:
@@ -976,11 +1027,13 @@ def report_friction(
         lists = run_checks(run_dirs, signups, rules, service, lang)
     except CheckInputError as exc:
         fail(str(exc))
-    trusted([v.journey.dir for v in lists.verdicts] + [v.signup.dir for v in lists.verdicts if v.signup], accept_unverified)
+    unverified = trusted(
+        [v.journey.dir for v in lists.verdicts] + [v.signup.dir for v in lists.verdicts if v.signup], accept_unverified
+    )
     check_out_dir(out.parent if str(out.parent) else Path("."))
     lang = lang or (lists.verdicts[0].journey.lang if lists.verdicts else "en")
     try:
-        atomic_write(out, render(build(lists.verdicts, lang), lists.packs, lang))
+        atomic_write(out, render(build(lists.verdicts, lang), lists.packs, lang, unverified))
     except OSError as exc:
         fail(f"--out {out}: cannot write ({exc.strerror or exc})")
     click.echo(gettext_for(lang)("report: {path}").format(path=out))

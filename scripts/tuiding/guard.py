@@ -13,8 +13,10 @@ naming the URL (`LeftTheMachine`). A `goto:` off the machine, and any `file:` UR
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import ada_url
 
@@ -65,12 +67,27 @@ def is_local(url: str, base: str | None = None) -> bool:
         return False
 
 
-def refused_navigation(url: str, base: str, live: bool) -> str | None:
-    """Why a `goto` may not open `url` (None when it may): a file on this machine, or a site off it when
-    the run is not live."""
+def file_allowed(url: str, folders: Sequence[Path]) -> bool:
+    """A `file:` URL inside one of the scenario's `allow_files` folders — after links are resolved, so a link
+    in an allowed folder that points elsewhere is not."""
+    parts = parse(url)
+    if not folders or parts is None or parts["protocol"] != "file:" or parts["hostname"] not in ("", "localhost"):
+        return False
+    target = Path(unquote(parts["pathname"])).resolve()
+    return any(target.is_relative_to(folder.resolve()) for folder in folders)
+
+
+def refused_navigation(url: str, base: str, live: bool, files: Sequence[Path] = ()) -> str | None:
+    """Why a `goto` may not open `url` (None when it may): a file on this machine outside the scenario's
+    `allow_files` folders, or a site off it when the run is not live."""
     scheme = scheme_of(url, base)
     if scheme == "file":
-        return f"goto {url}: file: URLs are not opened (a receipt of a local file would seal it into the run folder)"
+        if file_allowed(ada_url.join_url(base, url) if base else url, files):
+            return None
+        return (
+            f"goto {url}: file: URLs are not opened unless the scenario lists their folder in allow_files "
+            "(a receipt of a local file would seal it into the run folder)"
+        )
     if scheme not in ("http", "https"):
         return f"goto {url}: only http and https pages are opened (got '{scheme or 'no scheme'}')"
     if live or is_local(url, base):
@@ -103,11 +120,14 @@ def check_request(url: str, base_url: str, allow_hosts: Iterable[str]) -> str | 
 
 
 class LeftTheMachine:
-    """Watches a context's top-level navigations (goto, redirects, script navigations, new tabs) of a run that
-    is not live; `left` names the first that went off this machine (the fence made it fail in the browser)."""
+    """Watches a context's top-level navigations (goto, redirects, script navigations, new tabs); `left` names
+    the first that went off this machine in a run that is not live (the fence made it fail in the browser), or
+    to a file outside the scenario's `allow_files` folders in any run."""
 
-    def __init__(self, context: Any) -> None:
+    def __init__(self, context: Any, *, live: bool = False, files: Sequence[Path] = ()) -> None:
         self.left: str | None = None
+        self.live = live  # a live run may go anywhere on the web, but still to no file outside `files`
+        self.files = files  # the scenario's allow_files folders: their files may be opened
         context.on("request", self._request)
 
     def _request(self, request: Any) -> None:
@@ -117,10 +137,22 @@ class LeftTheMachine:
             top = request.frame.parent_frame is None
         except Exception:  # a new tab's first navigation comes before its frame exists: a top-level one
             top = True
-        if top and not is_local(request.url) and not request.url.startswith(("about:", "data:", "chrome-error:")):
-            self.left = request.url
+        url = request.url
+        if not top or url.startswith(("about:", "data:", "chrome-error:")):
+            return
+        if url.startswith("file:") and not file_allowed(url, self.files):
+            self.left = url
+        elif not (url.startswith("file:") or self.live or is_local(url)):
+            self.left = url
+
+    @property
+    def left_for_a_file(self) -> bool:
+        """It went to a file on this machine (no fence stops that in the browser: the page must be left)."""
+        return self.left is not None and self.left.startswith("file:")
 
     def message(self) -> str:
+        if self.left_for_a_file:
+            return f"the journey opened {self.left} (stopped: only files in the scenario's allow_files folders are opened)"
         return (
             f"the journey left this machine for {self.left} (stopped: the browser is fenced to 127.0.0.1/localhost "
             "unless the run is live; pass --live or set 'live: true' if it should go there)"

@@ -1213,6 +1213,11 @@ class ScenarioFile(Strict):
     allow_hosts: list[str] = Field(
         [], description="hosts besides the site's own that `request` steps may reach, e.g. `[sms-gateway.test]`"
     )
+    allow_files: list[str] = Field(
+        [],
+        description="folders (relative to the scenario file) whose files a `goto: file:///…` may open, e.g. `[saved_pages]`; "
+        "every other `file:` URL is refused, also when a page links to it",
+    )
     device: Device | None = Field(
         None,
         description="a Playwright device name, e.g. `iPhone 13` or `Pixel 7`: user agent, viewport, pixel ratio, touch "

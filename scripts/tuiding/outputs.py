@@ -12,8 +12,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .receipts import atomic_write, manifest_json, seal
-from .record import Failure, Manifest, load_manifest
+from .receipts import MANIFEST, atomic_write, disk_refused, manifest_json, seal
+from .record import Failure, Manifest, RunFolderError, load_manifest
 from .report.html import write_report
 
 if TYPE_CHECKING:
@@ -34,13 +34,54 @@ def finish(
 ) -> Manifest:
     """Write report.html (and walkthrough/ in the formats asked for; `browser` prints the PDF), then seal the
     folder (check.json, when the scenario asked for a check, is there already: `scenario_check`)."""
-    write_report(run_dir, lang)
-    if walkthrough:
-        from .report.guide import guide_from_runs
-        from .report.walkthrough import build
+    try:
+        write_report(run_dir, lang)
+        if walkthrough:
+            from .report.guide import guide_from_runs
+            from .report.walkthrough import build
 
-        build(guide_from_runs([run_dir], lang=lang), run_dir / "walkthrough", walkthrough, browser=browser)
-    return seal(run_dir, load_manifest(run_dir), key=key)
+            build(guide_from_runs([run_dir], lang=lang), run_dir / "walkthrough", walkthrough, browser=browser)
+        return seal(run_dir, load_manifest(run_dir), key=key)
+    except OSError as exc:
+        if not disk_refused(exc):
+            raise
+        raise RunFolderUnwritable(run_dir, _mark_unwritable(run_dir, exc, key)) from None
+
+
+class RunFolderUnwritable(Exception):
+    """The disk refused the report, walkthrough or seal. The folder is marked: its manifest says `error`
+    (sealed if the seal still fit), or — when not even that could be written — it has no manifest."""
+
+    def __init__(self, run_dir: Path, manifest: Manifest | None) -> None:
+        self.run_dir, self.manifest = run_dir, manifest
+        if manifest is None:
+            state = "left without a manifest (not a finished run)"
+        else:
+            state = "left incomplete (verify says so)" if manifest.status == "running" else f"recorded as {manifest.status}"
+        super().__init__(f"{run_dir}: the disk refused the report or the seal; the run is {state} — free space and run it again")
+
+
+def _mark_unwritable(run_dir: Path, exc: OSError, key: object | None) -> Manifest | None:
+    """Never leave a manifest saying `passed` on a folder that could not be finished; seal what is there
+    if the seal still fits (a run still `running` was never finished: verify already calls it incomplete)."""
+    try:
+        marked = load_manifest(run_dir)
+    except RunFolderError:
+        return None  # no readable manifest: not a finished run to any reader
+    if marked.status == "passed":
+        failure = Failure(step=None, message=f"the run folder cannot be written: {exc.strerror}")
+        marked = marked.model_copy(update={"status": "error", "failure": failure})
+        try:
+            atomic_write(run_dir / MANIFEST, manifest_json(marked))
+        except OSError:
+            (run_dir / MANIFEST).unlink(missing_ok=True)  # a "passed" that cannot be corrected must not stay
+            return None
+    if marked.status == "running":
+        return marked
+    try:
+        return seal(run_dir, marked, key=key)
+    except OSError:
+        return marked  # unsealed: verify says so
 
 
 def scenario_check(scenario: Scenario, emit: Callable[[str, Any], None] | None = None) -> Callable[[RunResult], None] | None:

@@ -6,6 +6,7 @@ Only this module writes into a run folder's records; reports read it afterwards 
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
@@ -21,6 +22,15 @@ from .record import GENESIS, FileEntry, Manifest, StepRecord, canonical, prune_m
 from .signals import interrupts_held
 
 MANIFEST, STEPS = "manifest.json", "steps.jsonl"
+# The disk said no: full, over quota, a file over the size limit, or read-only under us.
+DISK_REFUSALS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS})
+
+
+def disk_refused(exc: BaseException) -> bool:
+    """The run folder cannot take what the run writes: the run ends in `error`, not a traceback."""
+    return isinstance(exc, OSError) and exc.errno in DISK_REFUSALS
+
+
 # mkstemp makes 0600 files; run folders and guides are shared, so written files get the usual mode.
 _UMASK = os.umask(0)
 os.umask(_UMASK)
@@ -118,7 +128,8 @@ class RunFolder:
         self.receipts = path / "receipts"
         self.receipts.mkdir()
         self.records: list[StepRecord] = []
-        self._jsonl: IO[str] | None = (path / STEPS).open("a", encoding="utf-8")
+        # Unbuffered: a line the disk refuses is cut off again at once, never flushed later by close().
+        self._jsonl: IO[bytes] | None = (path / STEPS).open("ab", buffering=0)
 
     def screenshot_path(self, index: int, caption: str) -> Path:
         return self.receipts / f"{index:02d}-{safe_name(caption)}.png"
@@ -146,14 +157,27 @@ class RunFolder:
             record.sha256 = file_sha256(self.path / record.screenshot)
         record.prev_hash = self.records[-1].hash if self.records else GENESIS
         record.hash = record_hash(record)
-        line = json.dumps(record.model_dump(mode="json"), ensure_ascii=False) + "\n"
+        line = (json.dumps(record.model_dump(mode="json"), ensure_ascii=False) + "\n").encode("utf-8")
         assert self._jsonl is not None, "the run folder is closed"
         with interrupts_held():
-            self._jsonl.write(line)
-            self._jsonl.flush()
+            self._write_whole_line(line)
             self.records.append(record)
         fsync(self._jsonl.fileno())
         return record
+
+    def _write_whole_line(self, line: bytes) -> None:
+        """The whole line or nothing: when the disk refuses part of it, the file is cut back to where it was
+        (truncating needs no space), so steps.jsonl never holds a record the run does not."""
+        assert self._jsonl is not None
+        fd = self._jsonl.fileno()
+        before = os.fstat(fd).st_size
+        try:
+            view = memoryview(line)
+            while view:
+                view = view[os.write(fd, view) :]
+        except OSError:
+            os.ftruncate(fd, before)
+            raise
 
     def write_manifest(self, manifest: Manifest) -> Manifest:
         """The manifest with every step record so far (atomic: never seen half-written)."""

@@ -27,7 +27,7 @@ from .mail import MailboxUnavailable, Messages, open_mailbox
 from .options import RunOptions
 from .parallel import offload
 from .portals import PortalUnavailable, get_provider
-from .receipts import RunFolder
+from .receipts import RunFolder, disk_refused
 from .record import Failure, Manifest, ScenarioInfo, Site
 from .results import RunInterrupted, RunResult
 from .scenario import Scenario
@@ -76,7 +76,7 @@ class ScenarioRun:
         self.clock: Callable[[], datetime] | None = None  # the site's clock for ${now…} (siteclock.py); None: the wall clock
         self.mailbox: Messages | None = None  # where `email` steps read (mail.py)
         self.recorder: VideoRecorder | None = None
-        self.fence: LeftTheMachine | None = None  # a run that is not live: where it left the machine, if it did
+        self.fence: LeftTheMachine | None = None  # where the journey left this machine (or opened a file it may not), if it did
         self.context_kwargs: dict[str, Any] = {}
         self.loop: StepLoop | None = None
         self.baselines = Baselines(baseline_dir(scenario.file, scenario.slug, scenario.device), browser=opts.browser)
@@ -174,6 +174,11 @@ class ScenarioRun:
         return kwargs
 
     @property
+    def allowed_files(self) -> list[Path]:
+        """The scenario's allow_files folders: the only files on this machine a journey may open."""
+        return [self.scenario.file.parent / folder for folder in self.scenario.header.allow_files]
+
+    @property
     def live(self) -> bool:
         """The user allowed sites off this machine (--live, or the scenario's live: true)."""
         return self.opts.live or self.scenario.header.live
@@ -205,6 +210,11 @@ class ScenarioRun:
         except PlaywrightError as exc:  # the browser or its connection died outside a step
             result.status = "error"
             result.failure = Failure(step=None, message=f"browser: {short_error(exc)}")
+        except OSError as exc:
+            if not disk_refused(exc):
+                raise
+            result.status = "error"  # never "passed": a receipt or record is missing
+            result.failure = Failure(step=None, message=f"the run folder cannot be written: {exc.strerror}")
         finally:
             # A Ctrl-C while the final manifest is written would leave the folder unsealed (the caller seals
             # only on RunInterrupted): hold it until the manifest is whole, then stop the run as usual.
@@ -242,7 +252,7 @@ class ScenarioRun:
         if describe is not None:
             self.manifest.browser = describe(context)
         stack.callback(_close_quietly, context)
-        self.fence = None if self.live else LeftTheMachine(context)
+        self.fence = LeftTheMachine(context, live=self.live, files=self.allowed_files)
         context.add_init_script(CAMERA_INIT)
         if self.tracing:
             # No screenshots/sources in the trace: DOM snapshots are text we can scrub of secrets.
@@ -292,6 +302,8 @@ class ScenarioRun:
             return
         retry = self.opts.trace == "on-retry" and self.opts.attempt > 1
         keep = self.opts.trace == "on" or failure is not None or retry
+        if self.fence is not None and self.fence.left_for_a_file:
+            keep = False  # its snapshots hold the file the journey must not have opened
         trace_path = self.folder.path / "trace.zip" if keep else None
         context.tracing.stop(path=trace_path)
         if trace_path:
@@ -307,9 +319,18 @@ class ScenarioRun:
         m.duration_ms = int(result.duration_s * 1000)
         m.metrics = result.metrics
         m.failure = result.failure
-        self.folder.drop_unrecorded()
-        result.manifest = self.folder.write_manifest(m)
-        self.folder.close()
+        self.folder.drop_unrecorded()  # also frees what a write the disk refused left behind
+        try:
+            result.manifest = self.folder.write_manifest(m)
+        except OSError as exc:
+            if not disk_refused(exc):
+                raise
+            # The folder keeps its first manifest (status running): verify calls it an incomplete run.
+            result.status = m.status = "error"
+            result.failure = m.failure = Failure(step=None, message=f"the run folder cannot be written: {exc.strerror}")
+            result.manifest = m
+        finally:
+            self.folder.close()
 
 
 def run_scenario(

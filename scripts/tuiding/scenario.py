@@ -340,6 +340,9 @@ class _Loader:
         steps = self.steps(doc, h.steps, known, (file.resolve(),))
         self.check_secrets(doc, h.secrets, [*h.vars, *row_keys, *sorted(known - set(h.vars) - set(row_keys))])
         self.check_packs(doc, h)
+        for i, folder in enumerate(h.allow_files):
+            if not (doc.file.parent / folder).is_dir():
+                self.problem(doc, ("allow_files", i), f"allow_files: {folder} is not a folder next to this scenario")
         return Scenario(file, h, tuple(steps), dict(h.vars), h.name)
 
     def check_packs(self, doc: Document, h: M.ScenarioFile) -> None:

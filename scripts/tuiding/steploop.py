@@ -126,7 +126,7 @@ class StepLoop:
         return check_request(url, self.run.manifest.site.base_url or "", self.sc.header.allow_hosts)
 
     def _navigation_refused(self, url: str) -> str | None:
-        return refused_navigation(url, self.run.manifest.site.base_url or "", self.run.live)
+        return refused_navigation(url, self.run.manifest.site.base_url or "", self.run.live, self.run.allowed_files)
 
     def _save_download(self, download: Any, name: str) -> Path:
         target = self.folder.download_path(name)
@@ -179,6 +179,8 @@ class StepLoop:
             # Whatever the step saw (the fence makes the browser fail the navigation), this is what happened,
             # and it is not optional: the journey must not go on there.
             state.status, state.error, state.detail = "failed", fence.message(), state.error
+            if fence.left_for_a_file:
+                self.page.goto("about:blank")  # no fence stops a file in the browser: its picture must not be taken
         self.finish_act(state)
         if state.status != "skipped":
             self.observe(state)

@@ -10,17 +10,21 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .i18n import gettext_for, language
 from .options import RunOptions
 from .results import RunInterrupted, RunResult
 from .scenario import Scenario
-from .signals import SIGNALS, install_run_handlers, quiet_playwright
+from .signals import SIGNALS, install_run_handlers, interrupts_held, quiet_playwright
+
+if TYPE_CHECKING:
+    from .outputs import RunFolderUnwritable
 
 EXIT_FAILED = 1
 
@@ -83,7 +87,7 @@ class Suite:
     lang: str | None = None
 
     def one(self, n: int, sc: Scenario) -> RunResult:
-        from .outputs import finish, scenario_check
+        from .outputs import RunFolderUnwritable, finish, scenario_check
         from .runner import run_scenario
 
         opts = self.opts
@@ -103,8 +107,11 @@ class Suite:
             try:
                 finish(result.run_dir, key=self.key, walkthrough=self.formats, lang=self.lang, browser=self.session)
             except KeyboardInterrupt:
-                finish(result.run_dir, key=self.key)  # interrupted while reporting: the report and the seal only
+                with interrupts_held():  # a second Ctrl-C waits for the seal
+                    finish(result.run_dir, key=self.key)  # interrupted while reporting: the report and the seal only
                 raise
+            except RunFolderUnwritable as exc:
+                self.unwritable(result, exc)
             if not (retry and result.status in ("failed", "error")):
                 return result
             # Retried from scratch: a fresh context and a fresh embedded portal, traced under --trace on-retry.
@@ -117,8 +124,23 @@ class Suite:
         try:
             return self.one(n, sc)
         except RunInterrupted as exc:
-            finish(exc.result.run_dir, key=self.key)
+            with interrupts_held():
+                finish(exc.result.run_dir, key=self.key)
             raise
+
+    def unwritable(self, result: RunResult, exc: RunFolderUnwritable) -> None:
+        """The disk refused the report or seal of a finished run: it counts as an error, said in one line."""
+        _ = gettext_for(self.lang or language(result.scenario.locale))
+        result.status = "error"
+        state = _("left without a manifest (not a finished run)")
+        if exc.manifest is not None:
+            result.manifest, result.failure = exc.manifest, exc.manifest.failure
+            result.status = "failed" if exc.manifest.status == "failed" else "error"
+            running = exc.manifest.status == "running"
+            recorded = _("recorded as failed") if result.status == "failed" else _("recorded as an error")
+            state = _("left incomplete (verify says so)") if running else recorded
+        line = _("{folder}: the disk refused the report or the seal; the run is {state} — free space and run it again")
+        print("tuiding: " + line.format(folder=exc.run_dir, state=state), file=sys.stderr, flush=True)
 
     def run(self, scenarios: Sequence[Scenario], workers: int) -> list[RunResult]:
         if workers == 1:
@@ -151,6 +173,7 @@ class BrowserChoice:
     browser_path: str | None = None
     headed: bool = False
     connect: tuple[str, ...] = ()
+    connect_timeout: float = 30.0
 
 
 def run_suite(scenarios: Sequence[Scenario], browser: BrowserChoice, suite: Suite, workers: int) -> list[RunResult]:
@@ -160,7 +183,12 @@ def run_suite(scenarios: Sequence[Scenario], browser: BrowserChoice, suite: Suit
 
     install_run_handlers()
     try:
-        with BrowserSession(browser_path=browser.browser_path, headed=browser.headed, connect=browser.connect) as session:
+        with BrowserSession(
+            browser_path=browser.browser_path,
+            headed=browser.headed,
+            connect=browser.connect,
+            connect_timeout=browser.connect_timeout,
+        ) as session:
             suite.session, suite.opts = session, replace(suite.opts, browser=session.description)
             results = suite.run(scenarios, workers)
     except (BrowserNotFound, BrowserStartFailed) as exc:

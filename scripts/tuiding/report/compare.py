@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from pathlib import Path
@@ -245,9 +246,10 @@ def lang_of(comparisons: list[Comparison], lang: str | None) -> str:
     return language(b.lang or b.locale) if b is not None else "en"
 
 
-def render(comparisons: list[Comparison], lang: str | None = None) -> str:
+def render(comparisons: list[Comparison], lang: str | None = None, unverified: Sequence[str] = ()) -> str:
+    """The comparison page; `unverified` (lines naming folders that fail verify) becomes a banner on top."""
     page = environment(lang_of(comparisons, lang)).get_template("compare.html")
-    return page.render(comparisons=comparisons, words=METRIC_WORDS)
+    return page.render(comparisons=comparisons, words=METRIC_WORDS, unverified=list(unverified))
 
 
 def summary_lines(c: Comparison, lang: str) -> list[str]:

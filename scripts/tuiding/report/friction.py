@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -108,7 +109,10 @@ def build(verdicts: list[RunVerdict], lang: str | None = None) -> list[JourneyVi
     return views
 
 
-def render(views: list[JourneyView], packs: list[tuple[str, RulePack]], lang: str | None = None) -> str:
+def render(
+    views: list[JourneyView], packs: list[tuple[str, RulePack]], lang: str | None = None, unverified: Sequence[str] = ()
+) -> str:
+    """The friction page; `unverified` (lines naming folders that fail verify) becomes a banner on top."""
     lang = lang or (views[0].journey.lang if views else "en")
     ranked = sorted(views, key=lambda v: (v.not_met, v.metrics["clicks"], v.metrics["pages"]))
     names = [text_in(p.name, lang) for _, p in packs]
@@ -116,5 +120,5 @@ def render(views: list[JourneyView], packs: list[tuple[str, RulePack]], lang: st
     return (
         environment(lang)
         .get_template("friction.html")
-        .render(views=views, ranked=ranked, packs=names, references=references, compared=COMPARED)
+        .render(views=views, ranked=ranked, packs=names, references=references, compared=COMPARED, unverified=list(unverified))
     )

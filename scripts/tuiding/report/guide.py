@@ -44,6 +44,10 @@ def labels(lang: str) -> dict[str, str]:
         "page": _("Page {page} of {pages}").format(page="<span class=pageNumber></span>", pages="<span class=totalPages></span>"),
         "interrupted": _("The run was interrupted"),
         "running": _("The run did not finish"),
+        "unverified": _("Built from run folders that fail tuiding verify"),
+        "unverified_why": _(
+            "Their receipts or records may have changed since the run: do not rely on this document as evidence."
+        ),
     }
 
 
@@ -124,6 +128,7 @@ class Guide:
     intro: str | None = None
     date: str = ""
     runs: int = 0
+    unverified: list[str] = field(default_factory=list)  # folders that fail verify, built from on request
 
     @property
     def labels(self) -> dict[str, str]:

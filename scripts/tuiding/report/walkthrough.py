@@ -129,6 +129,10 @@ def render_markdown(guide: Guide) -> str:
     out = [f"# {_md_escape(guide.title)}", ""]
     if guide.subtitle:
         out += [f"*{_md_escape(guide.subtitle)}*", ""]
+    if guide.unverified:
+        out += [f"> **⚠ {L['unverified']}**", ">"]
+        out += [f"> - {_md_escape(line)}" for line in guide.unverified]
+        out += [">", f"> {L['unverified_why']}", ""]
     if guide.intro:
         out += [guide.intro.strip(), ""]
     if len(guide.parts) > 1:
