@@ -184,3 +184,16 @@ def test_a_second_ctrl_c_while_the_run_seals_still_leaves_a_verifiable_folder(tm
     assert manifest["seal"], manifest["status"]
     v = verify(run_dir)
     assert v.returncode == 0, v.stdout + v.stderr
+
+
+@pytest.mark.parametrize(
+    "command", [("record", "--portal", "migu", "--out", "{tmp}/r.yaml"), ("run", JOURNEY, "--headed", "--out", "{tmp}/runs")]
+)
+def test_a_window_without_a_display_is_one_line_that_says_what_to_do(tmp_path, command):
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    args = [str(a).replace("{tmp}", str(tmp_path)) for a in command]
+    r = subprocess.run([sys.executable, "-m", "tuiding", *args], capture_output=True, text=True, cwd=ROOT, timeout=60, env=env)
+    assert r.returncode == 2, r.stderr
+    (line,) = r.stderr.strip().splitlines()
+    assert line.startswith("tuiding: a browser window needs a display") and "--headless --debug-port" in line, line
+    assert not (tmp_path / "runs").exists() and not (tmp_path / "r.yaml").exists()

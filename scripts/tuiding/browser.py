@@ -112,6 +112,13 @@ def launch_options(info: BrowserInfo, *, headed: bool = False) -> dict[str, Any]
     return opts
 
 
+def no_display() -> bool:
+    """Linux (and the BSDs) without an X or Wayland display: a headed Chromium would die at once, wordlessly."""
+    if not sys.platform.startswith(("linux", "freebsd", "openbsd")):
+        return False
+    return not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
 def _not_a_browser(info: BrowserInfo) -> str | None:
     """When a named executable failed to start as a browser: say so if it does not call itself Chromium or
     Chrome (`/bin/true` ends at once and Playwright only sees a closed browser)."""
@@ -240,6 +247,11 @@ class BrowserSession:
     def _start_browser(self) -> None:
         from playwright.sync_api import Error as PlaywrightError
 
+        if self._headed and not self._connect and no_display():
+            raise BrowserStartFailed(
+                "a browser window needs a display and this machine has none (DISPLAY is not set): run it on a desktop "
+                "or under xvfb-run, or without a window (tuiding record: --headless --debug-port PORT, driven over CDP)"
+            )
         if self._connect:
             self.browser = self._connect_to(self._connect)
             self.description = f"chromium {self.browser.version} via {self._connect}"

@@ -55,16 +55,45 @@ class SuiteBrowserError(Exception):
     """No browser could be found, started or reached; one line."""
 
 
-def end_interrupted(unsealed: Path | None, key: Any, lang: str) -> tuple[int, str]:
-    """The end of a suite stopped by Ctrl-C or SIGTERM: the folder left open sealed, the line to print and
-    the exit code (130, or 143 after SIGTERM)."""
+def ignore_interrupts() -> None:
+    """The suite is ending after Ctrl-C/SIGTERM: a second one must not tear the report or the seal in half."""
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, signal.SIG_IGN)
+
+
+def _finished_unsealed(folder: Path) -> bool:
+    """A run folder whose run ended (its manifest says how) but whose seal was never written."""
+    from .record import RunFolderError, load_manifest
+
+    try:
+        manifest = load_manifest(folder)
+    except RunFolderError:
+        return False  # no manifest of a finished run: nothing to seal (verify calls it incomplete)
+    return manifest.seal is None and manifest.status != "running"
+
+
+def _interrupted_folder(exc: BaseException) -> Path | None:
+    """The folder of the run a Ctrl-C stopped — also when a second Ctrl-C came while the first was handled
+    (closing the browser, sealing): that one's KeyboardInterrupt carries the first as its context."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, RunInterrupted):
+            return seen.result.run_dir
+        seen = seen.__context__
+    return None
+
+
+def end_interrupted(unsealed: Path | None, key: Any, lang: str, started: Sequence[Path] = ()) -> tuple[int, str]:
+    """The end of a suite stopped by Ctrl-C or SIGTERM: the folder left open sealed — and any other folder
+    this suite `started` whose finished manifest is still unsealed (a second Ctrl-C can land in the moment
+    between a run's end and its seal) — the line to print and the exit code (130, or 143 after SIGTERM)."""
     from .outputs import finish
 
     quiet_playwright()
-    for signum in (signal.SIGINT, signal.SIGTERM):  # a second Ctrl-C must not tear the report in half
-        signal.signal(signum, signal.SIG_IGN)
-    if unsealed is not None:
-        finish(unsealed, key=key)  # no walkthrough after Ctrl-C: the report and the seal only
+    ignore_interrupts()
+    for folder in dict.fromkeys([*([unsealed] if unsealed is not None else []), *started]):
+        if folder == unsealed or _finished_unsealed(folder):
+            finish(folder, key=key)  # no walkthrough after Ctrl-C: the report and the seal only
     _ = gettext_for(lang)
     how = _("terminated (SIGTERM)") if SIGNALS.terminated else _("interrupted")
     where = _(" in {folder}").format(folder=unsealed) if unsealed is not None else ""
@@ -144,7 +173,7 @@ class Suite:
 
     def run(self, scenarios: Sequence[Scenario], workers: int) -> list[RunResult]:
         if workers == 1:
-            return [self.one(n, sc) for n, sc in enumerate(scenarios, 1)]
+            return [self.sealed_one(n, sc) for n, sc in enumerate(scenarios, 1)]
         return self.run_concurrently(scenarios, workers)
 
     def run_concurrently(self, scenarios: Sequence[Scenario], workers: int) -> list[RunResult]:
@@ -196,7 +225,8 @@ def run_suite(scenarios: Sequence[Scenario], browser: BrowserChoice, suite: Suit
             raise SuiteInterrupted(None) from None
         raise SuiteBrowserError(str(exc)) from None
     except KeyboardInterrupt as exc:
-        raise SuiteInterrupted(exc.result.run_dir if isinstance(exc, RunInterrupted) else None) from None
+        ignore_interrupts()  # from here to the exit, a further Ctrl-C must not stop the seal
+        raise SuiteInterrupted(_interrupted_folder(exc)) from None
     if SIGNALS.received:  # its KeyboardInterrupt was lost, not the signal: every journey ended and sealed its folder
         raise SuiteInterrupted(None)
     return results
