@@ -60,6 +60,10 @@ def test_a_disk_that_fills_during_a_run_is_an_error_never_a_passed_folder(small_
     assert "Traceback" not in r.stderr, r.stderr
     assert "0 passed" in r.stdout, r.stdout
     (run_dir,) = (disk / "runs").iterdir()
+    said = r.stdout + r.stderr  # in words: the step's failure, or the line about the report and seal
+    assert "the run folder cannot be written: No space left on device" in said or (
+        f"{run_dir}: the disk refused the report or the seal" in said and "free space and run it again" in said
+    ), said
     manifest_file = run_dir / "manifest.json"
     if not manifest_file.exists():
         assert "left without a manifest" in r.stderr, r.stderr
@@ -74,14 +78,6 @@ def test_a_disk_that_fills_during_a_run_is_an_error_never_a_passed_folder(small_
         assert "incomplete run" in v.stderr, v.stderr
     else:
         assert v.returncode == 1 and "not sealed" in v.stdout + v.stderr
-
-
-def test_the_disk_line_is_one_line_naming_the_folder(small_disk):
-    disk = small_disk("1600k")
-    r = tuiding("run", JOURNEY, "--out", disk / "runs", "--trace", "off", "--lang", "en")
-    lines = [line for line in r.stderr.splitlines() if "disk" in line]
-    assert len(lines) == 1 and "free space and run it again" in lines[0], r.stderr
-    assert str(disk / "runs") in lines[0]
 
 
 @pytest.fixture
@@ -161,7 +157,7 @@ def test_a_real_browser_that_fails_keeps_playwrights_words(tmp_path):
     assert r.returncode == 2 and "could not start Chromium" in r.stderr and "not a Chromium" not in r.stderr, r.stderr
 
 
-@pytest.mark.parametrize("delay", [0.0, 0.15, 0.3, 0.6])
+@pytest.mark.parametrize("delay", [0.0, 0.15, 0.4])
 def test_a_second_ctrl_c_while_the_run_seals_still_leaves_a_verifiable_folder(tmp_path, delay):
     """Two Ctrl-C 0.3 s apart, the first as the last step is recorded (the report and walkthrough are being
     written and the folder sealed): exit 130, one line, and the folder verifies."""

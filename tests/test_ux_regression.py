@@ -145,7 +145,13 @@ def test_a_moved_button_fails_its_step_with_a_diff_where_the_button_moved(scenar
     assert red and all(
         box.x / 2 - 4 <= x <= (box.x + box.width) / 2 + 4 and box.y / 2 - 4 <= y <= (box.y + box.height) / 2 + 4 for x, y in red
     )
-    assert (Path(line["run_dir"]) / "report.html").read_text(encoding="utf-8").count("差异(红色为变化的像素") == 2
+    report = (Path(line["run_dir"]) / "report.html").read_text(encoding="utf-8")
+    assert report.count("差异(红色为变化的像素") == 2
+    # the baseline and the diff side by side, both from inside the run folder (the baseline copied there)
+    panels = [p.split("</div>")[0] for p in report.split('<div class="visual">')[1:]]
+    assert len(panels) == 2 and all(p.count('src="data:image/png;base64,') == 2 for p in panels), panels
+    assert "无法读取" not in report
+    assert step.visual.approved and (Path(line["run_dir"]) / step.visual.approved).is_file()
     assert cli("verify", line["run_dir"]).returncode == 0  # the diff image is part of the sealed run
     # --no-visual: the same changed page passes, nothing compared, no diffs written
     r, (line,) = run_json(cli, tmp_path / "runs3", scenario_copy, "--no-visual")

@@ -154,6 +154,11 @@ class VisualCheck(Record):
     status: Literal["same", "changed", "new", "updated"]
     baseline: str = Field(description="the baseline image, relative to the scenario file's folder")
     diff: RunPath | None = Field(None, description="diff image (changed pixels in red), relative to the run folder")
+    approved: RunPath | None = Field(
+        None,
+        description="a copy of the baseline inside the run folder, so the report shows it beside the diff without "
+        "reading outside the folder (changed steps only)",
+    )
     diff_pixels: int = 0
     diff_ratio: float = 0.0
     diff_box: Box | None = Field(None, description="where the changed pixels lie, in image pixels")
@@ -404,6 +409,7 @@ def canonical(data: dict[str, Any]) -> bytes:
 STEP_ADDED: dict[str, Any] = {"console": [], "error_detail": None, "warnings": [], "element": None, "landmarks": [], "mail": None}
 PAGE_ADDED: dict[str, Any] = {"text": "", "way_out": None, "done": None}
 EVENTS_ADDED: dict[str, Any] = {"emails": 0}
+VISUAL_ADDED: dict[str, Any] = {"approved": None}
 METRICS_ADDED: dict[str, Any] = {"emails": 0}
 MANIFEST_ADDED: dict[str, Any] = {
     "attempt": 1, "retry_of": None, "clock": "wall", "service": None, "lang": None, "mailbox": None,
@@ -423,6 +429,8 @@ def prune_step(step: dict[str, Any]) -> dict[str, Any]:
         _prune(step["page"], PAGE_ADDED)
     if isinstance(step.get("events"), dict):
         _prune(step["events"], EVENTS_ADDED)
+    if isinstance(step.get("visual"), dict):
+        _prune(step["visual"], VISUAL_ADDED)
     return step
 
 

@@ -81,7 +81,7 @@ def _check_seal(run_dir: Path, m: Manifest, v: Verdict) -> None:
             v.notes.append(f"{path}: added after the run (not covered by the seal)")
     shots = {r.screenshot for r in m.steps if r.screenshot}
     downloads = {d for r in m.steps for d in r.events.downloads}
-    diffs = {r.visual.diff for r in m.steps if r.visual and r.visual.diff}
+    diffs = {p for r in m.steps if r.visual for p in (r.visual.diff, r.visual.approved) if p}
     for path in listed:
         if path.startswith("diffs/") and path not in diffs:
             v.problems.append(f"{path}: a diff image no step record names")

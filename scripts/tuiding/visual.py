@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -123,13 +124,18 @@ class Baselines:
         assert found.image is not None
         made_with = str(self._data().get("browser", ""))
         enforced = not made_with or not self.browser or made_with == browser_major(self.browser)
+        approved_copy = None
         if diff_path is not None:
             diff_path.parent.mkdir(parents=True, exist_ok=True)
             found.image.save(diff_path, "PNG", optimize=True)
+            # The baseline lives beside the scenario; readers of the run folder read only inside it.
+            approved_copy = diff_path.with_name(f"{diff_path.stem}-baseline.png")
+            shutil.copyfile(baseline, approved_copy)
         return VisualCheck(
             status="changed" if found.pixels > max_diff_pixels else "same",
             baseline=rel,
             diff=f"{diff_path.parent.name}/{diff_path.name}" if diff_path is not None else None,
+            approved=f"{approved_copy.parent.name}/{approved_copy.name}" if approved_copy is not None else None,
             diff_pixels=found.pixels,
             diff_ratio=found.ratio,
             diff_box=found.box,

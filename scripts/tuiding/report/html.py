@@ -34,7 +34,15 @@ def _checks(run_dir: Path) -> tuple[list[dict[str, Any]], str | None]:
 
 def render_report(run_dir: Path, lang: str | None = None) -> str:
     manifest = load_manifest(run_dir)
-    steps = [{**s.model_dump(), "image": image_or_none(receipt(run_dir, s.screenshot), _data_uri)} for s in manifest.steps]
+    steps = [
+        {
+            **s.model_dump(),
+            "image": image_or_none(receipt(run_dir, s.screenshot), _data_uri),
+            "baseline_image": image_or_none(receipt(run_dir, s.visual.approved), _data_uri) if s.visual else None,
+            "diff_image": image_or_none(receipt(run_dir, s.visual.diff), _data_uri) if s.visual else None,
+        }
+        for s in manifest.steps
+    ]
     checks, not_judged = _checks(run_dir)
     lang = lang or language(manifest.lang or manifest.locale)
     return environment(lang).get_template("run_report.html").render(m=manifest, steps=steps, checks=checks, not_judged=not_judged)
