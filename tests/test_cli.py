@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from support import ROOT
-from test_receipts import make_run
+from support.runs import make_run
 
 from tuiding.cli import main
 

@@ -12,66 +12,27 @@ import os
 import subprocess
 import sys
 from collections.abc import Callable
-from datetime import datetime
 from pathlib import Path
 
 import pytest
 from PIL import Image
 from support import ROOT
+from support.runs import make_run, png
 
-from tuiding.receipts import RunFolder, seal
 from tuiding.record import (
     GENESIS,
     MAX_JSON_DEPTH,
-    Manifest,
-    PageFacts,
-    ScenarioInfo,
-    StepRecord,
     canonical,
     prune_manifest,
     prune_step,
 )
-from tuiding.report.html import write_report
 
 SECRET_PIXELS = (12, 34, 56)  # the colour of the file outside the folder: found in a document = a leak
 
 
-def png(path: Path, colour: tuple[int, int, int], size: tuple[int, int] = (64, 48)) -> bytes:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    Image.new("RGB", size, colour).save(path, "PNG")
-    return path.read_bytes()
-
-
 def honest_run(base: Path, name: str = "demo", steps: int = 3) -> Path:
-    """A sealed run folder as the runner writes it, with real PNG receipts (no browser needed)."""
-    folder = RunFolder(base, name, datetime(2026, 11, 22, 10, 0, 0))
-    manifest = folder.write_manifest(
-        Manifest(tool="tuiding test", run_id=folder.path.name, uuid=folder.path.name, locale="en-US",
-                 scenario=ScenarioInfo(name=f"Journey {name}", file=f"{name}.yaml", tags=["web"]), started_at="t")
-    )  # fmt: skip
-    for i in range(1, steps + 1):
-        shot = folder.screenshot_path(i, f"step-{i}")
-        png(shot, (200, 200 - 40 * i, 200))
-        folder.append(
-            StepRecord(
-                index=i,
-                name=f"step {i}",
-                action="click",
-                target="x",
-                source="s.yaml:1",
-                started_at="t",
-                duration_ms=1,
-                status="passed",
-                screenshot=shot.relative_to(folder.path).as_posix(),
-                page=PageFacts(path=f"/p{i}", in_flow=i > 1),
-            )  # fmt: skip
-        )
-    manifest.status = "passed"
-    manifest = folder.write_manifest(manifest)
-    folder.close()
-    write_report(folder.path)
-    seal(folder.path, manifest)
-    return folder.path
+    """A sealed run folder as the runner writes it, with real PNG receipts and its report (no browser needed)."""
+    return make_run(base, steps, name=name, images=True, report=True, locale="en-US")
 
 
 def sha(path: Path) -> str:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from support import run_cli
-from test_ordering import code_for, started
+from support.portal import order_code, order_started
 
 from tuiding_portals import create_app, host_name
 from tuiding_portals.server import EmbeddedPortal
@@ -18,9 +18,9 @@ from tuiding_portals.server import EmbeddedPortal
 @pytest.mark.parametrize("portal", ["migu", "cloudpc"])
 @pytest.mark.parametrize("digits", ["１２３４５６", "١٢٣٤٥٦", "12345６", "\u00b9\u00b2\u00b3456"])
 def test_an_order_code_in_other_digits_is_a_wrong_code_not_a_server_error(portal, digits, tmp_path):
-    _, user, phone, confirm = started(portal, tmp_path)
+    _, user, phone, confirm = order_started(portal, tmp_path)
     user.post(f"{confirm}/send")
-    assert code_for(user, phone)
+    assert order_code(user, phone)
     r = user.post(confirm, data={"code": digits})
     assert r.status_code == 400, r.text[:200]
 

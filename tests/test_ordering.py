@@ -4,41 +4,16 @@ confirmation by SMS code (二次确认) before anything is charged, then an orde
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 from support import form_client, post_at_once
+from support.portal import ORDER_CLOCK as CLOCK
+from support.portal import ORDER_PORTALS as PORTALS
+from support.portal import order_code as code_for
+from support.portal import order_started as started
 
 from tuiding_portals import create_app
 from tuiding_portals.ordering import MAX_WRONG, payment_choices
-
-CLOCK = "2026-11-20T10:00:00+08:00"
-# portal: (login form, phone, order page, after ordering: the account page and the state it shows)
-PORTALS = {
-    "migu": ({"account": "13800000003", "password": "migu-pass-003"}, "13800000003", "/member/subscribe", "/member", "生效中"),
-    "cloudpc": ({"phone": "13900000005", "password": "cloud-pass-005"}, "13900000005", "/order", "/account", "使用中"),
-}
-
-
-def started(portal: str, tmp_path: Path):
-    """A signed-in client whose account may order, past step 1 (auto-renewal agreed) and step 2 (payment)."""
-    app = create_app(portal, database=tmp_path / "s.db", test_api=True, clock=CLOCK)
-    user = form_client(app)
-    form, phone, order, _, _ = PORTALS[portal]
-    assert user.post("/login", data=form).status_code == 302
-    if portal == "cloudpc":
-        user.post("/__mock__/clock/advance", json={"days": 1})  # its unsubscribe finishes processing
-    pay = user.post(order, data={"plan": "monthly", "agree_autorenew": "yes"})
-    assert pay.status_code == 302 and pay.location.endswith(f"{order}/pay")
-    page = user.get(pay.location).text
-    chosen = re.search(r'name="pay" value="([^"]+)" checked', page).group(1)
-    confirm = user.post(pay.location, data={"pay": chosen})
-    assert confirm.status_code == 302
-    return app, user, phone, confirm.location
-
-
-def code_for(user, phone: str) -> str:
-    return user.get(f"/__mock__/sms/latest?phone={phone}&purpose=order").get_json()["code"]
 
 
 def wrong(code: str) -> str:

@@ -5,45 +5,11 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from support.runs import make_run
 
-from tuiding.receipts import RunFolder, safe_name, seal
-from tuiding.record import Manifest, RunFolderError, ScenarioInfo, StepRecord, load_manifest, load_steps
+from tuiding.receipts import RunFolder, safe_name
+from tuiding.record import RunFolderError, StepRecord, load_manifest, load_steps
 from tuiding.verify import verify
-
-
-def make_run(tmp_path: Path, n: int = 3, *, status: str = "passed", sealed: bool = True) -> Path:
-    folder = RunFolder(tmp_path, "demo", datetime(2026, 11, 22, 10, 0, 0))
-    manifest = folder.write_manifest(
-        Manifest(
-            tool="tuiding test",
-            run_id=folder.path.name,
-            uuid="u",
-            scenario=ScenarioInfo(name="示例", file="s.yaml"),
-            started_at="t",
-        )
-    )
-    for i in range(1, n + 1):
-        shot = folder.screenshot_path(i, f"第{i}步")
-        shot.write_bytes(b"\x89PNG fake " + bytes([i]))
-        folder.append(
-            StepRecord(
-                index=i,
-                name=f"第{i}步",
-                action="click",
-                target="x",
-                source="s.yaml:1",
-                started_at="t",
-                duration_ms=1,
-                status="passed",
-                screenshot=shot.relative_to(folder.path).as_posix(),
-            )
-        )
-    manifest.status = status  # type: ignore[assignment]
-    manifest = folder.write_manifest(manifest)
-    folder.close()
-    if sealed:
-        seal(folder.path, manifest)
-    return folder.path
 
 
 def edit_manifest(run: Path, change) -> None:

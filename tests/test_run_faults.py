@@ -7,29 +7,15 @@ import json
 import os
 import random
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
-from support import ROOT
+from support import start_cli, verify_run, wait_for_steps
 
 pytestmark = pytest.mark.browser
 
 SLOW = "name: 慢场景\nportal: migu\nsteps:\n  - goto: /login\n  - see: 登录咪咕账号\n  - wait: 60s\n  - goto: /\n"
-
-
-def start(*args: object, cwd: Path = ROOT) -> subprocess.Popen[str]:
-    # Own process group, signals to all of it: what a terminal's Ctrl-C does.
-    return subprocess.Popen(
-        [sys.executable, "-m", "tuiding", *map(str, args)],
-        cwd=cwd,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
 
 
 def descendants(pid: int) -> list[int]:
@@ -56,25 +42,11 @@ def command(pid: int) -> str:
         return ""
 
 
-def wait_for_steps(out: Path, n: int, timeout: float = 60) -> Path:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        for jsonl in out.glob("*/steps.jsonl"):
-            if len(jsonl.read_text(encoding="utf-8").splitlines()) >= n:
-                return jsonl.parent
-        time.sleep(0.1)
-    raise AssertionError(f"no run reached {n} steps")
-
-
-def verify(run_dir: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "tuiding", "verify", str(run_dir)], capture_output=True, text=True, cwd=ROOT, timeout=60
-    )
-
-
 def test_a_killed_browser_fails_its_scenario_with_one_line_and_the_suite_goes_on(tmp_path):
     out = tmp_path / "runs"
-    proc = start("run", "scenarios/migu/web_unsubscribe.yaml", "scenarios/migu/web_pause.yaml", "--out", out, "--json", "-j", "1")
+    proc = start_cli(
+        "run", "scenarios/migu/web_unsubscribe.yaml", "scenarios/migu/web_pause.yaml", "--out", out, "--json", "-j", "1"
+    )
     first = wait_for_steps(out, 4)
     browsers = [p for p in descendants(proc.pid) if "chrom" in command(p) and "--type=" not in command(p)]
     assert browsers, "no browser process found under the run"
@@ -87,14 +59,14 @@ def test_a_killed_browser_fails_its_scenario_with_one_line_and_the_suite_goes_on
     assert [r["status"] for r in results] == ["error", "passed"]  # the second scenario ran in a new browser
     steps = [json.loads(line) for line in (first / "steps.jsonl").read_text(encoding="utf-8").splitlines()]
     assert steps[-1]["status"] == "failed" and "the browser closed during this step" in steps[-1]["error"]
-    assert verify(first).returncode == 0
+    assert verify_run(first).returncode == 0
 
 
 def test_a_killed_browser_under_j2_fails_the_running_journeys_and_the_rest_run_in_a_new_one(tmp_path):
     out = tmp_path / "runs"
     scen = tmp_path / "slow.yaml"
     scen.write_text(SLOW.replace("60s", "20s"), encoding="utf-8")
-    proc = start("run", scen, scen, "scenarios/migu/web_pause.yaml", "--out", out, "--json", "-j", "2")
+    proc = start_cli("run", scen, scen, "scenarios/migu/web_pause.yaml", "--out", out, "--json", "-j", "2")
     wait_for_steps(out, 2)
     browsers = [p for p in descendants(proc.pid) if "chrom" in command(p) and "--type=" not in command(p)]
     assert len(browsers) == 1, "one browser for both journeys"
@@ -107,7 +79,7 @@ def test_a_killed_browser_under_j2_fails_the_running_journeys_and_the_rest_run_i
     assert [r["status"] for r in results if r["file"] == str(scen)] == ["error", "error"]  # as with -j 1
     assert statuses["scenarios/migu/web_pause.yaml"] == "passed"  # started after the crash, in a new browser
     for run_dir in out.iterdir():
-        assert verify(run_dir).returncode == 0
+        assert verify_run(run_dir).returncode == 0
 
 
 def _ctrl_c_rounds() -> range:
@@ -122,7 +94,7 @@ def test_ctrl_c_at_a_random_moment_leaves_one_line_exit_130_and_a_valid_folder(t
     scen = tmp_path / "slow.yaml"
     scen.write_text(SLOW.replace("60s", "1s"), encoding="utf-8")
     out = tmp_path / "runs"
-    proc = start("run", *[scen] * int(jobs), "--out", out, "-j", jobs)
+    proc = start_cli("run", *[scen] * int(jobs), "--out", out, "-j", jobs)
     time.sleep(random.Random(seed).uniform(0.2, 5.0 + int(jobs)))
     os.killpg(proc.pid, signal.SIGINT)
     _, err = proc.communicate(timeout=60)
@@ -134,14 +106,14 @@ def test_ctrl_c_at_a_random_moment_leaves_one_line_exit_130_and_a_valid_folder(t
         assert "已中断" in err or "interrupted" in err, err
     for run_dir in out.glob("*") if out.exists() else []:
         assert (run_dir / "manifest.json").is_file() and (run_dir / "report.html").is_file(), sorted(run_dir.iterdir())
-        assert verify(run_dir).returncode == 0, verify(run_dir).stdout
+        assert verify_run(run_dir).returncode == 0, verify_run(run_dir).stdout
 
 
 def test_sigterm_is_exit_143_and_the_run_is_kept(tmp_path):
     scen = tmp_path / "slow.yaml"
     scen.write_text(SLOW, encoding="utf-8")
     out = tmp_path / "runs"
-    proc = start("run", scen, "--out", out, "--lang", "en")
+    proc = start_cli("run", scen, "--out", out, "--lang", "en")
     run_dir = wait_for_steps(out, 2)
     os.killpg(proc.pid, signal.SIGTERM)
     _, err = proc.communicate(timeout=60)
@@ -150,18 +122,18 @@ def test_sigterm_is_exit_143_and_the_run_is_kept(tmp_path):
     assert "Traceback" not in err
     manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["status"] == "interrupted" and len(manifest["steps"]) == 2
-    assert verify(run_dir).returncode == 0
+    assert verify_run(run_dir).returncode == 0
 
 
 def test_sigkill_leaves_steps_that_verify_as_incomplete(tmp_path):
     scen = tmp_path / "slow.yaml"
     scen.write_text(SLOW, encoding="utf-8")
     out = tmp_path / "runs"
-    proc = start("run", scen, "--out", out)
+    proc = start_cli("run", scen, "--out", out)
     run_dir = wait_for_steps(out, 2)
     os.killpg(proc.pid, signal.SIGKILL)
     proc.communicate(timeout=60)
-    v = verify(run_dir)
+    v = verify_run(run_dir)
     assert v.returncode == 0, v.stdout + v.stderr
     assert "incomplete run" in v.stderr and "2 step records" in v.stdout
 

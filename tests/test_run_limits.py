@@ -17,8 +17,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from support import ROOT
-from test_run_faults import start, verify, wait_for_steps
+from support import ROOT, start_cli, verify_run, wait_for_steps
 
 pytestmark = pytest.mark.browser
 
@@ -71,7 +70,7 @@ def test_a_disk_that_fills_during_a_run_is_an_error_never_a_passed_folder(small_
     manifest = json.loads(manifest_file.read_text(encoding="utf-8"))
     assert manifest["status"] in ("error", "running"), manifest["status"]
     assert "No space left on device" in (manifest["failure"] or {}).get("message", "") or manifest["status"] == "running"
-    v = verify(run_dir)
+    v = verify_run(run_dir)
     if manifest.get("seal"):
         assert v.returncode == 0, v.stdout + v.stderr  # sealed as an error: intact, and says what happened
     elif manifest["status"] == "running":
@@ -164,7 +163,7 @@ def test_a_second_ctrl_c_while_the_run_seals_still_leaves_a_verifiable_folder(tm
     scen = tmp_path / "short.yaml"
     scen.write_text("name: 短场景\nportal: migu\nsteps:\n  - goto: /login\n  - see: 登录咪咕账号\n", encoding="utf-8")
     out = tmp_path / "runs"
-    proc = start("run", scen, "--out", out, "--walkthrough", "html", "--lang", "en")
+    proc = start_cli("run", scen, "--out", out, "--walkthrough", "html", "--lang", "en")
     run_dir = wait_for_steps(out, 2)
     time.sleep(delay)
     os.killpg(proc.pid, signal.SIGINT)
@@ -178,7 +177,7 @@ def test_a_second_ctrl_c_while_the_run_seals_still_leaves_a_verifiable_folder(tm
     assert "Traceback" not in err, err
     manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["seal"], manifest["status"]
-    v = verify(run_dir)
+    v = verify_run(run_dir)
     assert v.returncode == 0, v.stdout + v.stderr
 
 

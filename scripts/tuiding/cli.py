@@ -526,7 +526,6 @@ def _run(f: RunFlags) -> NoReturn:
     except OptionsError as exc:
         fail(str(exc))
     made = check_out_dir(f.out_dir)  # after every flag is known to be usable: a refused command leaves nothing behind
-    before = {d.name for d in f.out_dir.iterdir()}  # after a Ctrl-C, every folder this suite made is sealed
     # A farm's browsers run elsewhere: by default, as many journeys per endpoint as this machine has cores.
     workers = min(f.jobs or default_jobs() * max(1, len(f.connect)), len(scenarios))
     progress = make_progress(as_json=f.as_json, concurrent=workers > 1, lang=f.lang)
@@ -544,8 +543,7 @@ def _run(f: RunFlags) -> NoReturn:
         fail(f"--out {f.out_dir}: cannot write there any more ({exc.strerror}); free space and run again")
     except SuiteInterrupted as exc:
         progress.close()
-        started = [d for d in f.out_dir.iterdir() if d.name not in before and d.is_dir() and not d.is_symlink()]
-        code, line = end_interrupted(exc.unsealed, key, suite_lang(scenarios, f.lang), started)
+        code, line = end_interrupted(exc.unsealed, key, suite_lang(scenarios, f.lang))
         click.echo(line, err=True)
         sys.exit(code)
     progress.summary(results, f.out_dir)

@@ -15,7 +15,7 @@ import stat
 import tempfile
 from datetime import datetime
 from pathlib import Path
-from typing import IO
+from typing import IO, ClassVar
 
 from .parallel import offload
 from .record import GENESIS, FileEntry, Manifest, StepRecord, canonical, prune_manifest, record_hash
@@ -113,6 +113,8 @@ def irregular_files(run_dir: Path) -> list[str]:
 class RunFolder:
     """runs/<YYYYmmdd-HHMMSS>-<slug>/ with receipts/, downloads/, steps.jsonl, manifest.json."""
 
+    made: ClassVar[list[Path]] = []  # every run folder this process made: what a Ctrl-C must leave sealed
+
     def __init__(self, out_dir: Path, slug: str, started: datetime) -> None:
         base = f"{started:%Y%m%d-%H%M%S}-{slug}"
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -125,6 +127,7 @@ class RunFolder:
                 n += 1
                 path = out_dir / f"{base}-{n}"
         self.path = path
+        RunFolder.made.append(path)
         self.receipts = path / "receipts"
         self.receipts.mkdir()
         self.records: list[StepRecord] = []

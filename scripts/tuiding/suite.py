@@ -83,17 +83,21 @@ def _interrupted_folder(exc: BaseException) -> Path | None:
     return None
 
 
-def end_interrupted(unsealed: Path | None, key: Any, lang: str, started: Sequence[Path] = ()) -> tuple[int, str]:
-    """The end of a suite stopped by Ctrl-C or SIGTERM: the folder left open sealed — and any other folder
-    this suite `started` whose finished manifest is still unsealed (a second Ctrl-C can land in the moment
-    between a run's end and its seal) — the line to print and the exit code (130, or 143 after SIGTERM)."""
-    from .outputs import finish
+def end_interrupted(unsealed: Path | None, key: Any, lang: str) -> tuple[int, str]:
+    """The end of a suite stopped by Ctrl-C or SIGTERM: every folder this process made whose run ended but
+    was not sealed gets its report and seal (a second Ctrl-C can land between a run's end and its seal;
+    `unsealed` is the one the interrupt named), then the line to print and the exit code (130, or 143)."""
+    from .outputs import RunFolderUnwritable, finish
+    from .receipts import RunFolder
 
     quiet_playwright()
     ignore_interrupts()
-    for folder in dict.fromkeys([*([unsealed] if unsealed is not None else []), *started]):
-        if folder == unsealed or _finished_unsealed(folder):
-            finish(folder, key=key)  # no walkthrough after Ctrl-C: the report and the seal only
+    for folder in dict.fromkeys([*([unsealed] if unsealed is not None else []), *RunFolder.made]):
+        if _finished_unsealed(folder):
+            try:
+                finish(folder, key=key)  # no walkthrough after Ctrl-C: the report and the seal only
+            except RunFolderUnwritable:
+                pass  # the disk is full: the folder is marked as an error, as without the Ctrl-C
     _ = gettext_for(lang)
     how = _("terminated (SIGTERM)") if SIGNALS.terminated else _("interrupted")
     where = _(" in {folder}").format(folder=unsealed) if unsealed is not None else ""

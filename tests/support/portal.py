@@ -3,7 +3,11 @@ session's CSRF token), several at once, and signing in as a seed account."""
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Any
+
+from tuiding_portals import create_app
 
 SEED_LOGIN = {"migu": ("account", "13800000001"), "cloudpc": ("phone", "13900000001")}
 
@@ -66,3 +70,34 @@ class AuthActions:
 
     def logout(self) -> Any:
         return self.client.post("/logout")
+
+
+# ---------------------------------------------------------------- signing up, up to the SMS code
+
+ORDER_CLOCK = "2026-11-20T10:00:00+08:00"
+# portal: (login form, phone, order page, after ordering: the account page and the state it shows)
+ORDER_PORTALS = {
+    "migu": ({"account": "13800000003", "password": "migu-pass-003"}, "13800000003", "/member/subscribe", "/member", "生效中"),
+    "cloudpc": ({"phone": "13900000005", "password": "cloud-pass-005"}, "13900000005", "/order", "/account", "使用中"),
+}
+
+
+def order_started(portal: str, tmp_path: Path):
+    """A signed-in client whose account may order, past step 1 (auto-renewal agreed) and step 2 (payment)."""
+    app = create_app(portal, database=tmp_path / "s.db", test_api=True, clock=ORDER_CLOCK)
+    user = form_client(app)
+    form, phone, order, _, _ = ORDER_PORTALS[portal]
+    assert user.post("/login", data=form).status_code == 302
+    if portal == "cloudpc":
+        user.post("/__mock__/clock/advance", json={"days": 1})  # its unsubscribe finishes processing
+    pay = user.post(order, data={"plan": "monthly", "agree_autorenew": "yes"})
+    assert pay.status_code == 302 and pay.location.endswith(f"{order}/pay")
+    page = user.get(pay.location).text
+    chosen = re.search(r'name="pay" value="([^"]+)" checked', page).group(1)
+    confirm = user.post(pay.location, data={"pay": chosen})
+    assert confirm.status_code == 302
+    return app, user, phone, confirm.location
+
+
+def order_code(user, phone: str) -> str:
+    return user.get(f"/__mock__/sms/latest?phone={phone}&purpose=order").get_json()["code"]

@@ -22,6 +22,34 @@ def run_cli(
     )
 
 
+def start_cli(*args: object, cwd: Path = ROOT) -> subprocess.Popen[str]:
+    """`tuiding …` started in its own process group, for signals to all of it: what a terminal's Ctrl-C does."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "tuiding", *map(str, args)],
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+
+
+def wait_for_steps(out: Path, n: int, timeout: float = 60) -> Path:
+    """The run folder under `out` that has recorded `n` steps (polls steps.jsonl)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for jsonl in out.glob("*/steps.jsonl"):
+            if len(jsonl.read_text(encoding="utf-8").splitlines()) >= n:
+                return jsonl.parent
+        time.sleep(0.1)
+    raise AssertionError(f"no run reached {n} steps")
+
+
+def verify_run(run_dir: Path) -> subprocess.CompletedProcess[str]:
+    """`tuiding verify RUN_DIR` in a new process."""
+    return run_cli("verify", run_dir, timeout=60)
+
+
 def run_server() -> tuple[subprocess.Popen[str], str]:
     """A `playwright run-server` on a free loopback port, and its ws:// URL. --unsafe lets the client name
     the executable (no Playwright-downloaded browser here). Own process group: `python -m playwright
