@@ -274,3 +274,23 @@ def test_every_shipped_pack_is_met_by_the_default_journey_and_each_says_what_it_
     retention = judged(cli, runs["retention"], runs["signup"], rules="us-mn")
     assert not_met(retention) == {"us-mn-no-offer-while-cancelling"}
     assert retention["us-mn-no-offer-while-cancelling"]["measured"] == "retention pages: 2 (≤ 0)"
+
+
+@pytest.mark.parametrize(("tags", "applies"), [([], True), (["smoke"], True), (["web"], True), (["app"], True),
+                                               (["hotline", "service"], False), (["chat"], False)])  # fmt: skip
+def test_a_journey_tagged_with_no_channel_is_judged_as_a_web_journey(tags, applies):
+    """A newcomer's scenario on their own site has no `web` tag: the web rules still judge it."""
+    from tuiding.check import Journey, judge
+    from tuiding.record import Manifest, PageFacts, ScenarioInfo, StepRecord
+
+    steps = [
+        StepRecord(index=1, name="Cancel", action="click", target="Cancel", source="s.yaml:1", started_at="t", duration_ms=1,
+                   status="passed", page=PageFacts(path="/done", new_page=True, in_flow=True, done="cancelled"))
+    ]  # fmt: skip
+    manifest = Manifest(
+        tool="t", run_id="r", uuid="u", scenario=ScenarioInfo(name="s", file="s.yaml", tags=tags), started_at="t", steps=steps
+    )
+    rules = [r for r in load_packs(["us-ca"])[0][1].rules if r.id == "us-ca-as-easy"]
+    assert rules[0].channels == ["web", "app"]
+    (result,) = judge(Journey(Path("r"), manifest), [("us-ca", RulePack(name="t", rules=rules))])
+    assert (result.verdict != "not applicable") is applies, result

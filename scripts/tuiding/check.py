@@ -456,13 +456,24 @@ def _not_judged(rule: Rule, pack: str, lang: str, why: str, upcoming: str | None
                      measured=why, upcoming=upcoming)  # fmt: skip
 
 
+# Channels no rule pack names but journeys are tagged with: a journey tagged one of them is not a web journey.
+OTHER_CHANNELS = frozenset({"hotline", "chat"})
+
+
+def journey_channels(tags: list[str], packs: list[tuple[str, RulePack]]) -> set[str]:
+    """The journey's tags, as channels: one tagged with no channel at all is a `web` journey (tuiding drives a
+    browser), so a newcomer's untagged scenario on their own site is judged by the web rules."""
+    named = {c for _, pack in packs for rule in pack.rules for c in rule.channels} | OTHER_CHANNELS
+    return set(tags) if set(tags) & named else {*tags, "web"}
+
+
 def judge(
     run: Journey, packs: list[tuple[str, RulePack]], signup: Journey | None = None, service: dict[str, Any] | None = None
 ) -> list[Judgement]:
     """Every rule of every pack, judged on a run that ended as passed (see `check_run` for the others)."""
     _ = gettext_for(run.lang)
     facts = service_facts(run.manifest, service)
-    tags = set(run.manifest.scenario.tags)
+    tags = journey_channels(run.manifest.scenario.tags, packs)
     completed = run.marks.completed
     out = []
     for name, pack in packs:
