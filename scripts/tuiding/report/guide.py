@@ -34,6 +34,7 @@ def labels(lang: str) -> dict[str, str]:
         "before": _("Before you start"),
         "after": _("Afterwards"),
         "step": _("Step {n}"),
+        "step_alt": _("Step {n}: {caption}"),
         "stopped": _("The journey stopped here"),
         "skipped": _("Steps not taken in this run (their condition did not hold)"),
         "generated": _("Generated from {runs} real run(s) · {date} · tuiding {version}"),

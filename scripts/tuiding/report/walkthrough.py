@@ -167,7 +167,7 @@ def render_markdown(guide: Guide) -> str:
             if item.failed:
                 out += [f"> **{L['stopped']}**:{_md_escape(item.failed)}", ""]
             if item.image:
-                out += [f"![{L['step'].format(n=item.number)}:{_md_escape(item.alt)}]({item.image})", ""]
+                out += [f"![{L['step_alt'].format(n=item.number, caption=_md_escape(item.alt))}]({item.image})", ""]
             if item.zoom_image:
                 out += [f"![{L['zoom']}]({item.zoom_image})", ""]
         if part.stopped and not any(isinstance(i, Block) and i.failed for i in part.items):
