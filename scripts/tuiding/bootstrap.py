@@ -97,10 +97,12 @@ def main() -> int:
         missing.append("chromium")
     if not has_cjk_font():
         missing.append("fonts-noto-cjk")
-    # The test suite reads generated PDFs back with poppler; spoken narration (asked for with
-    # NARRATION=1, as CI does) needs espeak-ng.
+    # The test suite reads generated PDFs back with poppler, and redacted pictures and video frames with OCR
+    # (tesseract: they must not show what was hidden); spoken narration (NARRATION=1, as CI asks) needs espeak-ng.
     if not shutil.which("pdftotext"):
         missing.append("poppler-utils")
+    if not shutil.which("tesseract"):
+        missing.append("tesseract-ocr")
     if os.environ.get("NARRATION") == "1" and not shutil.which("espeak-ng"):
         missing.append("espeak-ng")
     # The test suite's IMAP server (tests/test_mail.py starts its own instance on a loopback port), asked for

@@ -683,13 +683,18 @@ def walkthrough(
         guide.unverified = unverified
         target = out or (dirs[0] / "walkthrough" if len(dirs) == 1 else Path("walkthrough"))
         check_out_dir(target)
-        written = build(guide, target, chosen)
+        written = build(guide, target, chosen, say=_say)
     except (WalkthroughError, RunFolderError) as exc:
         fail(str(exc))
     for path in written:
         if not path.parent.name == "images":
             click.echo(f"wrote {path}")
     click.echo(f"{sum(1 for p in written if p.parent.name == 'images')} annotated image(s) in {target / 'images'}")
+
+
+def _say(text: str) -> None:
+    """A line on the slow parts of writing a guide (encoding, printing), so a quiet minute is not a hang."""
+    click.echo(text, err=True)
 
 
 @main.command()
@@ -746,7 +751,7 @@ def guide(
             browser_path=browser_path, headed=headed, connect=connect, connect_timeout=connect_timeout
         ) as session:
             runs, failed = run_guide(plan, session, target / "runs", progress, narrate)
-            written = build(assemble(plan, runs), target, chosen, name=manifest.stem, browser=session)
+            written = build(assemble(plan, runs), target, chosen, name=manifest.stem, browser=session, say=_say)
     except (BrowserNotFound, BrowserStartFailed, WalkthroughError) as exc:
         progress.close()
         unmake_out_dir(target / "runs", made)

@@ -7,7 +7,7 @@ many parts show it); run_guide runs them; assemble puts the parts together from 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -47,6 +47,12 @@ class GuideManifest(M.Strict):
     intro: str | None = None
     lang: Literal["zh", "en", "de"] = "zh"
     formats: list[Literal["md", "html", "pdf", "video"]] = ["md", "html", "pdf"]
+    redact: list[M.TargetSpec] = Field(
+        [], description="targets blacked out in every part's pictures and video, added to each scenario's own `redact:`"
+    )
+    personal_data: M.PersonalData | None = Field(
+        None, description="replaces each scenario's `personal_data:` for this guide's runs, e.g. `{hide: false}`"
+    )
     parts: list[GuidePart] = Field(min_length=1)
 
 
@@ -94,6 +100,16 @@ class GuidePlan:
         return (os.path.relpath((self.manifest.parent / part.scenario).resolve()), part.row)
 
 
+def with_guide_policy(sc: Scenario, spec: GuideManifest) -> Scenario:
+    """The scenario as this guide runs it: the guide's `redact:` added to its own, the guide's `personal_data:`."""
+    update: dict[str, Any] = {}
+    if spec.redact:
+        update["redact"] = [*sc.header.redact, *(t for t in spec.redact if t not in sc.header.redact)]
+    if spec.personal_data is not None:
+        update["personal_data"] = spec.personal_data
+    return replace(sc, header=sc.header.model_copy(update=update)) if update else sc
+
+
 def plan_guide(manifest: Path, spec: GuideManifest, formats: tuple[str, ...]) -> GuidePlan:
     """ScenarioInvalid for a scenario that does not validate, GuideError for a matrix row it does not have."""
     plan = GuidePlan(manifest, spec)
@@ -106,7 +122,7 @@ def plan_guide(manifest: Path, spec: GuideManifest, formats: tuple[str, ...]) ->
                 raise GuideError(
                     f"{manifest}: part '{part.heading}': {part.scenario} has no matrix row '{part.row}' (rows: {rows})"
                 )
-            plan.scenarios.setdefault(key, variants[part.row])
+            plan.scenarios.setdefault(key, with_guide_policy(variants[part.row], spec))
             if part.video and "video" in formats:
                 plan.video.add(key)
     return plan

@@ -1043,6 +1043,23 @@ class UxPatternTable(Strict):
     continue_cancel: PerLanguage
 
 
+PersonalKind = Literal["phone", "email", "id_card", "card"]
+
+
+class PersonalData(Strict):
+    """Personal data found on the page (redaction.py): boxed in every step's record, hidden in guides and videos."""
+
+    hide: bool = Field(True, description="`false`: guides and videos of this scenario show what was found")
+    kinds: list[PersonalKind] = Field(
+        ["phone", "email", "id_card", "card"],
+        description="what is looked for: phone numbers (CN mobile, +international), e-mail addresses, ID-card numbers "
+        "(with a valid check digit), bank-card numbers (passing the Luhn check)",
+    )
+    keep: list[str] = Field(
+        [], description="texts that stay visible although they look personal, e.g. the service's own `support@example.com`"
+    )
+
+
 class VisualOptions(Strict):
     threshold: Annotated[float, Field(ge=0, le=1)] = Field(0.2, description="per-pixel colour tolerance (pixelmatch), 0–1")
     max_diff_pixels: Count = Field(0, description="changed pixels allowed before a step fails")
@@ -1246,7 +1263,13 @@ class ScenarioFile(Strict):
     after: list[str] = Field([], description="walkthroughs: sentences for 退订后的注意事项 / Afterwards")
     redact: list[TargetSpec] = Field(
         [],
-        description="targets blacked out in walkthrough images (phone numbers, receipt numbers); secrets are never shown anyway",
+        description="targets blacked out in guide pictures and every video frame (receipt numbers, names); "
+        "secrets are never shown anyway, personal data is found by itself (`personal_data:`)",
+    )
+    personal_data: PersonalData = Field(
+        PersonalData(),
+        description="phone numbers, e-mail addresses, ID-card and card numbers found on the page and hidden in guides "
+        "and videos; `{hide: false}` shows them, `keep: [texts]` leaves some visible",
     )
     mask: list[TargetSpec] = Field(
         [], description="targets excluded from visual comparison on every step, e.g. `[{testid: receipt-no}]`"

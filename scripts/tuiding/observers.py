@@ -31,9 +31,12 @@ from .capture import CSS_BOXES_JS, FIELD_SELECTORS_JS, SECRET_TEXT_JS, capture, 
 from .failures import BROWSER_GONE, short_error
 from .friction import PROBE_JS, FrictionTracker
 from .landmarks import LandmarkDetector
-from .record import Failure, StepRecord, VisualCheck
+from .locators import locate
+from .record import Failure, Found, StepRecord, VisualCheck
+from .redaction import FIND_JS, REDACT_MARK, find_config, marked_targets
 from .stepstate import LoopView, PageRead, StepState
 
+MARK_JS = "(els, mark) => els.forEach(e => e.setAttribute(mark, ''))"
 MAX_CONSOLE = 20  # console lines kept per step: enough to explain a failure, bounded for a noisy page
 
 
@@ -105,6 +108,15 @@ class VideoObserver(Observer):
         # back on the new page (web_pause's receipts differed from their baselines by it).
         if self.loop.recorder is not None:
             self.loop.recorder.hide_actions()
+            self.mark()
+
+    def mark(self) -> None:
+        """`redact:` targets the video's watcher cannot find by itself (by role, label, text) are marked for it."""
+        for target in marked_targets(self.loop.sc.header.redact):
+            try:
+                locate(self.loop.page, target).evaluate_all(MARK_JS, REDACT_MARK)
+            except PlaywrightError:
+                pass  # gone with the page: nothing to hide
 
     def written(self, state: StepState, record: StepRecord) -> None:
         recorder = self.loop.recorder
@@ -193,18 +205,40 @@ class CaptureObserver(Observer):
             return False
         return state.model.screenshot if state.status != "failed" else True  # a failure always gets its screenshot
 
+    def personal_config(self) -> dict[str, Any] | None:
+        """What FIND_JS looks for in the step's page read: personal data (unless the scenario looks for none)."""
+        personal = self.loop.sc.header.personal_data
+        if not personal.kinds:
+            return None
+        return find_config(personal.kinds, personal.keep, (), (), page=True)
+
     def ask(self, state: StepState) -> tuple[str, Any] | None:
         if self._wanted(state) is False:
             return None
         masks, redact = self._groups(state)
         asked = css_asked([*masks, *redact])[1]
         shown = self.loop.secrets.known_to_site()
-        if not asked and not shown:
+        personal = self.personal_config()
+        if not asked and not shown and personal is None:
             return None
         script = (
-            f"([asked, shown]) => ({{boxes: asked.length ? ({CSS_BOXES_JS})(asked) : [], marked: ({SECRET_TEXT_JS})(shown)}})"
+            f"([asked, shown, personal]) => ({{boxes: asked.length ? ({CSS_BOXES_JS})(asked) : [], "
+            f"marked: ({SECRET_TEXT_JS})(shown), personal: personal ? ({FIND_JS})(personal) : []}})"
         )
-        return script, [asked, shown]
+        return script, [asked, shown, personal]
+
+    def personal(self, page: Page, answer: dict[str, Any], settled: bool) -> list[Found]:
+        """The personal data on the screenshot: from the page read when the page had settled, else asked now."""
+        config = self.personal_config()
+        if config is None:
+            return []
+        found = answer.get("personal") if settled else None
+        if found is None:
+            try:
+                found = page.evaluate(FIND_JS, config)
+            except PlaywrightError:
+                return []
+        return [Found(kind=k, x=x, y=y, width=w, height=h) for k, x, y, w, h in found if k != "redact"]
 
     def observe(self, state: StepState, read: PageRead | None) -> None:
         how = self._wanted(state)
@@ -217,6 +251,7 @@ class CaptureObserver(Observer):
             if state.display is not None:  # a received e-mail: the whole message, secrets already masked in it
                 state.shot = capture(state.display, path, "full" if how is True else how, [], state.timeout_ms, loop.run.scale)
                 state.screenshot, state.shot_path = path.relative_to(loop.folder.path).as_posix(), path
+                state.personal = self.personal(state.display, {}, settled=False)
                 return
             if read is not None and not read.loaded and loop.secrets.known_to_site():
                 loop.page.evaluate(SECRET_TEXT_JS, loop.secrets.known_to_site())  # the document may have changed since
@@ -227,6 +262,7 @@ class CaptureObserver(Observer):
             state.shot_path = path
             measured = answer.get("boxes") if read is not None and read.loaded and "boxes" in answer else None
             state.masks, state.redact = measure_boxes(loop.page, *self._groups(state), measured=measured)
+            state.personal = self.personal(loop.page, answer, settled=read is not None and read.loaded)
         except PlaywrightError as exc:
             if state.status == "passed":
                 state.status = "failed"

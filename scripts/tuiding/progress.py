@@ -48,8 +48,16 @@ class Progress:
                 self._checked(sc, payload)
             elif event == "end":
                 self._end(payload)
+            elif event == "working":
+                self._working(sc, payload)
 
         return on
+
+    def _working(self, sc: Any, text: str) -> None:
+        """Long work after the steps (encoding a video): one line, so a silent minute is never a hang."""
+        if not self.as_json:
+            self._stop_status()
+            self._out(f"  … {text}")
 
     def _checked(self, sc: Any, verdict: Any) -> None:
         """The scenario's own rights check (`check:`), below its steps."""

@@ -51,6 +51,12 @@ class Box(Record):
     height: float
 
 
+class Found(Box):
+    """Personal data found on the page (redaction.py), in page CSS pixels."""
+
+    kind: Literal["phone", "email", "id_card", "card"]
+
+
 class Shot(Record):
     """What a receipt shows: the image size, its pixel ratio and where its top-left corner lies on the page."""
 
@@ -198,6 +204,9 @@ class StepRecord(Record):
     bbox: Box | None = Field(None, description="the element the step acted on or asserted, in page CSS pixels")
     masks: list[Box] = Field([], description="regions excluded from visual comparison (page CSS pixels)")
     redact: list[Box] = Field([], description="regions blacked out in walkthrough images (page CSS pixels)")
+    personal: list[Found] = Field(
+        [], description="personal data found on the page when the screenshot was taken (hidden in guides by default)"
+    )
     section: str | None = Field(None, description="a walkthrough heading that starts at this step")
     walkthrough: bool = Field(True, description="false: left out of walkthroughs (still in the report)")
     zoom: bool = Field(False, description="walkthroughs add an enlarged crop around the target")
@@ -319,6 +328,7 @@ class Manifest(Record):
     before: list[str] = Field([], description="the scenario's `before:` list (准备工作)")
     after: list[str] = Field([], description="the scenario's `after:` list (退订后的注意事项)")
     redact_text: list[str] = Field([], description="the scenario's `redact:` texts, left out of walkthrough text")
+    hide_personal: bool = Field(True, description="the scenario's `personal_data: {hide}`: guides hide what was found")
     settings: dict[str, str] = Field({}, description="portal settings the run started with (variant, clock, …)")
     failure: Failure | None = None
     trace: RunPath | None = None
@@ -406,13 +416,22 @@ def canonical(data: dict[str, Any]) -> bytes:
 
 # Fields added within format 1, and their empty values: they count in a hash only when they hold something,
 # so folders written before they existed still verify (a step record's hash and the manifest's seal alike).
-STEP_ADDED: dict[str, Any] = {"console": [], "error_detail": None, "warnings": [], "element": None, "landmarks": [], "mail": None}
+STEP_ADDED: dict[str, Any] = {
+    "console": [],
+    "error_detail": None,
+    "warnings": [],
+    "element": None,
+    "landmarks": [],
+    "mail": None,
+    "personal": [],
+}
 PAGE_ADDED: dict[str, Any] = {"text": "", "way_out": None, "done": None}
 EVENTS_ADDED: dict[str, Any] = {"emails": 0}
 VISUAL_ADDED: dict[str, Any] = {"approved": None}
 METRICS_ADDED: dict[str, Any] = {"emails": 0}
 MANIFEST_ADDED: dict[str, Any] = {
     "attempt": 1, "retry_of": None, "clock": "wall", "service": None, "lang": None, "mailbox": None,
+    "hide_personal": True,
 }  # fmt: skip
 
 

@@ -19,6 +19,7 @@ from playwright.sync_api import Error as PlaywrightError
 
 from . import __version__
 from .browser import DESKTOP, UnknownDevice, context_options
+from .capture import SECRET_MARK
 from .failures import BROWSER_GONE, short_error
 from .friction import CAMERA_INIT, metrics, over_budget
 from .guard import LeftTheMachine, LiveSiteRefused, check_site, fence
@@ -29,6 +30,7 @@ from .parallel import offload
 from .portals import PortalUnavailable, get_provider
 from .receipts import RunFolder, disk_refused
 from .record import Failure, Manifest, ScenarioInfo, Site
+from .redaction import video_config
 from .results import RunInterrupted, RunResult
 from .scenario import Scenario
 from .secrets import SecretValues
@@ -49,7 +51,7 @@ class ContextFactory(Protocol):
     def new_context(self, **kwargs: Any) -> Any: ...
 
 
-# ("start", Scenario) / ("begin", (index, caption)) / ("step", StepRecord) / ("end", RunResult)
+# ("start", Scenario) / ("begin", (index, caption)) / ("step", StepRecord) / ("working", str) / ("end", RunResult)
 Progress = Callable[[str, Any], None]
 
 
@@ -96,6 +98,7 @@ class ScenarioRun:
                 budget=scenario.budget.model_dump(exclude_none=True) if scenario.budget else None,
                 before=list(scenario.header.before),
                 redact_text=[t for t in scenario.header.redact if isinstance(t, str)],
+                hide_personal=scenario.header.personal_data.hide,
                 after=list(scenario.header.after),
                 device=scenario.device or "Desktop 1280x720",
                 locale=scenario.locale,
@@ -267,8 +270,12 @@ class ScenarioRun:
             self.clock, self.manifest.clock = browser_clock(page), "browser"
         if "video" in self.opts.walkthrough:
             size = dict(self.context_kwargs.get("viewport") or DESKTOP)
-            recorder = VideoRecorder(page, self.folder.path / "video", narrate=self.opts.narrate, size=size, lang=self.lang)
-            stack.callback(recorder.finish)  # before the context closes (callbacks run last-in first)
+            header = self.scenario.header
+            redact = video_config(header.redact, header.personal_data, SECRET_MARK)
+            recorder = VideoRecorder(
+                page, self.folder.path / "video", narrate=self.opts.narrate, size=size, lang=self.lang, redact=redact
+            )
+            stack.callback(recorder.finish, lambda text: self.progress("working", text))  # before the context closes
             recorder.chapter(self.scenario.name, 0, self.scenario.description)  # the title card
             self.recorder = recorder
         return page

@@ -56,7 +56,7 @@ if TYPE_CHECKING:
     from .video import VideoRecorder
 
 # Kept as written in a record when masking secrets: structural fields no secret can be part of.
-UNMASKED = frozenset({"format", "index", "action", "status", "screenshot", "sha256", "shot", "bbox", "masks", "redact",
+UNMASKED = frozenset({"format", "index", "action", "status", "screenshot", "sha256", "shot", "bbox", "masks", "redact", "personal",
                       "started_at", "ended_at", "duration_ms", "active_ms", "wait_ms", "attempts", "prev_hash", "hash"})  # fmt: skip
 
 
@@ -377,7 +377,7 @@ class StepLoop:
             "warnings": list(dict.fromkeys(state.warnings)), "attempts": state.attempts, "url": self.url(),
             "title": state.title if state.title is not None else _title(self.page),
             "screenshot": state.screenshot, "shot": state.shot, "bbox": state.events.bbox, "masks": state.masks,
-            "redact": state.redact, "page": state.page, "a11y": state.a11y, "visual": state.visual,
+            "redact": state.redact, "personal": state.personal, "page": state.page, "a11y": state.a11y, "visual": state.visual,
             "console": state.console, "element": state.element, "landmarks": state.landmarks, "mail": state.mail,
             "events": StepEvents(
                 clicks=state.events.clicks, inputs=state.events.inputs, keystrokes=state.events.keystrokes,

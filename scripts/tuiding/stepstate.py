@@ -17,7 +17,7 @@ from .guard import LeftTheMachine
 from .mail import Messages
 from .options import RunOptions
 from .receipts import RunFolder
-from .record import A11yViolation, Box, ElementInfo, Landmark, MailInfo, Manifest, PageFacts, Shot, VisualCheck
+from .record import A11yViolation, Box, ElementInfo, Found, Landmark, MailInfo, Manifest, PageFacts, Shot, VisualCheck
 from .scenario import Flow, Scenario, Step
 from .secrets import SecretValues
 from .steps import Events
@@ -71,6 +71,7 @@ class StepState:
     shot: Shot | None = None
     masks: list[Box] = field(default_factory=list)
     redact: list[Box] = field(default_factory=list)
+    personal: list[Found] = field(default_factory=list)
     visual: VisualCheck | None = None
     a11y: list[A11yViolation] | None = None
     soft_failure: bool = False  # failed, but the journey goes on (a changed screen)

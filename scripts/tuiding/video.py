@@ -16,17 +16,22 @@ import subprocess
 import tempfile
 import time
 import wave
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from html import escape
 from pathlib import Path
 from typing import Any
 
+from .i18n import gettext_for
+from .redaction import FRAME_WATCH_JS, FrameRedactor
+
+TITLE_BACKDROP = "<html><body style='margin:0;height:100vh;background:#1f2329'></body></html>"
 HOLD_S = 1.5  # every step's last frame stays at least this long
 CHAPTER_S = 2.0
 SPEECH_RATE = 190  # words per minute for espeak-ng: calm, but not slow
 VOICES = {"zh": "cmn", "en": "en", "de": "de"}
 CAPTION_HTML = (
-    '<div style="position:fixed;left:0;right:0;bottom:0;padding:14px 28px;background:rgba(20,22,28,.82);color:#fff;'
+    '<div style="position:fixed;left:0;right:0;bottom:0;padding:14px 28px;background:#14161c;color:#fff;'
     "font:500 {size}px/1.45 'Noto Sans CJK SC','PingFang SC',sans-serif;text-align:center;z-index:2147483647\">"
     '<span style="display:inline-block;min-width:1.6em;margin-right:.6em;border-radius:1em;background:#e5005a;'
     'padding:0 .45em">{number}</span>{text}</div>'
@@ -100,7 +105,17 @@ class Timeline:
 class VideoRecorder:
     """Records one page while the runner drives it; `finish()` writes video/screencast.webm and timeline.json."""
 
-    def __init__(self, page: Any, folder: Path, *, narrate: bool, size: dict[str, int], lang: str = "zh") -> None:
+    def __init__(
+        self,
+        page: Any,
+        folder: Path,
+        *,
+        narrate: bool,
+        size: dict[str, int],
+        lang: str = "zh",
+        redact: dict[str, Any] | None = None,
+    ) -> None:
+        """`redact`: what every frame hides (redaction.find_config), watched in the page while it records."""
         ffmpeg()
         if narrate and not speech_available():
             raise VideoUnavailable("spoken narration needs espeak-ng: apt-get install espeak-ng (or: make bootstrap NARRATION=1)")
@@ -111,6 +126,11 @@ class VideoRecorder:
         self._tmp = Path(tempfile.mkdtemp(prefix="tuiding-video-"))
         self._started = time.time()
         self._actions: Any = None
+        self.redactor: FrameRedactor | None = None
+        if redact is not None:
+            self.redactor = FrameRedactor()
+            page.expose_function("__tuidingRedact", self.redactor.report)
+            page.add_init_script(FRAME_WATCH_JS.replace("%CFG%", json.dumps(redact)))
         page.screencast.start(on_frame=self._frame, size=size, quality=85)
         self.show_actions()
 
@@ -130,8 +150,11 @@ class VideoRecorder:
     def chapter(self, title: str, step: int, description: str | None = None) -> float:
         """A title card for a section (step 0: the journey's own); returns the seconds it took (not the journey's time)."""
         start = self._now()
+        if step == 0 and self.page.url == "about:blank":
+            # The title card comes before the journey's first page: on a dark backdrop, not a blank white one.
+            self.page.set_content(TITLE_BACKDROP)
+        # show_chapter returns once the card has faded out: no wait of our own on top (the cards lasted twice as long)
         self.page.screencast.show_chapter(title, description=description, duration=CHAPTER_S * 1000)
-        self.page.wait_for_timeout(CHAPTER_S * 1000 + 100)
         self.chapters.append(Cue(start, self._now(), title, step))
         return self._now() - start
 
@@ -148,8 +171,18 @@ class VideoRecorder:
         overlay.__exit__(None, None, None)
         self.cues.append(Cue(round(start, 3), round(end, 3), text, number))
 
-    def finish(self) -> Path | None:
-        """Stop recording; encode the frames with their real durations into video/screencast.webm."""
+    def _caption_top(self, t: float) -> float | None:
+        """Where the subtitle bar begins (CSS px from the top) when a frame at `t` may show one: redaction stops there
+        if the frame's pixels show the opaque bar (redaction.bar_shown), which hides what is beneath and stays readable."""
+        for cue in self.cues:
+            if self._started + cue.start - 0.5 <= t <= self._started + cue.end + 0.5:
+                size = 30 if self.size["width"] >= 900 else 20
+                return self.size["height"] - (size * 1.45 + 28)
+        return None
+
+    def finish(self, say: Callable[[str], None] | None = None) -> Path | None:
+        """Stop recording; encode the frames with their real durations into video/screencast.webm.
+        `say`: told what is being done (encoding takes a while: about a third of the video's length here)."""
         try:
             self.page.screencast.stop()
         except Exception:
@@ -158,11 +191,15 @@ class VideoRecorder:
             return None
         self.folder.mkdir(parents=True, exist_ok=True)
         end = time.time()
+        if say is not None:
+            _ = gettext_for(self.lang)
+            text = _("Encoding the video ({seconds} s, {frames} frames) …")
+            say(text.format(seconds=round(end - self.frames[0][0]), frames=len(self.frames)))
         frames = sorted(self.frames)
         listing = []
         for i, (t, data) in enumerate(frames):
             name = self._tmp / f"{i:05d}.jpg"
-            name.write_bytes(data)
+            name.write_bytes(self.redactor.apply(t, data, self._caption_top(t)) if self.redactor is not None else data)
             nxt = frames[i + 1][0] if i + 1 < len(frames) else end
             listing.append(f"file '{name}'\nduration {max(0.04, nxt - t):.3f}\n")
         listing.append(f"file '{self._tmp / f'{len(frames) - 1:05d}.jpg'}'\n")  # the concat demuxer needs the last file twice

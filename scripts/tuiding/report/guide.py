@@ -45,6 +45,16 @@ def labels(lang: str) -> dict[str, str]:
         "page": _("Page {page} of {pages}").format(page="<span class=pageNumber></span>", pages="<span class=totalPages></span>"),
         "interrupted": _("The run was interrupted"),
         "running": _("The run did not finish"),
+        "redacted": _("Hidden in the pictures: {what}."),
+        "redacted_why": _(
+            "Personal data found on the pages and the values the scenarios mark are blacked out, so the guide can be "
+            "shared; the runs' own receipts are unchanged."
+        ),
+        "kind_phone": _("phone numbers"),
+        "kind_email": _("e-mail addresses"),
+        "kind_id_card": _("ID-card numbers"),
+        "kind_card": _("bank-card numbers"),
+        "kind_redact": _("values the scenario marks (redact)"),
         "unverified": _("Built from run folders that fail tuiding verify"),
         "unverified_why": _(
             "Their receipts or records may have changed since the run: do not rely on this document as evidence."
@@ -68,6 +78,12 @@ class Picture:
     record: StepRecord
     outlines: list[Outline] = field(default_factory=list)
     zoom: Box | None = None
+    hide_personal: bool = True
+
+    @property
+    def hidden(self) -> list[Box]:
+        """The page boxes blacked out in the guide's copy: the scenario's `redact:`, and personal data found."""
+        return [*self.record.redact, *(self.record.personal if self.hide_personal else [])]
 
     def place(self, page_box: Box | None) -> Box | None:
         """A page box on this picture, or None when it is not on it."""
@@ -136,6 +152,25 @@ class Guide:
         return labels(self.lang)
 
     @property
+    def redaction(self) -> str | None:
+        """The note saying what the pictures hide and why; None when they hide nothing."""
+        kinds: dict[str, int] = {}
+        for part in self.parts:
+            for item in part.items:
+                pic = item.picture if isinstance(item, Block) else None
+                if pic is None:
+                    continue
+                found = [f.kind for f in pic.record.personal] if pic.hide_personal else []
+                for kind in [*found, *(["redact"] if pic.record.redact else [])]:
+                    kinds[kind] = kinds.get(kind, 0) + 1
+        if not kinds:
+            return None
+        L = self.labels
+        order = ["phone", "email", "id_card", "card", "redact"]
+        what = ", ".join(L[f"kind_{k}"] for k in order if k in kinds)
+        return f"{L['redacted'].format(what=what)} {L['redacted_why']}"
+
+    @property
     def footer(self) -> str:
         return self.labels["generated"].format(runs=self.runs, date=self.date, version=__version__)
 
@@ -169,6 +204,7 @@ class _PartBuilder:
     def __init__(self, run_dir: Path, m: Manifest, lang: str, part: Part) -> None:
         self.run_dir, self.lang, self.part = run_dir, lang, part
         self.redact = [t for t in m.redact_text if t]
+        self.hide_personal = m.hide_personal
         self.recorded = language(m.lang or m.locale)
         self.current: Block | None = None
         self.last_block: Block | None = None
@@ -223,7 +259,7 @@ class _PartBuilder:
         current = self.current = Block(number, [text], [self.clean(r.note)] if r.note else [])
         self.moved_since_picture = False
         if image_or_none(receipt(self.run_dir, r.screenshot), _image_size) is not None:  # never one from outside
-            current.picture = Picture(self.run_dir, r)
+            current.picture = Picture(self.run_dir, r, hide_personal=self.hide_personal)
             current.alt = text
         if r.status == "failed":
             current.failed = r.error or r.status

@@ -7,8 +7,10 @@ from __future__ import annotations
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
+from ..i18n import gettext_for
 from ..video import Timeline, ffmpeg, speak
 from .guide import Guide, WalkthroughError
 
@@ -86,7 +88,7 @@ def _encode(source: Path, audio: Path | None, target: Path) -> None:
     subprocess.run([*cmd, str(target)], check=True, capture_output=True, timeout=900)
 
 
-def build_videos(guide: Guide, out: Path, *, name: str = "walkthrough") -> list[Path]:
+def build_videos(guide: Guide, out: Path, *, name: str = "walkthrough", say: Callable[[str], None] | None = None) -> list[Path]:
     """WebM, MP4 and WebVTT for every part whose run was recorded (`tuiding run --walkthrough video`)."""
     recorded = [
         p for p in guide.parts if p.want_video and p.run_dir is not None and (p.run_dir / "video" / "timeline.json").is_file()
@@ -101,6 +103,10 @@ def build_videos(guide: Guide, out: Path, *, name: str = "walkthrough") -> list[
             assert part.run_dir is not None
             stem = name if len(recorded) == 1 else f"{name}-{i:02d}"
             timeline = Timeline.load(part.run_dir / "video" / "timeline.json")
+            if say is not None:
+                _ = gettext_for(guide.lang)
+                text = _("Encoding {name} ({seconds} s of video) as WebM and MP4 …")
+                say(text.format(name=stem, seconds=round(timeline.duration)))
             vtt = out / f"{stem}.vtt"
             vtt.write_text(webvtt(timeline), encoding="utf-8")
             audio = _narration(timeline, work, guide.lang)

@@ -10,12 +10,14 @@ from __future__ import annotations
 import base64
 import io
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 from PIL import Image, ImageDraw, ImageFont
 
+from ..i18n import gettext_for
 from .env import HTML_LANG, fonts_for
 from .guide import Block, Guide, Heading, Picture
 from .video_walkthrough import build_videos
@@ -40,7 +42,7 @@ def annotate(pic: Picture) -> tuple[Image.Image, Image.Image | None]:
         image = src.convert("RGB")
     draw = ImageDraw.Draw(image)
     shot = pic.record.shot
-    for page_box in pic.record.redact:
+    for page_box in pic.hidden:
         if shot is None:
             break
         b = shot.to_image(page_box)
@@ -135,6 +137,8 @@ def render_markdown(guide: Guide) -> str:
         out += [">", f"> {L['unverified_why']}", ""]
     if guide.intro:
         out += [guide.intro.strip(), ""]
+    if guide.redaction:
+        out += [f"> 🔒 {_md_escape(guide.redaction)}", ""]
     if len(guide.parts) > 1:
         out += [f"**{L['contents']}**", ""]
         out += [f"{'  ' * (p.level - 2)}- [{_md_escape(p.heading)}](#{p.anchor})" for p in guide.parts]
@@ -222,12 +226,20 @@ def write_pdf(html: str, target: Path, guide: Guide, browser: Any = None) -> Non
             context.close()
 
 
-def build(guide: Guide, out: Path, formats: tuple[str, ...], *, name: str = "walkthrough", browser: Any = None) -> list[Path]:
-    """Write the guide in `formats` under `out`; returns the files written."""
+def build(
+    guide: Guide,
+    out: Path,
+    formats: tuple[str, ...],
+    *,
+    name: str = "walkthrough",
+    browser: Any = None,
+    say: Callable[[str], None] | None = None,
+) -> list[Path]:
+    """Write the guide in `formats` under `out`; returns the files written. `say`: told of the slow parts."""
     out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     if "video" in formats:
-        written += build_videos(guide, out, name=name)
+        written += build_videos(guide, out, name=name, say=say)
     images = render_images(guide, out)
     written += [out / n for n in sorted(images)]
     from ..receipts import atomic_write
@@ -239,6 +251,9 @@ def build(guide: Guide, out: Path, formats: tuple[str, ...], *, name: str = "wal
         atomic_write(out / f"{name}.html", render_html(guide, images))
         written.append(out / f"{name}.html")
     if "pdf" in formats:
+        if say is not None:
+            _ = gettext_for(guide.lang)
+            say(_("Printing the PDF …"))
         write_pdf(render_html(guide, images, for_print=True), out / f"{name}.pdf", guide, browser)
         written.append(out / f"{name}.pdf")
     return written
