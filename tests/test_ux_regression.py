@@ -41,11 +41,11 @@ def web_runs(tmp_path_factory):
         )
         return r, json.loads(r.stdout.strip().splitlines()[-1])
 
-    return run(), run("--variant", "retention")
+    return run(), run("--variant", "retention"), run()
 
 
 def test_the_standard_journey_meets_its_budget_and_hands_out_a_receipt(web_runs):
-    (r, line), _ = web_runs
+    (r, line), _, _ = web_runs
     assert r.returncode == 0, r.stderr
     m = line["metrics"]
     assert m["clicks"] == 8 and m["inputs"] == 2 and m["keystrokes"] == len("13800000001") + len("migu-pass-001")
@@ -59,7 +59,7 @@ def test_the_standard_journey_meets_its_budget_and_hands_out_a_receipt(web_runs)
 
 
 def test_a_retention_page_fails_the_budget_with_one_line_per_item_pinned_on_its_step(web_runs):
-    _, (r, line) = web_runs
+    _, (r, line), _ = web_runs
     assert r.returncode == 1 and "Traceback" not in r.stderr
     message = line["failure"]["message"].splitlines()
     assert "budget: retention_pages 2 > 0 (steps 11, 12)" in message
@@ -73,7 +73,7 @@ def test_a_retention_page_fails_the_budget_with_one_line_per_item_pinned_on_its_
 
 
 def test_compare_reports_the_extra_pages_clicks_and_changed_steps(web_runs, cli, tmp_path):
-    (_, a), (_, b) = web_runs
+    (_, a), (_, b), _ = web_runs
     r = cli("compare", a["run_dir"], b["run_dir"], "--out", tmp_path / "compare.html", "--json")
     assert r.returncode == 1, r.stderr
     c = json.loads(r.stdout)
@@ -84,10 +84,24 @@ def test_compare_reports_the_extra_pages_clicks_and_changed_steps(web_runs, cli,
     assert "如遇挽留优惠,选择继续退订" in changed and changed["进入「确认退订信息」"]["diff_pixels"] > 0
     html = (tmp_path / "compare.html").read_text(encoding="utf-8")
     assert html.count("data:image/png;base64,") >= 3 and "http://" not in html.split("<body>")[0]
+    # the retention pages only B showed (A skipped those steps) are shown with their screens, and open full size
+    offer = html.split("<h3>如遇挽留优惠,选择继续退订</h3>")[1].split("<h3>")[0]
+    assert offer.count("data:image/png;base64,") == 1 and "data-zoom" in offer
+    assert '<dialog class="lightbox"' in html
+
+
+def test_two_runs_of_the_same_journey_differ_in_nothing_but_what_they_saved(web_runs, cli, tmp_path):
+    (_, a), _, (_, again) = web_runs
+    r = cli("compare", a["run_dir"], again["run_dir"], "--out", tmp_path / "c.html", "--json")
+    c = json.loads(r.stdout)
+    receipts = [load_manifest(Path(x["run_dir"])).steps[16].saved["receipt_no"] for x in (a, again)]
+    assert receipts[0] != receipts[1]  # a new receipt number each run …
+    assert [s["name"] for s in c["steps"] if s["kind"] != "same"] == []  # … and `see ${receipt_no}` is the same step
+    assert r.returncode == 0 or set(c["worse"]) <= {"active_s"}, r.stdout
 
 
 def test_compare_of_a_run_with_itself_is_clean(web_runs, cli, tmp_path):
-    (_, a), _ = web_runs
+    (_, a), _, _ = web_runs
     r = cli("compare", a["run_dir"], a["run_dir"], "--out", tmp_path / "c.html", "--lang", "en")
     assert r.returncode == 0, r.stdout + r.stderr
     assert r.stdout.startswith("ok: 咪咕会员 · 官网立即退订")

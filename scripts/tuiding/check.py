@@ -79,6 +79,7 @@ class Journey:
 
     def __init__(self, run_dir: Path, manifest: Manifest, *, signup: bool = False, lang: str | None = None) -> None:
         self.dir, self.manifest, self.signup = run_dir, manifest, signup
+        self.hide_personal = manifest.hide_personal  # the friction report's pictures hide what guides hide
         self.steps = manifest.steps
         self.marks: Landmarks = resolve(self.steps)
         self.lang = lang or language(manifest.lang or manifest.locale)  # what the checklist is written in

@@ -224,6 +224,9 @@ class StepRecord(Record):
     )
     landmarks: list[Landmark] = Field([], description="entry, submit and done: where the cancellation begins, is sent, is done")
     mail: MailInfo | None = Field(None, description="the e-mail an `email` step read")
+    saved: dict[str, str] = Field(
+        {}, description="values the step saved (`save:`, an e-mail's code), by name; secret ones masked"
+    )
     prev_hash: str = GENESIS
     hash: str = ""
 

@@ -215,3 +215,26 @@ def video_config(redact: Sequence[Any], personal: Any, secret_mark: str) -> dict
 def marked_targets(redact: Sequence[Any]) -> list[Any]:
     """The `redact:` targets a video's watcher cannot find by itself (role, label, text, placeholder, nth)."""
     return [t for t in redact if not isinstance(t, str) and plain_css(t) is None]
+
+
+REDACT_FILL = (20, 20, 20)
+
+
+def hidden_boxes(record: Any, hide_personal: bool) -> list[Any]:
+    """The page boxes a published copy of a step's receipt hides: its `redact:` targets and the personal data
+    found (unless the run or the guide shows it)."""
+    return [*record.redact, *(record.personal if hide_personal else [])]
+
+
+def black_out(image: Any, record: Any, hide_personal: bool) -> Any:
+    """A copy-in-place of a receipt image (PIL, the receipt's own pixels) with its hidden boxes blacked out."""
+    shot = record.shot
+    if shot is None:
+        return image
+    from PIL import ImageDraw
+
+    draw = ImageDraw.Draw(image)
+    for page_box in hidden_boxes(record, hide_personal):
+        b = shot.to_image(page_box)
+        draw.rectangle([b.x - 2, b.y - 2, b.x + b.width + 2, b.y + b.height + 2], fill=REDACT_FILL)
+    return image

@@ -237,6 +237,7 @@ class StepLoop:
         model = state.model
         self.run.progress("begin", (state.index, state.caption))
         fn = RUNNERS[model.ACTION]
+        state.saved_before = dict(self.saved)
         try:
             for o in self.observers:
                 o.begin(state)
@@ -359,6 +360,14 @@ class StepLoop:
                     return None
         return None
 
+    def _saved_by(self, state: StepState) -> dict[str, str]:
+        """The values this step saved (text only; a secret one is masked with the record): `compare` reads a
+        later step's `see ${receipt_no}` as the same step in two runs, although the numbers differ."""
+        before = state.saved_before
+        if before is None:
+            return {}
+        return {k: str(v) for k, v in self.saved.items() if isinstance(v, (str, int, float)) and before.get(k) != v}
+
     def record(self, state: StepState) -> StepRecord:
         """The step record, built in one place; every secret in it masked once."""
         waiting = state.model.ACTION == "wait"
@@ -379,6 +388,7 @@ class StepLoop:
             "screenshot": state.screenshot, "shot": state.shot, "bbox": state.events.bbox, "masks": state.masks,
             "redact": state.redact, "personal": state.personal, "page": state.page, "a11y": state.a11y, "visual": state.visual,
             "console": state.console, "element": state.element, "landmarks": state.landmarks, "mail": state.mail,
+            "saved": self._saved_by(state),
             "events": StepEvents(
                 clicks=state.events.clicks, inputs=state.events.inputs, keystrokes=state.events.keystrokes,
                 navigations=state.events.navigations, dialogs=state.events.dialogs, requests=state.events.requests,

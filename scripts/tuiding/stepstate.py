@@ -72,6 +72,7 @@ class StepState:
     masks: list[Box] = field(default_factory=list)
     redact: list[Box] = field(default_factory=list)
     personal: list[Found] = field(default_factory=list)
+    saved_before: dict[str, Any] | None = None  # the run's saved values when the step acted (None: it did not)
     visual: VisualCheck | None = None
     a11y: list[A11yViolation] | None = None
     soft_failure: bool = False  # failed, but the journey goes on (a changed screen)

@@ -35,7 +35,7 @@ def _sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _reduced(image: Image.Image) -> Image.Image:
+def reduced(image: Image.Image) -> Image.Image:
     image = image.convert("RGB")
     return image.reduce(REDUCE) if image.width >= REDUCE and image.height >= REDUCE else image
 
@@ -86,7 +86,7 @@ class Baselines:
         with Image.open(receipt) as im:
             size = im.size
             if not target.exists():
-                _reduced(im).save(target, "PNG", optimize=True)
+                reduced(im).save(target, "PNG", optimize=True)
         index = self._index()
         index[receipt.name] = {"image": target.name, "sha256": sha, "width": size[0], "height": size[1]}
         self._write(index)
@@ -115,7 +115,7 @@ class Baselines:
         if entry.get("sha256") == _sha(receipt):
             return VisualCheck(status="same", baseline=rel, threshold=threshold, max_diff_pixels=max_diff_pixels)
         with Image.open(receipt) as im:
-            current = _reduced(im)
+            current = reduced(im)
         with Image.open(baseline) as bm:
             approved = bm.convert("RGB")
         found = diff_images(approved, current, masks, threshold)
@@ -191,11 +191,6 @@ def diff_images(before: Image.Image, after: Image.Image, masks: list[Box], thres
         box=Box(x=left * REDUCE, y=top * REDUCE, width=(right - left) * REDUCE, height=(bottom - top) * REDUCE),
         image=image,
     )
-
-
-def load_reduced(path: Path) -> Image.Image:
-    with Image.open(path) as im:
-        return _reduced(im)
 
 
 def _relative(path: Path, base: Path) -> str:

@@ -18,7 +18,8 @@ from PIL import Image
 
 from ..i18n import gettext_for, language
 from ..record import Manifest, Metrics, RunFolderError, StepRecord, image_or_none, load_manifest, receipt
-from ..visual import diff_images, load_reduced
+from ..redaction import black_out
+from ..visual import diff_images, reduced
 from .env import environment
 
 # Counts where more is worse for the person cancelling; seconds compare with their own tolerance.
@@ -145,16 +146,22 @@ def _metric_deltas(a: Metrics, b: Metrics, tolerance: int) -> list[MetricDelta]:
     return out
 
 
-def _align(a: list[StepRecord], b: list[StepRecord]) -> list[tuple[StepRecord | None, StepRecord | None]]:
-    """Pairs of steps: equal captions first; in the gaps, equal action + target; the rest added/removed."""
+def _align(
+    a: list[StepRecord], b: list[StepRecord], sa: Side | None = None, sb: Side | None = None
+) -> list[tuple[StepRecord | None, StepRecord | None]]:
+    """Pairs of steps: equal captions first; in the gaps, equal action + target; the rest added/removed.
+    Values a run saved (a receipt number) count as their names."""
+    sa, sb = sa or Side(Path()), sb or Side(Path())
     out: list[tuple[StepRecord | None, StepRecord | None]] = []
-    matcher = SequenceMatcher(a=[s.name for s in a], b=[s.name for s in b], autojunk=False)
+    matcher = SequenceMatcher(a=[sa.plain(s.name) for s in a], b=[sb.plain(s.name) for s in b], autojunk=False)
     for op, i1, i2, j1, j2 in matcher.get_opcodes():
         if op == "equal":
             out += list(zip(a[i1:i2], b[j1:j2], strict=True))
             continue
         ga, gb = a[i1:i2], b[j1:j2]
-        inner = SequenceMatcher(a=[(s.action, s.target) for s in ga], b=[(s.action, s.target) for s in gb], autojunk=False)
+        inner = SequenceMatcher(
+            a=[(s.action, sa.plain(s.target)) for s in ga], b=[(s.action, sb.plain(s.target)) for s in gb], autojunk=False
+        )
         for op2, k1, k2, l1, l2 in inner.get_opcodes():
             if op2 == "equal":
                 out += list(zip(ga[k1:k2], gb[l1:l2], strict=True))
@@ -171,27 +178,57 @@ def _uri(image: Image.Image | None) -> str | None:
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
 
 
-def _image(run_dir: Path, step: StepRecord | None) -> Image.Image | None:
-    """A step's receipt, reduced; None when it has none, or names a file outside its folder or not an image."""
-    return image_or_none(receipt(run_dir, step.screenshot), load_reduced) if step is not None else None
+def _image(run_dir: Path, step: StepRecord | None, hide_personal: bool = True) -> Image.Image | None:
+    """A step's receipt with what the run hides in published pictures blacked out (redaction.py), reduced;
+    None when it has none, or names a file outside its folder or not an image."""
+    if step is None:
+        return None
+
+    def load(path: Path) -> Image.Image:
+        with Image.open(path) as im:
+            return reduced(black_out(im.convert("RGB"), step, hide_personal))
+
+    return image_or_none(receipt(run_dir, step.screenshot), load)
 
 
-def _pair(a_dir: Path, b_dir: Path, a: StepRecord | None, b: StepRecord | None, threshold: float) -> StepPair:
+@dataclass
+class Side:
+    """One of the two runs: its folder, whether its pictures hide personal data, and its volatile values."""
+
+    dir: Path
+    hide_personal: bool = True
+    saved: dict[str, str] = field(default_factory=dict)  # a value the run saved → `${name}`
+
+    @classmethod
+    def of(cls, run_dir: Path, m: Manifest) -> Side:
+        saved = {v: f"${{{k}}}" for s in m.steps for k, v in s.saved.items() if len(v) >= 3}
+        return cls(run_dir, m.hide_personal, dict(sorted(saved.items(), key=lambda kv: -len(kv[0]))))
+
+    def plain(self, text: str) -> str:
+        """The text with the values this run saved written as their names: a receipt number differs by design."""
+        for value, name in self.saved.items():
+            text = text.replace(value, name)
+        return text
+
+
+def _pair(sa: Side, sb: Side, a: StepRecord | None, b: StepRecord | None, threshold: float) -> StepPair:
     if a is None:
-        return StepPair("added", None, b, b_image=_uri(_image(b_dir, b)))
+        return StepPair("added", None, b, b_image=_uri(_image(sb.dir, b, sb.hide_personal)))
     if b is None:
-        return StepPair("removed", a, None, a_image=_uri(_image(a_dir, a)))
+        return StepPair("removed", a, None, a_image=_uri(_image(sa.dir, a, sa.hide_personal)))
     pair = StepPair("same", a, b)
-    if (a.action, a.target) != (b.action, b.target):
+    if (a.action, sa.plain(a.target)) != (b.action, sb.plain(b.target)):
         pair.kind = "changed"
         pair.notes.append(f"{a.action} {a.target} → {b.action} {b.target}")
-    if a.name != b.name:
+    if sa.plain(a.name) != sb.plain(b.name):
         pair.kind = "changed"
         pair.notes.append(f"“{a.name}” → “{b.name}”")
     if a.status != b.status:
         pair.kind = "changed"
         pair.notes.append(f"{a.status} → {b.status}")
-    before, after = (_image(a_dir, a), _image(b_dir, b)) if a.sha256 != b.sha256 else (None, None)
+    before, after = (
+        (_image(sa.dir, a, sa.hide_personal), _image(sb.dir, b, sb.hide_personal)) if a.sha256 != b.sha256 else (None, None)
+    )
     if before is not None and after is not None:  # both pictures there, and different: where do they differ?
         masks = [b.shot.to_image(m) for m in b.masks] if b.shot else []
         masks += [a.shot.to_image(m) for m in a.masks] if a.shot else []
@@ -199,12 +236,16 @@ def _pair(a_dir: Path, b_dir: Path, a: StepRecord | None, b: StepRecord | None, 
         if found.pixels:
             pair.kind, pair.diff_pixels = "changed", found.pixels
             pair.diff_image, pair.a_image, pair.b_image = _uri(found.image), _uri(before), _uri(after)
+    if pair.kind == "changed" and pair.diff_image is None and a.sha256 != b.sha256:
+        # Taken in one run only (a retention page the other run skipped), or a step that failed: its screens.
+        pair.a_image, pair.b_image = _uri(_image(sa.dir, a, sa.hide_personal)), _uri(_image(sb.dir, b, sb.hide_personal))
     return pair
 
 
 def compare_runs(a_dir: Path, b_dir: Path, *, tolerance: int = 0, threshold: float = 0.2) -> Comparison:
     a, b = load_manifest(a_dir), load_manifest(b_dir)
-    steps = [_pair(a_dir, b_dir, x, y, threshold) for x, y in _align(a.steps, b.steps)]
+    sa, sb = Side.of(a_dir, a), Side.of(b_dir, b)
+    steps = [_pair(sa, sb, x, y, threshold) for x, y in _align(a.steps, b.steps, sa, sb)]
     return Comparison(a_dir, b_dir, a, b, _metric_deltas(a.metrics, b.metrics, tolerance), steps)
 
 

@@ -16,21 +16,25 @@ from PIL import Image
 from ..check import Journey, Judgement, RunVerdict
 from ..i18n import gettext_for
 from ..record import StepRecord, image_or_none, receipt
+from ..redaction import black_out
 from ..rules import RulePack, text_in
 from .env import environment
 
-THUMB_WIDTH = 320
+THUMB_WIDTH = 800  # shown small in the strip, opened at this size (a lightbox): legible, still ~50 KB each
 COMPARED = ("clicks", "pages", "verifications", "inputs")
 
 
-def thumbnail(path: Path | None) -> str | None:
-    """A small JPEG of a receipt, inlined (a report of six journeys stays a few MB, not fifty)."""
+def thumbnail(path: Path | None, step: StepRecord | None = None, hide_personal: bool = True) -> str | None:
+    """A small JPEG of a receipt, inlined (a report of six journeys stays a few MB, not fifty), with what the run
+    hides in published pictures blacked out (redaction.py): the report is forwarded too."""
     small = image_or_none(path, _opened)
     if small is None:
         return None
+    if step is not None:
+        black_out(small, step, hide_personal)
     small.thumbnail((THUMB_WIDTH, THUMB_WIDTH * 4))
     buf = io.BytesIO()
-    small.save(buf, "JPEG", quality=80)
+    small.save(buf, "JPEG", quality=72)
     return "data:image/jpeg;base64," + base64.b64encode(buf.getvalue()).decode()
 
 
@@ -89,7 +93,7 @@ def build(verdicts: list[RunVerdict], lang: str | None = None) -> list[JourneyVi
             {
                 "index": s.index,
                 "name": s.name,
-                "image": thumbnail(receipt(run.dir, s.screenshot)),
+                "image": thumbnail(receipt(run.dir, s.screenshot), s, run.hide_personal),
                 "flags": flags(s, run, lang or run.lang),
                 "after_end": end is not None and s.index > end.index,
             }

@@ -80,11 +80,6 @@ class Picture:
     zoom: Box | None = None
     hide_personal: bool = True
 
-    @property
-    def hidden(self) -> list[Box]:
-        """The page boxes blacked out in the guide's copy: the scenario's `redact:`, and personal data found."""
-        return [*self.record.redact, *(self.record.personal if self.hide_personal else [])]
-
     def place(self, page_box: Box | None) -> Box | None:
         """A page box on this picture, or None when it is not on it."""
         shot = self.record.shot

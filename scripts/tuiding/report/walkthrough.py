@@ -18,6 +18,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from PIL import Image, ImageDraw, ImageFont
 
 from ..i18n import gettext_for
+from ..redaction import black_out
 from .env import HTML_LANG, fonts_for
 from .guide import Block, Guide, Heading, Picture
 from .video_walkthrough import build_videos
@@ -40,13 +41,9 @@ def annotate(pic: Picture) -> tuple[Image.Image, Image.Image | None]:
     """The receipt with redactions blacked out and outlines with badges drawn (a copy), and its zoom crop."""
     with Image.open(pic.run_dir / str(pic.record.screenshot)) as src:
         image = src.convert("RGB")
+    black_out(image, pic.record, pic.hide_personal)
     draw = ImageDraw.Draw(image)
     shot = pic.record.shot
-    for page_box in pic.hidden:
-        if shot is None:
-            break
-        b = shot.to_image(page_box)
-        draw.rectangle([b.x - 2, b.y - 2, b.x + b.width + 2, b.y + b.height + 2], fill=REDACT)
     scale = shot.scale if shot else 1.0
     width = max(2, round(3 * scale))
     radius = round(13 * scale)
