@@ -255,6 +255,14 @@ def test_a_step_can_opt_out_of_the_audit_and_a11y_findings_are_recorded(cli, tmp
     assert by_path["/member"].a11y is None  # opted out
     assert by_path["/member/history"].a11y is not None
     assert line["metrics"]["a11y"] == 0  # the faint footer link is inside a closed 更多 menu: not rendered, not audited
+    # … until the menu opens on the same page: that step changes what the page shows, so it is audited
+    scen.write_text(scen.read_text(encoding="utf-8") + "  - click: 更多\n  - see: 会员管理\n", encoding="utf-8")
+    r, (line,) = run_json(cli, tmp_path / "opened", scen)
+    steps = load_manifest(Path(line["run_dir"])).steps
+    opened = steps[-2]
+    assert opened.a11y is not None and {v.rule for v in opened.a11y} >= {"color-contrast"}
+    assert steps[-1].a11y is None  # a `see` changes nothing: not audited twice
+    assert r.returncode == 0 and line["metrics"]["a11y"] >= 1
     # --no-a11y: no audit anywhere, whatever the scenario and its steps ask
     r, (line,) = run_json(cli, tmp_path / "quick", scen, "--no-a11y")
     assert r.returncode == 0, r.stderr

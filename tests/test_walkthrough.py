@@ -308,3 +308,23 @@ def test_build_writes_only_what_was_asked(runs, tmp_path):
     assert (tmp_path / "walkthrough.md").is_file() and not (tmp_path / "walkthrough.html").exists()
     assert all(p.exists() for p in written)
     assert OUTLINE == (255, 98, 0)
+
+
+def test_a_click_after_a_step_left_out_is_not_outlined_on_a_page_it_never_was_on(tmp_path):
+    scen = tmp_path / "hidden.yaml"
+    scen.write_text(
+        "name: 隐藏的一步\nportal: migu\nsteps:\n"
+        "  - goto: /login\n"
+        "  - fill: {账号: '13800000001', 密码: migu-pass-001}\n"
+        "  - click: {role: button, name: 登录}\n    walkthrough: false\n"
+        "  - click: {role: link, name: 会员中心}\n",
+        encoding="utf-8",
+    )
+    r = run("run", scen, "--out", tmp_path / "runs")
+    assert r.returncode == 0, r.stderr
+    d = next((tmp_path / "runs").iterdir())
+    blocks = [b for b in guide_from_runs([d]).parts[0].items if hasattr(b, "captions")]
+    outlines = {b.number: [o.badge for o in b.picture.outlines] for b in blocks}
+    # the filled-in login form shows its own step, and not the 会员中心 link clicked on the page after the login
+    assert outlines == {1: [], 2: [2], 3: []}, outlines
+    assert blocks[-1].captions == ["点击「会员中心」"]

@@ -1274,7 +1274,11 @@ class ScenarioFile(Strict):
     mask: list[TargetSpec] = Field(
         [], description="targets excluded from visual comparison on every step, e.g. `[{testid: receipt-no}]`"
     )
-    a11y: bool = Field(False, description="`true`: run axe-core after every step that shows a new page")
+    a11y: bool | Literal["every-step"] = Field(
+        False,
+        description="`true`: run axe-core after every step that shows a new page or changes what the page shows (a menu "
+        "opened, a dialog; about 0.2–0.5 s each); `every-step`: after every step",
+    )
     ux: UxPatterns | None = Field(None, description="text patterns replacing the defaults of detection, per kind")
     visual: VisualOptions = Field(
         VisualOptions(), description="`{threshold: 0.2, max_diff_pixels: 0}`: how different a receipt may be from its baseline"

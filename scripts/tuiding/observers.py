@@ -315,17 +315,37 @@ class VisualObserver(Observer):
         self.failures.append(Failure(step=record.index, source=record.source, message=record.error, screenshot=record.screenshot))
 
 
+# What the page shows, in one number: its visible text (FNV-1a) and how many elements it has. A menu opened or a
+# dialog shown on the same page changes it; typing into a field does not. Read in the step's one page read, after
+# the friction probe has laid the page out already.
+SHOWN_JS = """() => {
+  const text = document.body ? document.body.innerText : '';
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) { h ^= text.charCodeAt(i); h = Math.imul(h, 0x01000193); }
+  return `${h >>> 0}:${document.getElementsByTagName('*').length}`;
+}"""
+
+
 class AuditObserver(Observer):
-    """axe-core after the steps the scenario asks for: every step that shows a new page with `a11y: true`,
-    or a step's own `a11y:`."""
+    """axe-core after the steps the scenario asks for: with `a11y: true`, every step that shows a new page or
+    changes what the page shows (a menu opened, a dialog); with `a11y: every-step`, every step; or a step's
+    own `a11y:`."""
 
     name = "a11y"
 
     def __init__(self, loop: LoopView) -> None:
         self.loop = loop
         self.audited_url = ""
+        self.audited_shown: str | None = None
 
-    def _wanted(self, state: StepState) -> bool:
+    def ask(self, state: StepState) -> tuple[str, Any] | None:
+        return (SHOWN_JS, None) if self.loop.run.opts.a11y and self.loop.sc.header.a11y is True else None
+
+    def _changed(self, url: str, read: PageRead | None) -> bool:
+        shown = read.facts.get(self.name) if read is not None else None
+        return url != self.audited_url or shown is None or shown != self.audited_shown
+
+    def _wanted(self, state: StepState, read: PageRead | None = None) -> bool:
         loop = self.loop
         if not loop.run.opts.a11y:
             return False
@@ -336,14 +356,17 @@ class AuditObserver(Observer):
             return False  # a received e-mail is not the site's page
         if state.model.a11y is not None:
             return state.model.a11y and state.status != "skipped"
-        return loop.sc.header.a11y and state.status in ("passed", "optional-failed") and url != self.audited_url
+        if not loop.sc.header.a11y or state.status not in ("passed", "optional-failed"):
+            return False
+        return loop.sc.header.a11y == "every-step" or self._changed(url, read)
 
     def observe(self, state: StepState, read: PageRead | None) -> None:
-        if not self._wanted(state):
+        if not self._wanted(state, read):
             return
         try:
             state.a11y = audit(self.loop.page)
             self.audited_url = self.loop.url()
+            self.audited_shown = read.facts.get(self.name) if read is not None else None
         except PlaywrightError as exc:
             state.error = state.error or f"a11y audit failed: {short_error(exc)}"
 

@@ -205,6 +205,7 @@ class _PartBuilder:
         self.last_block: Block | None = None
         self.number = 0
         self.moved_since_picture = False
+        self.unseen_page = False  # a step left out of the guide changed the page since the last picture
 
     def clean(self, text: str) -> str:
         for t in self.redact:
@@ -217,6 +218,11 @@ class _PartBuilder:
                 self.part.skipped.append(self.clean(caption(r, self.lang, self.recorded)))
             return
         if not r.walkthrough:
+            # Left out, but it may have moved on: the next step's click then happened on a page no picture shows.
+            shown = self.current.picture if self.current is not None else None
+            clicked_away = r.events.clicks > 0 and r.sha256 is not None and (shown is None or r.sha256 != shown.record.sha256)
+            if r.events.navigations > 0 or clicked_away:  # (a field filled in is still the same page)
+                self.moved_since_picture = self.unseen_page = True
             return
         text = self.clean(caption(r, self.lang, self.recorded))
         if r.section:
@@ -253,6 +259,7 @@ class _PartBuilder:
         number = self.number
         current = self.current = Block(number, [text], [self.clean(r.note)] if r.note else [])
         self.moved_since_picture = False
+        unseen, self.unseen_page = self.unseen_page, False
         if image_or_none(receipt(self.run_dir, r.screenshot), _image_size) is not None:  # never one from outside
             current.picture = Picture(self.run_dir, r, hide_personal=self.hide_personal)
             current.alt = text
@@ -265,7 +272,7 @@ class _PartBuilder:
             current.picture.outlines.append(Outline(own, number))
             if r.zoom:
                 current.picture.zoom = own
-        elif navigated and previous is not None and previous.picture is not None:
+        elif navigated and not unseen and previous is not None and previous.picture is not None:
             # The element clicked to get here, shown on the page where it was clicked.
             there = previous.picture.place(r.bbox)
             if there is not None:
