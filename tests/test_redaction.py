@@ -17,7 +17,7 @@ from PIL import Image
 from support import only_run_dir, run_cli
 
 from tuiding.record import load_manifest
-from tuiding.redaction import BAR, SLACK_S, FrameRedactor
+from tuiding.redaction import BAR, SLACK_S, FrameRedactor, scrub
 
 PHONE, EMAIL, IDCARD, CARD = "13912345678", "alice.wong@example.org", "11010519491231002X", "4111 1111 1111 1111"
 NOT_AN_ID, NOT_A_CARD, SUPPORT = "110105194912310021", "4111 1111 1111 1112", "help@shop.example"
@@ -69,6 +69,7 @@ def _scenario(tmp_path: Path, site: str, extra: str = "") -> Path:
         f"name: Profile\nbase_url: {site}\nlocale: en-US\n{extra}"
         "steps:\n"
         "  - goto: /profile.html\n"
+        f"    note: 'Your number {PHONE} is on file'\n"
         f"  - fill: {{New phone: '13700001111'}}\n"
         "  - click: {role: button, name: More}\n"
         "  - see: Backup contact\n",
@@ -108,6 +109,24 @@ def test_frames_are_blacked_out_where_the_page_reported_boxes_around_that_moment
     assert max(abs(a - b) for a, b in zip(clipped.getpixel((40, 36)), BAR, strict=True)) < 12  # the bar as it was
 
 
+ALL = ("phone", "email", "id_card", "card")
+
+
+@pytest.mark.parametrize(
+    ("text", "kinds", "keep", "expected"),
+    [
+        (f"call {PHONE} or +86 139 1234 5678", ALL, (), "call ••• or •••"),
+        (f"write to {EMAIL}, not {SUPPORT}", ALL, (SUPPORT,), f"write to •••, not {SUPPORT}"),
+        (f"ID {IDCARD}; order {NOT_AN_ID}", ALL, (), f"ID •••; order {NOT_AN_ID}"),  # no valid check digit: an order
+        (f"card {CARD}, ref {NOT_A_CARD}", ALL, (), f"card •••, ref {NOT_A_CARD}"),  # Luhn
+        ("+44 20 7946 0958 / 95016 / 2026-12-06 10:00", ALL, (), "••• / 95016 / 2026-12-06 10:00"),
+        (f"{PHONE} {EMAIL}", ("email",), (), f"{PHONE} •••"),
+    ],
+)
+def test_text_a_guide_prints_leaves_out_what_its_pictures_hide(text, kinds, keep, expected) -> None:
+    assert scrub(text, kinds, keep) == expected
+
+
 @pytest.mark.browser
 @ocr_needed
 def test_personal_data_found_in_the_page_is_hidden_in_the_guide_and_every_video_frame(tmp_path: Path, site: str) -> None:
@@ -131,6 +150,7 @@ def test_personal_data_found_in_the_page_is_hidden_in_the_guide_and_every_video_
     assert digits(NOT_A_CARD) in picture and SUPPORT in picture  # what merely looks alike, and what is kept, stays
     md = (d / "walkthrough" / "walkthrough.md").read_text(encoding="utf-8")
     assert "Hidden in the pictures: phone numbers, e-mail addresses, ID-card numbers, bank-card numbers." in md
+    assert PHONE not in md and "Your number ••• is on file" in md  # nor spelled out beside them
 
     frames = tmp_path / "frames"
     frames.mkdir()
@@ -154,6 +174,7 @@ def test_personal_data_hide_false_shows_it_and_the_guide_says_nothing(tmp_path: 
     d = only_run_dir(tmp_path / "runs")
     assert load_manifest(d).steps[0].personal  # still found and recorded: a guide may hide it later
     assert PHONE in ocr(d / "walkthrough" / "images" / "01-01.jpg")
+    assert f"Your number {PHONE} is on file" in (d / "walkthrough" / "walkthrough.md").read_text(encoding="utf-8")
     assert "Hidden in the pictures" not in (d / "walkthrough" / "walkthrough.md").read_text(encoding="utf-8")
 
 

@@ -57,6 +57,14 @@ class Found(Box):
     kind: Literal["phone", "email", "id_card", "card"]
 
 
+class PersonalPolicy(Record):
+    """A run's `personal_data:` as the scenario set it (model.PersonalData)."""
+
+    hide: bool = True
+    kinds: list[Literal["phone", "email", "id_card", "card"]] = ["phone", "email", "id_card", "card"]
+    keep: list[str] = []
+
+
 class Shot(Record):
     """What a receipt shows: the image size, its pixel ratio and where its top-left corner lies on the page."""
 
@@ -331,7 +339,9 @@ class Manifest(Record):
     before: list[str] = Field([], description="the scenario's `before:` list (准备工作)")
     after: list[str] = Field([], description="the scenario's `after:` list (退订后的注意事项)")
     redact_text: list[str] = Field([], description="the scenario's `redact:` texts, left out of walkthrough text")
-    hide_personal: bool = Field(True, description="the scenario's `personal_data: {hide}`: guides hide what was found")
+    personal_data: PersonalPolicy | None = Field(
+        None, description="the scenario's `personal_data:`: what guides, videos and reports hide"
+    )
     settings: dict[str, str] = Field({}, description="portal settings the run started with (variant, clock, …)")
     failure: Failure | None = None
     trace: RunPath | None = None
@@ -355,6 +365,11 @@ class Manifest(Record):
     seal: str | None = Field(None, description="SHA-256 over this manifest without seal and signature")
     signature: str | None = Field(None, description="Ed25519 signature of the seal (hex), when signed")
     public_key: str | None = Field(None, description="the signer's Ed25519 public key (hex), when signed")
+
+    @property
+    def hide_personal(self) -> bool:
+        """Whether published copies (guides, videos, compare and friction pictures) hide the personal data found."""
+        return self.personal_data is None or self.personal_data.hide
 
 
 class ResultLine(Record):
@@ -434,7 +449,7 @@ VISUAL_ADDED: dict[str, Any] = {"approved": None}
 METRICS_ADDED: dict[str, Any] = {"emails": 0}
 MANIFEST_ADDED: dict[str, Any] = {
     "attempt": 1, "retry_of": None, "clock": "wall", "service": None, "lang": None, "mailbox": None,
-    "hide_personal": True,
+    "personal_data": None,
 }  # fmt: skip
 
 

@@ -98,7 +98,7 @@ class ScenarioRun:
                 budget=scenario.budget.model_dump(exclude_none=True) if scenario.budget else None,
                 before=list(scenario.header.before),
                 redact_text=[t for t in scenario.header.redact if isinstance(t, str)],
-                hide_personal=scenario.header.personal_data.hide,
+                personal_data=scenario.header.personal_data.model_dump(),
                 after=list(scenario.header.after),
                 device=scenario.device or "Desktop 1280x720",
                 locale=scenario.locale,

@@ -21,7 +21,8 @@ from pydantic import ValidationError
 from .. import __version__
 from .. import model as M
 from ..i18n import LANGUAGES, gettext_for, language
-from ..record import Box, Manifest, StepRecord, image_or_none, load_manifest, receipt
+from ..record import Box, Manifest, PersonalPolicy, StepRecord, image_or_none, load_manifest, receipt
+from ..redaction import scrub
 
 FORMATS = ("md", "html", "pdf", "video")
 
@@ -200,6 +201,7 @@ class _PartBuilder:
         self.run_dir, self.lang, self.part = run_dir, lang, part
         self.redact = [t for t in m.redact_text if t]
         self.hide_personal = m.hide_personal
+        self.personal = m.personal_data if m.personal_data is not None else PersonalPolicy()
         self.recorded = language(m.lang or m.locale)
         self.current: Block | None = None
         self.last_block: Block | None = None
@@ -208,8 +210,11 @@ class _PartBuilder:
         self.unseen_page = False  # a step left out of the guide changed the page since the last picture
 
     def clean(self, text: str) -> str:
+        """Text as a guide may print it: the scenario's `redact:` texts and (unless shown) personal data left out."""
         for t in self.redact:
             text = text.replace(t, "•••")
+        if self.personal.hide:
+            text = scrub(text, self.personal.kinds, self.personal.keep)
         return text
 
     def step(self, r: StepRecord) -> None:
