@@ -1,6 +1,7 @@
 """Walkthroughs from real runs: numbered steps with merged duplicate screens, outlines where the runner
 recorded the target (desktop and phone), PDF text, redaction, several runs, determinism, video cues."""
 
+import io
 import json
 import re
 import shutil
@@ -9,7 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from PIL import Image
+from PIL import Image, ImageStat
 from support import ROOT
 
 from tuiding.record import load_manifest
@@ -270,6 +271,14 @@ def test_video_walkthrough_has_one_cue_per_kept_step_in_order_and_no_receipt_sho
         assert float(probe.stdout) >= spans[-1][1] - 0.5
     timeline = json.loads((d / "video" / "timeline.json").read_text(encoding="utf-8"))
     assert timeline["width"] == 1280 and not timeline["narrated"]
+    # no blank lead-in: the title card is on a dark backdrop and lasts its 2 s (+ fades), the first step follows
+    first = subprocess.run(
+        ["ffmpeg", "-v", "error", "-i", d / "walkthrough" / "walkthrough.webm", "-frames:v", "1", "-f", "image2pipe",
+         "-vcodec", "png", "-"], capture_output=True, check=True,
+    ).stdout  # fmt: skip
+    assert ImageStat.Stat(Image.open(io.BytesIO(first)).convert("L")).mean[0] < 80
+    assert timeline["chapters"][0]["end"] < 3.5 and timeline["cues"][0]["start"] < 6
+    assert "Encoding the video" in r.stdout or "正在编码视频" in r.stdout  # the encoding is not a silent minute
     # the subtitle bar is in the video, never in a receipt: the bottom rows of every receipt are not the bar's dark grey
     for s in kept:
         if s.screenshot and s.shot.kind == "viewport":
