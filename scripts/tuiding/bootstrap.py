@@ -130,11 +130,43 @@ def main() -> int:
     if problem:
         say(problem)
         return 1
+    fetch_result_tools()
     extras = "; spoken narration ready" if shutil.which("espeak-ng") else "; no espeak-ng (narration: make bootstrap NARRATION=1)"
     say(
         f"browser ready ({info.source}: {info.executable or 'playwright-installed chromium'}); CJK fonts, video encoder and PDF tools ready{extras}"
     )
     return 0
+
+
+# What the test suite checks tuiding's standard results with (tests/test_result_formats.py): the published CTRF
+# schema (npm package `ctrf`) and Allure's own report generator (npm `allure-commandline`, a Java program).
+TOOLS = Path("build/tools")
+RESULT_TOOLS = {"ctrf": "ctrf@0.3.0", "allure": "allure-commandline@2.46.1"}
+
+
+def fetch_result_tools(tools: Path = TOOLS) -> None:
+    """npm packages unpacked under build/tools/<name>/ (once); without npm the tests that need them say so and skip."""
+    npm = shutil.which("npm")
+    for name, spec in RESULT_TOOLS.items():
+        target = tools / name
+        if (target / "package.json").is_file():
+            continue
+        if npm is None:
+            say(f"no npm: {spec} (checks tuiding's {name} results in the tests) not fetched")
+            continue
+        work = tools / f".{name}-download"
+        shutil.rmtree(work, ignore_errors=True)
+        work.mkdir(parents=True)
+        packed = subprocess.run([npm, "pack", spec, "--silent", "--pack-destination", str(work)], capture_output=True, text=True)
+        tarballs = sorted(work.glob("*.tgz"))
+        if packed.returncode != 0 or not tarballs:
+            say(f"npm pack {spec} failed (the tests that need it skip): {packed.stderr.strip()[:200]}")
+            continue
+        subprocess.run(["tar", "-xzf", str(tarballs[0]), "-C", str(work)], check=True)
+        shutil.rmtree(target, ignore_errors=True)
+        (work / "package").rename(target)
+        shutil.rmtree(work, ignore_errors=True)
+        say(f"fetched {spec} into {target}")
 
 
 if __name__ == "__main__":

@@ -423,6 +423,14 @@ def validate(paths: tuple[Path, ...]) -> None:
     help="Journeys at once, each in its own browser context (default: one per core, at most 8; -j 1 runs one after another "
     "with step-by-step output).",
 )
+@click.option(
+    "--results",
+    "results_dir",
+    type=click.Path(path_type=Path),
+    metavar="DIR",
+    help="Also write this run's results for CI and dashboards into DIR: junit.xml, ctrf.json (CTRF), allure-results/ "
+    "(Allure), summary.json and summary.html — as 'tuiding merge' does.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object per scenario (JSON Lines) instead of progress.")
 def run(**flags: Any) -> None:
     """Run scenario files (or folders, recursively; flows/ folders are skipped).
@@ -469,6 +477,7 @@ class RunFlags:
     durations: Path | None
     retries: int
     jobs: int | None
+    results_dir: Path | None
     as_json: bool
 
 
@@ -493,6 +502,20 @@ def _selected(f: RunFlags) -> list[Scenario]:
         sys.exit(EXIT_INVALID)
     _guard_live_sites(scenarios, f.base_url, f.live)
     return scenarios
+
+
+def _write_results(out: Path, quiet: bool) -> None:
+    """--results: the standard result files of the run folders this command made (retries included)."""
+    from .merge import MergeError, summarize, write
+    from .receipts import RunFolder
+
+    made = [d for d in RunFolder.made if (d / "manifest.json").is_file()]
+    try:
+        written = write(summarize(made, out), out)
+    except (MergeError, OSError) as exc:
+        fail(f"--results {out}: {exc}")
+    if not quiet:
+        click.echo(f"results: {', '.join(str(p) for p in written)}", err=True)
 
 
 def _run(f: RunFlags) -> NoReturn:
@@ -547,6 +570,8 @@ def _run(f: RunFlags) -> NoReturn:
         click.echo(line, err=True)
         sys.exit(code)
     progress.summary(results, f.out_dir)
+    if f.results_dir is not None:
+        _write_results(f.results_dir, f.as_json)
     if f.trace == "on-retry" and not f.retries and not all(r.passed for r in results) and not f.as_json:
         _ = gettext_for(suite_lang(scenarios, f.lang))
         click.echo(

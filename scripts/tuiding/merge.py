@@ -2,11 +2,12 @@
 
 Reads run folders only (never the browser, never changes them): each is verified as `tuiding verify`
 would, then listed in summary.json (typed: `record.Summary`), summary.html (links to every report)
-and junit.xml (one test case per run, for CI test tabs).
+junit.xml (one test case per run, for CI test tabs), ctrf.json (ctrf.py) and allure-results/ (allure_results.py).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import xml.etree.ElementTree as ET
 from collections import Counter
@@ -152,17 +153,22 @@ def junit(summary: Summary) -> str:
 
 
 def write(summary: Summary, out: Path, lang: str = "en") -> list[Path]:
-    """summary.json, summary.html (in `lang`) and junit.xml under `out`."""
+    """summary.json, summary.html (in `lang`), junit.xml, ctrf.json and allure-results/ under `out`."""
+    from .allure_results import write_allure
+    from .ctrf import ctrf
+
     out.mkdir(parents=True, exist_ok=True)
+    manifests = {r.run_dir: load_manifest(out / r.run_dir) for r in summary.runs}
     page = environment(lang).get_template("summary.html").render(s=summary, hosts=sorted({r.host for r in summary.runs}))
     files = {
         "summary.json": summary.model_dump_json(indent=1) + "\n",
         "summary.html": page,
         "junit.xml": junit(summary),
+        "ctrf.json": json.dumps(ctrf(summary, manifests), ensure_ascii=False, indent=1) + "\n",
     }
     for name, text in files.items():
         atomic_write(out / name, text)
-    return [out / name for name in files]
+    return [*(out / name for name in files), write_allure(summary, manifests, out / "allure-results", out)]
 
 
 def summary_lines(summary: Summary, out: Path, written: list[Path], lang: str) -> tuple[str, list[str]]:
