@@ -25,7 +25,7 @@ STYLE = "body{font:28px/1.6 sans-serif;margin:40px} input{font:28px sans-serif;w
 PROFILE = f"""<!doctype html><html lang=en><head><meta charset=utf-8><title>Profile</title><style>{STYLE}</style></head>
 <body><h1>Your profile</h1>
 <p>Phone: {PHONE}</p><p>Mail: {EMAIL}</p><p>ID {IDCARD}</p><p>Card {CARD}</p>
-<p id=order>Order {NOT_AN_ID}</p><p>Ref {NOT_A_CARD}</p><p>Questions? {SUPPORT}</p>
+<p id=order>Order {NOT_AN_ID}</p><p>Ref {NOT_A_CARD} · Receipt MG20261120050442</p><p>Questions? {SUPPORT}</p>
 <label>New phone <input id=newphone></label>
 <button onclick="document.getElementById('more').hidden=false">More</button>
 <p id=more hidden>Backup contact +44 20 7946 0958</p>
@@ -119,6 +119,7 @@ ALL = ("phone", "email", "id_card", "card")
         (f"write to {EMAIL}, not {SUPPORT}", ALL, (SUPPORT,), f"write to •••, not {SUPPORT}"),
         (f"ID {IDCARD}; order {NOT_AN_ID}", ALL, (), f"ID •••; order {NOT_AN_ID}"),  # no valid check digit: an order
         (f"card {CARD}, ref {NOT_A_CARD}", ALL, (), f"card •••, ref {NOT_A_CARD}"),  # Luhn
+        ("receipt MG20261120050442", ALL, (), "receipt MG20261120050442"),  # passes Luhn, but a reference's digits
         ("+44 20 7946 0958 / 95016 / 2026-12-06 10:00", ALL, (), "••• / 95016 / 2026-12-06 10:00"),
         (f"{PHONE} {EMAIL}", ("email",), (), f"{PHONE} •••"),
     ],

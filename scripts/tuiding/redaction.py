@@ -37,7 +37,7 @@ FIND_JS = r"""(cfg) => {
   const patterns = [
     ['email', /[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}/g, null],
     ['id_card', /(?<![0-9A-Za-z])[1-9]\d{16}[0-9Xx](?![0-9A-Za-z])/g, idcard],
-    ['card', /(?<![0-9])(?:\d[ -]?){12,18}\d(?![0-9])/g, (m) => luhn(m.replace(/\D/g, ''))],
+    ['card', /(?<![0-9A-Za-z])(?:\d[ -]?){12,18}\d(?![0-9A-Za-z])/g, (m) => luhn(m.replace(/\D/g, ''))],
     ['phone', /(?<![0-9])(?:(?:\+|00)86[ -]?)?1[3-9]\d[ -]?\d{4}[ -]?\d{4}(?![0-9])/g, null],
     ['phone', /(?<![0-9A-Za-z])\+[1-9]\d{0,2}[ .-]?(?:\(\d{1,4}\)[ .-]?)?\d{2,4}(?:[ .-]?\d{2,4}){1,4}(?![0-9])/g,
       (m) => m.replace(/\D/g, '').length >= 8],
@@ -257,7 +257,7 @@ def _id_card(number: str) -> bool:
 TEXT_PATTERNS: tuple[tuple[str, re.Pattern[str], Callable[[str], bool] | None], ...] = (
     ("email", re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"), None),
     ("id_card", re.compile(r"(?<![0-9A-Za-z])[1-9]\d{16}[0-9Xx](?![0-9A-Za-z])"), _id_card),
-    ("card", re.compile(r"(?<![0-9])(?:\d[ -]?){12,18}\d(?![0-9])"), _luhn),
+    ("card", re.compile(r"(?<![0-9A-Za-z])(?:\d[ -]?){12,18}\d(?![0-9A-Za-z])"), _luhn),
     ("phone", re.compile(r"(?<![0-9])(?:(?:\+|00)86[ -]?)?1[3-9]\d[ -]?\d{4}[ -]?\d{4}(?![0-9])"), None),
     (
         "phone",
