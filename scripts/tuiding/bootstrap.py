@@ -103,6 +103,8 @@ def main() -> int:
         missing.append("poppler-utils")
     if not shutil.which("tesseract"):
         missing.append("tesseract-ocr")
+    if not shutil.which("socat"):  # bridges a run-server in a network namespace of its own (tests/test_remote_network.py)
+        missing.append("socat")
     if os.environ.get("NARRATION") == "1" and not shutil.which("espeak-ng"):
         missing.append("espeak-ng")
     # The test suite's IMAP server (tests/test_mail.py starts its own instance on a loopback port), asked for

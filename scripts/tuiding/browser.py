@@ -137,6 +137,17 @@ def _not_a_browser(info: BrowserInfo) -> str | None:
     return f"{flag} {info.executable}: not a Chromium or Chrome browser (asked for its --version, it printed {version})"
 
 
+EXPOSE_NETWORK = "<loopback>"
+
+
+def expose_network() -> str | None:
+    """What a remote browser reaches through this machine (Playwright's `expose_network`): by default its loopback
+    (`<loopback>`: localhost, 127.0.0.1, [::1]), where the embedded portals and `tuiding serve` listen, so `portal:`
+    scenarios run unchanged on a browser elsewhere. TUIDING_EXPOSE_NETWORK replaces the rules; empty: none."""
+    rules = os.environ.get("TUIDING_EXPOSE_NETWORK", EXPOSE_NETWORK).strip()
+    return rules or None
+
+
 def _first_line(exc: BaseException) -> str:
     """Playwright wraps errors in banners and call logs; keep the line that says what went wrong."""
     for line in str(exc).splitlines():
@@ -235,6 +246,7 @@ class BrowserSession:
                 url,
                 headers={"x-playwright-launch-options": json.dumps(self._remote_launch_options())},
                 timeout=self._connect_timeout * 1000,
+                expose_network=expose_network(),
             )
         except PlaywrightTimeout:
             raise BrowserStartFailed(
@@ -322,6 +334,11 @@ class BrowserSession:
                 "every --connect endpoint was lost: " + "; ".join(f"{e.url}: {e.down}" for e in self.endpoints)
             )
         return min(live, key=lambda ep: (len(ep.browser.contexts), ep.created))
+
+    @property
+    def remote(self) -> bool:
+        """Its browsers run elsewhere (`--connect`): a context is fenced by routes, not by a proxy (guard.py)."""
+        return bool(self.endpoints)
 
     def new_context(self, **kwargs: Any) -> Any:
         if len(self.endpoints) > 1:

@@ -32,6 +32,26 @@ def fence(allow_hosts: Iterable[str] = ()) -> dict[str, str]:
     return {"server": "http://127.0.0.1:9", "bypass": ",".join([*LOOPBACK_BYPASS, *allow_hosts])}
 
 
+def fence_route(allow_hosts: Iterable[str] = ()) -> Any:
+    """The fence for a browser on another machine (`--connect`), as a route handler for its context.
+
+    There a proxy fence cannot work: its loopback bypass would send this machine's portals to the *remote*
+    browser's own loopback, while Playwright's `expose_network` (browser.py) carries the remote browser's
+    loopback requests back here. So each request is checked here instead: this machine's (and `allow_hosts`)
+    go on, anything else is aborted in the browser before it is sent — the same outcome as the proxy fence,
+    one round trip per request (only for remote browsers)."""
+    allowed = {h.lower() for h in allow_hosts}
+
+    def handle(route: Any) -> None:
+        url = route.request.url
+        if url.startswith(("data:", "blob:", "about:")) or is_local(url) or host_of(url) in allowed:
+            route.fallback()
+        else:
+            route.abort("blockedbyclient")
+
+    return handle
+
+
 class LiveSiteRefused(Exception):
     """A non-loopback site without permission: one line for the user."""
 

@@ -22,7 +22,7 @@ from .browser import DESKTOP, UnknownDevice, context_options
 from .capture import SECRET_MARK
 from .failures import BROWSER_GONE, short_error
 from .friction import CAMERA_INIT, metrics, over_budget
-from .guard import LeftTheMachine, LiveSiteRefused, check_site, fence
+from .guard import LeftTheMachine, LiveSiteRefused, check_site, fence, fence_route
 from .i18n import language
 from .mail import MailboxUnavailable, Messages, open_mailbox
 from .options import RunOptions
@@ -171,10 +171,15 @@ class ScenarioRun:
             )  # fmt: skip
         except UnknownDevice as exc:
             raise PortalUnavailable(str(exc)) from None
-        if not self.live:
+        if not self.live and not self.remote:
             kwargs["proxy"] = fence(sc.header.allow_hosts)  # nothing but this machine is reachable from here (guard.py)
         self.scale = float(kwargs.get("device_scale_factor") or 1.0)
         return kwargs
+
+    @property
+    def remote(self) -> bool:
+        """The browser runs elsewhere (`--connect`): this machine's loopback reaches it through expose_network."""
+        return bool(getattr(self.browser, "remote", False))
 
     @property
     def allowed_files(self) -> list[Path]:
@@ -256,6 +261,8 @@ class ScenarioRun:
             self.manifest.browser = describe(context)
         stack.callback(_close_quietly, context)
         self.fence = LeftTheMachine(context, live=self.live, files=self.allowed_files)
+        if not self.live and self.remote:
+            context.route("**/*", fence_route(self.scenario.header.allow_hosts))  # a browser elsewhere (guard.py)
         context.add_init_script(CAMERA_INIT)
         if self.tracing:
             # No screenshots/sources in the trace: DOM snapshots are text we can scrub of secrets.
