@@ -105,6 +105,8 @@ def main() -> int:
         missing.append("tesseract-ocr")
     if not shutil.which("socat"):  # bridges a run-server in a network namespace of its own (tests/test_remote_network.py)
         missing.append("socat")
+    if not shutil.which("chromedriver"):  # the Selenium Grid node of tests/test_grid.py drives chromium with it
+        missing.append("chromium-driver")
     if os.environ.get("NARRATION") == "1" and not shutil.which("espeak-ng"):
         missing.append("espeak-ng")
     # The test suite's IMAP server (tests/test_mail.py starts its own instance on a loopback port), asked for
@@ -140,10 +142,15 @@ def main() -> int:
     return 0
 
 
-# What the test suite checks tuiding's standard results with (tests/test_result_formats.py): the published CTRF
-# schema (npm package `ctrf`) and Allure's own report generator (npm `allure-commandline`, a Java program).
+# What the test suite checks tuiding against: the published CTRF schema (npm package `ctrf`), Allure's own report
+# generator (npm `allure-commandline`, a Java program) and a Selenium Grid 4 (the jar npm's
+# `@nightwatch/selenium-server` ships; with Debian's chromium-driver and the Java runtime).
 TOOLS = Path("build/tools")
-RESULT_TOOLS = {"ctrf": "ctrf@0.3.0", "allure": "allure-commandline@2.46.1"}
+RESULT_TOOLS = {
+    "ctrf": "ctrf@0.3.0",
+    "allure": "allure-commandline@2.46.1",
+    "selenium": "@nightwatch/selenium-server@4.20.0",
+}
 
 
 def fetch_result_tools(tools: Path = TOOLS) -> None:

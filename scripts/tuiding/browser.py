@@ -14,6 +14,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from .grid import Grid, GridError, GridSession
+
 SYSTEM_CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome")
 # Quiet on closed networks (no background fetches) and usable as root in containers.
 QUIET_ARGS = ["--disable-background-networking", "--disable-component-update", "--no-first-run", "--disable-sync"]
@@ -185,6 +187,7 @@ class BrowserSession:
         connect: str | tuple[str, ...] | None = None,
         connect_timeout: float = 30.0,
         extra_args: tuple[str, ...] = (),
+        grid: str | None = None,
     ) -> None:
         urls = (connect,) if isinstance(connect, str) else tuple(dict.fromkeys(connect or ()))
         self._browser_path, self._headed = browser_path, headed
@@ -198,15 +201,24 @@ class BrowserSession:
         self.description = ""
         self._starting = False
         self.on_notice: Callable[[str], None] = lambda line: print(line, file=sys.stderr, flush=True)
+        self.grid: Grid | None = Grid(grid, timeout_s=min(connect_timeout, 30.0)) if grid else None
 
     def __enter__(self) -> BrowserSession:
         from playwright.sync_api import sync_playwright
 
-        if self._connect is None:
+        if self.grid is not None:
+            try:
+                self.description = f"chromium via Selenium Grid {self.grid.url} ({self.grid.free_slots()} slot(s) free)"
+            except GridError as exc:
+                raise BrowserStartFailed(str(exc)) from None
+            self.grid.environment()  # read by Playwright's driver when it launches: set before it starts
+        elif self._connect is None:
             self._info = find_browser(self._browser_path)  # fail before starting anything
         self._pw = sync_playwright().start()
         try:
-            if len(self.endpoints) > 1:
+            if self.grid is not None:
+                pass  # a browser per journey, launched when a context is wanted (_grid_browser)
+            elif len(self.endpoints) > 1:
                 self._start_farm()
             else:
                 self._start_browser()
@@ -296,6 +308,8 @@ class BrowserSession:
         if len(self.endpoints) > 1:
             self._farm_browser()
             return
+        if self.grid is not None:
+            return  # each journey's browser is launched (or an idle one reused) with its context
         while self._starting:
             self.pause(0.05)
         if self.browser is not None and self.browser.is_connected():
@@ -337,10 +351,45 @@ class BrowserSession:
 
     @property
     def remote(self) -> bool:
-        """Its browsers run elsewhere (`--connect`): a context is fenced by routes, not by a proxy (guard.py)."""
-        return bool(self.endpoints)
+        """Its browsers run elsewhere (`--connect`, `--grid`): a context is fenced by routes, not by a proxy (guard.py)."""
+        return bool(self.endpoints) or self.grid is not None
+
+    def _grid_browser(self) -> GridSession:
+        """An idle browser of ours on the Grid, or a new one (one launch at a time: each is told its session)."""
+        from playwright.sync_api import Error as PlaywrightError
+        from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+        grid = self.grid
+        assert grid is not None
+        while self._starting:
+            self.pause(0.05)
+        grid.sessions = [h for h in grid.sessions if h.browser.is_connected()]
+        idle = next((h for h in grid.sessions if not h.open_contexts), None)
+        if idle is not None:
+            return idle.reserve()
+        self._starting = True
+        try:
+            browser = self._pw.chromium.launch(**self._remote_launch_options(), timeout=self._connect_timeout * 1000)
+            return grid.launched(browser).reserve()
+        except PlaywrightTimeout:
+            deleted = grid.clean_up_after_timeout()
+            raise BrowserStartFailed(
+                f"the Selenium Grid at {grid.url} gave no browser within {self._connect_timeout:g} s (are its slots busy? "
+                f"--connect-timeout waits longer){'; the session it queued for us was deleted' if deleted else ''}"
+            ) from None
+        except PlaywrightError as exc:
+            raise BrowserStartFailed(f"the Selenium Grid at {grid.url} gave no browser: {_first_line(exc)}") from None
+        finally:
+            self._starting = False
 
     def new_context(self, **kwargs: Any) -> Any:
+        if self.grid is not None:
+            held = self._grid_browser()
+            try:
+                return held.opened(held.browser.new_context(**kwargs))
+            except Exception:
+                held.closed()
+                raise
         if len(self.endpoints) > 1:
             from playwright.sync_api import Error as PlaywrightError
 
@@ -356,6 +405,9 @@ class BrowserSession:
 
     def describe(self, context: Any) -> str:
         """The browser a context runs in, for its run's manifest."""
+        for held in self.grid.sessions if self.grid is not None else []:
+            if context in held.browser.contexts:
+                return self.grid.describe(held, held.browser.version) if self.grid is not None else ""
         for ep in self.endpoints:
             if ep.browser is not None and context in ep.browser.contexts:
                 return f"chromium {ep.browser.version} via {ep.url}"
@@ -365,12 +417,18 @@ class BrowserSession:
         from playwright.sync_api import Error as PlaywrightError
 
         # After Ctrl-C the browser and driver may already be gone: closing quietly keeps the real outcome.
+        held = [h.browser for h in self.grid.sessions] if self.grid is not None else []
         try:
-            for b in {id(x): x for x in [self.browser, *(e.browser for e in self.endpoints)] if x is not None}.values():
+            for b in {id(x): x for x in [self.browser, *held, *(e.browser for e in self.endpoints)] if x is not None}.values():
                 try:
                     b.close()
                 except PlaywrightError:
                     pass
+            if self.grid is not None and self.grid.timed_out:
+                # The launch that timed out is still queued: it gets one of the slots just freed. Deleted, or it
+                # would hold that slot until the Grid's session timeout.
+                self.grid.sessions = []
+                self.grid.clean_up_after_timeout(settle_s=5.0)
         finally:
             if self._pw is not None:
                 try:

@@ -30,8 +30,8 @@ def paths_argument(fn: Callable[..., Any]) -> Callable[..., Any]:
     return click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))(fn)
 
 
-def browser_options(fn: Callable[..., Any], *, farm: bool = False) -> Callable[..., Any]:
-    """Options shared by every command that starts a browser (`farm`: --connect may be repeated)."""
+def browser_options(fn: Callable[..., Any], *, farm: bool = False, grid: bool = False) -> Callable[..., Any]:
+    """Options shared by every command that starts a browser (`farm`: --connect may be repeated; `grid`: --grid)."""
     connect_help = "Use a remote browser started with 'playwright run-server' (ws://host:port/)." + (
         " Repeat to spread journeys over several (a browser farm)." if farm else ""
     )
@@ -52,7 +52,21 @@ def browser_options(fn: Callable[..., Any], *, farm: bool = False) -> Callable[.
                 show_default=True,
                 metavar="SECONDS",
                 envvar="TUIDING_CONNECT_TIMEOUT",
-                help="Give up on a --connect endpoint that does not answer within this time (env TUIDING_CONNECT_TIMEOUT).",
+                help="Give up on a --connect endpoint that does not answer within this time, or on a --grid launch "
+                "still queued after it (env TUIDING_CONNECT_TIMEOUT).",
+            ),
+            *(
+                [
+                    click.option(
+                        "--grid",
+                        metavar="URL",
+                        envvar="SELENIUM_REMOTE_URL",
+                        help="Run each journey's browser on this Selenium Grid 4 (http://host:4444; env SELENIUM_REMOTE_URL, "
+                        "as Playwright reads it): one Grid session per concurrent journey, -j sized by its free slots.",
+                    )
+                ]
+                if grid
+                else []
             ),
         ]
     ):
@@ -324,7 +338,7 @@ def validate(paths: tuple[Path, ...]) -> None:
 
 @main.command()
 @paths_argument
-@partial(browser_options, farm=True)
+@partial(browser_options, farm=True, grid=True)
 @click.option("--base-url", metavar="URL", help="Run against this site instead of the scenario's portal/base_url.")
 @click.option(
     "--live",
@@ -459,6 +473,7 @@ class RunFlags:
     browser_path: str | None
     connect: tuple[str, ...]
     connect_timeout: float
+    grid: str | None
     base_url: str | None
     live: bool
     out_dir: Path
@@ -502,6 +517,20 @@ def _selected(f: RunFlags) -> list[Scenario]:
         sys.exit(EXIT_INVALID)
     _guard_live_sites(scenarios, f.base_url, f.live)
     return scenarios
+
+
+def _default_jobs(f: RunFlags, per_machine: int) -> int:
+    """-j when not given: this machine's cores (per --connect endpoint), or the Grid's free slots."""
+    if f.grid and f.connect:
+        fail("--grid and --connect are two ways to get browsers: give one")
+    if f.grid:
+        from .grid import Grid, GridError
+
+        try:
+            return max(1, Grid(f.grid, timeout_s=min(f.connect_timeout, 30.0)).free_slots())
+        except GridError as exc:
+            fail(str(exc))
+    return per_machine * max(1, len(f.connect))
 
 
 def _write_results(out: Path, quiet: bool) -> None:
@@ -549,12 +578,14 @@ def _run(f: RunFlags) -> NoReturn:
     except OptionsError as exc:
         fail(str(exc))
     made = check_out_dir(f.out_dir)  # after every flag is known to be usable: a refused command leaves nothing behind
-    # A farm's browsers run elsewhere: by default, as many journeys per endpoint as this machine has cores.
-    workers = min(f.jobs or default_jobs() * max(1, len(f.connect)), len(scenarios))
+    # A farm's browsers run elsewhere: by default, as many journeys per endpoint as this machine has cores; a Grid's
+    # as many as it has free slots when the run starts.
+    workers = min(f.jobs or _default_jobs(f, default_jobs()), len(scenarios))
     progress = make_progress(as_json=f.as_json, concurrent=workers > 1, lang=f.lang)
     suite = Suite(None, opts, progress, len(scenarios), f.retries, key, formats, f.lang)
     try:
-        results = run_suite(scenarios, BrowserChoice(f.browser_path, f.headed, f.connect, f.connect_timeout), suite, workers)
+        choice = BrowserChoice(f.browser_path, f.headed, f.connect, f.connect_timeout, f.grid)
+        results = run_suite(scenarios, choice, suite, workers)
     except SuiteBrowserError as exc:
         progress.close()
         unmake_out_dir(f.out_dir, made)
@@ -570,10 +601,15 @@ def _run(f: RunFlags) -> NoReturn:
         click.echo(line, err=True)
         sys.exit(code)
     progress.summary(results, f.out_dir)
+    _after_suite(f, results, suite_lang(scenarios, f.lang))
+
+
+def _after_suite(f: RunFlags, results: list[Any], lang: str) -> NoReturn:
+    """The standard result files when asked for, the trace hint, and the exit status."""
     if f.results_dir is not None:
         _write_results(f.results_dir, f.as_json)
     if f.trace == "on-retry" and not f.retries and not all(r.passed for r in results) and not f.as_json:
-        _ = gettext_for(suite_lang(scenarios, f.lang))
+        _ = gettext_for(lang)
         click.echo(
             _("no trace.zip was recorded (--trace on-retry traces retries): add --retries 1, or --trace on-failure"), err=True
         )

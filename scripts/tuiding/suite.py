@@ -207,6 +207,7 @@ class BrowserChoice:
     headed: bool = False
     connect: tuple[str, ...] = ()
     connect_timeout: float = 30.0
+    grid: str | None = None  # a Selenium Grid 4 URL (grid.py)
 
 
 def run_suite(scenarios: Sequence[Scenario], browser: BrowserChoice, suite: Suite, workers: int) -> list[RunResult]:
@@ -221,6 +222,7 @@ def run_suite(scenarios: Sequence[Scenario], browser: BrowserChoice, suite: Suit
             headed=browser.headed,
             connect=browser.connect,
             connect_timeout=browser.connect_timeout,
+            grid=browser.grid,
         ) as session:
             suite.session, suite.opts = session, replace(suite.opts, browser=session.description)
             results = suite.run(scenarios, workers)

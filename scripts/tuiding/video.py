@@ -126,6 +126,11 @@ class VideoRecorder:
         self._tmp = Path(tempfile.mkdtemp(prefix="tuiding-video-"))
         self._started = time.time()
         self._actions: Any = None
+        if page.url == "about:blank":
+            # The title card comes before the journey's first page: on a dark backdrop, painted before the first
+            # frame is taken (a blank white page was the video's first seconds).
+            page.set_content(TITLE_BACKDROP)
+            page.evaluate("() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))")
         self.redactor: FrameRedactor | None = None
         if redact is not None:
             self.redactor = FrameRedactor()
@@ -150,9 +155,6 @@ class VideoRecorder:
     def chapter(self, title: str, step: int, description: str | None = None) -> float:
         """A title card for a section (step 0: the journey's own); returns the seconds it took (not the journey's time)."""
         start = self._now()
-        if step == 0 and self.page.url == "about:blank":
-            # The title card comes before the journey's first page: on a dark backdrop, not a blank white one.
-            self.page.set_content(TITLE_BACKDROP)
         # show_chapter returns once the card has faded out: no wait of our own on top (the cards lasted twice as long)
         self.page.screencast.show_chapter(title, description=description, duration=CHAPTER_S * 1000)
         self.chapters.append(Cue(start, self._now(), title, step))
