@@ -890,6 +890,62 @@ def compare(
 
 
 @main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "--out", "out", default="trends.html", show_default=True, type=click.Path(path_type=Path),
+    help="The HTML page (trends.json, the same points for dashboards, is written beside it).",
+)  # fmt: skip
+@LANG_OPTION
+@ACCEPT_UNVERIFIED
+def history(paths: tuple[Path, ...], out: Path, lang: str | None, accept_unverified: bool) -> None:
+    """Each journey's friction release by release: charts and a table of clicks, pages, verifications,
+    retention pages, pre-ticked boxes, active seconds, accessibility findings and visual changes, marking
+    what got worse than the release before. PATHS are folders of runs, one per release or CI build, oldest
+    first (or single run folders). Exit status 1 when a journey got worse in its latest release.
+
+    \b
+    Examples:
+      tuiding history runs/release-1.3/ runs/release-1.4/ runs/release-1.5/ --out trends.html
+      tuiding history ci-artifacts/build-*/runs
+    """
+    from .history import HistoryError, run_dirs
+    from .history import history as gather
+    from .receipts import atomic_write
+    from .report.compare import METRIC_WORDS
+    from .report.trends import render
+
+    try:
+        journeys = gather(list(paths))
+    except HistoryError as exc:
+        fail(str(exc))
+    unverified = trusted(run_dirs(journeys), accept_unverified)
+    chosen = lang or language_of_runs(journeys)
+    page, data = render(journeys, chosen, unverified)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(out, page)
+        atomic_write(out.with_suffix(".json"), data)
+    except OSError as exc:
+        fail(f"--out {out}: cannot write ({exc.strerror or exc})")
+    _ = gettext_for(chosen)
+    worse = [j for j in journeys if len(j.points) > 1 and j.points[-1].worse_than(j.points[-2])]
+    for j in worse:
+        what = ", ".join(_(METRIC_WORDS.get(k, k)) for k in j.points[-1].worse_than(j.points[-2]))
+        click.echo(_("worse in {label}: {name} ({what})").format(label=j.points[-1].label, name=j.name, what=what))
+    click.echo(_("report: {path}").format(path=out))
+    sys.exit(EXIT_FAILED if worse else 0)
+
+
+def language_of_runs(journeys: list[Any]) -> str:
+    """The runs' own language when they share one, else English."""
+    from .i18n import language
+    from .record import load_manifest
+
+    langs = {language((m := load_manifest(p.run_dir)).lang or m.locale) for j in journeys for p in j.points}
+    return langs.pop() if len(langs) == 1 else "en"
+
+
+@main.command()
 @click.argument("url", required=False)
 @browser_options
 @click.option("--portal", metavar="NAME", help="Record on a fresh embedded mock portal (migu, cloudpc) instead of URL.")

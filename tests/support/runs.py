@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from PIL import Image
 
 from tuiding.receipts import RunFolder, seal
-from tuiding.record import Manifest, PageFacts, ScenarioInfo, StepRecord
+from tuiding.record import Manifest, Metrics, PageFacts, ScenarioInfo, StepRecord
 from tuiding.report.html import write_report
 
 
@@ -29,10 +30,13 @@ def make_run(
     images: bool = False,
     report: bool = False,
     locale: str = "zh-CN",
+    metrics: dict[str, Any] | None = None,
+    started: datetime = datetime(2026, 11, 22, 10, 0, 0),
 ) -> Path:
     """A run folder of `n` clicked steps named 第1步…: receipts that are real PNGs with `images` (else a few
-    bytes — enough for hashing), report.html with `report`, sealed unless `sealed=False`."""
-    folder = RunFolder(base, name, datetime(2026, 11, 22, 10, 0, 0))
+    bytes — enough for hashing), report.html with `report`, sealed unless `sealed=False`; `metrics` and
+    `started` for readers that compare runs over time."""
+    folder = RunFolder(base, name, started)
     manifest = folder.write_manifest(
         Manifest(tool="tuiding test", run_id=folder.path.name, uuid=folder.path.name, locale=locale,
                  scenario=ScenarioInfo(name="示例", file=f"{name}.yaml", tags=["web"]), started_at="t")
@@ -58,6 +62,9 @@ def make_run(
             )  # fmt: skip
         )
     manifest.status = status  # type: ignore[assignment]
+    if metrics is not None:
+        manifest.metrics = Metrics(**metrics)
+        manifest.started_at = started.isoformat()
     manifest = folder.write_manifest(manifest)
     folder.close()
     if report:

@@ -46,6 +46,7 @@ METRIC_WORDS = {
     "navigations": N_("navigations"), "dialogs": N_("dialogs"), "verifications": N_("verifications"),
     "retention_pages": N_("retention pages"), "preticked": N_("preticked"), "a11y": N_("serious a11y problems"),
     "active_s": N_("active seconds"), "waiting_s": N_("waiting seconds"), "steps": N_("steps"), "receipt": N_("receipt"),
+    "visual_changed": N_("visual changes"),
 }  # fmt: skip
 SECONDS_TOLERANCE = 0.25  # active seconds may grow by a quarter (and 0.5 s) before they count as worse
 SECONDS_FLOOR = 0.5
