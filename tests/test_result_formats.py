@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -96,3 +97,25 @@ def test_merge_writes_both_for_folders_from_anywhere(tmp_path: Path) -> None:
     assert doc["results"]["summary"]["tests"] == 2
     assert len(list((tmp_path / "merged" / "allure-results").glob("*-result.json"))) == 2
     assert len(list((tmp_path / "merged" / "allure-results").glob("*-attachment.png"))) == 4
+
+
+@pytest.mark.browser
+def test_the_pytest_plugin_puts_each_journey_s_steps_and_receipts_in_its_allure_result(suite, tmp_path: Path) -> None:
+    base, _, _ = suite
+    command = [
+        sys.executable, "-m", "pytest", str(base / "passing.yaml"), str(base / "failing.yaml"), "-p", "no:cacheprovider",
+        "--rootdir", str(base), f"--tuiding-scenarios={base}", f"--tuiding-out={tmp_path / 'runs'}",
+        f"--alluredir={tmp_path / 'allure'}",
+    ]  # fmt: skip
+    r = subprocess.run(command, capture_output=True, text=True, cwd=base, timeout=300)
+    assert r.returncode == 1 and "1 failed, 1 passed" in r.stdout, r.stdout[-2000:]
+    results = [json.loads(p.read_text(encoding="utf-8")) for p in (tmp_path / "allure").glob("*-result.json")]
+    by_name = {res["name"]: res for res in results}
+    assert len(by_name) == 2, sorted(by_name)
+    passing = next(res for name, res in by_name.items() if "passing" in name.lower())
+    failing = next(res for name, res in by_name.items() if "failing" in name.lower())
+    assert [s["status"] for s in passing["steps"]] == ["passed", "passed"]
+    assert all(s["attachments"][0]["type"] == "image/png" for s in passing["steps"])
+    assert any(a["name"] == "report.html" for a in passing["attachments"])
+    assert failing["status"] == "failed" and failing["steps"][-1]["status"] == "failed"
+    assert "不存在的文字" in failing["steps"][-1]["statusDetails"]["message"]

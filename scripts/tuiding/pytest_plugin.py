@@ -210,11 +210,30 @@ def _scenario_test(
         raise
     item.stash[_LAST_RUN] = result.manifest.run_id
     finish(result.run_dir, key=key)
+    if config.getoption("allure_report_dir", default=None):
+        _allure_steps(result)
     if tracing_by_pytest:
         # pytest-playwright writes its trace into output_path after the test; scrub it at session end.
         config.stash[_SECRETS].append((Path(output_path), result.secrets))
     if not result.passed:
         raise ScenarioFailed(result, untraced=opts.trace == "on-retry" and attempt == 1)
+
+
+def _allure_steps(result: Any) -> None:
+    """With allure-pytest recording (--alluredir), the journey's steps become the test's Allure steps, each with
+    its receipt, and report.html is attached: the same as `tuiding run --results` writes (allure_results.py)."""
+    import allure
+
+    for r in result.records:
+        step = allure.step(f"{r.index:02d} {r.name}")
+        step.__enter__()
+        if r.screenshot:
+            allure.attach.file(str(result.run_dir / r.screenshot), name=r.name, attachment_type=allure.attachment_type.PNG)
+        failed = AssertionError(r.error or r.status) if r.status == "failed" else None
+        step.__exit__(type(failed) if failed else None, failed, None)  # a failed step is marked so, nothing raised
+    report = result.run_dir / "report.html"
+    if report.is_file():
+        allure.attach.file(str(report), name="report.html", attachment_type=allure.attachment_type.HTML)
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
