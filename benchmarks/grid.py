@@ -22,14 +22,13 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 from overhead import machine
-from suite import pss_kb, tree
+from suite import measure, pss_kb, tree
 
 ROOT = Path(__file__).parents[1]
 PY = sys.executable
@@ -70,27 +69,9 @@ def start_grid(slots: int, port: int, work: Path) -> subprocess.Popen[bytes]:
 
 def run(cmd: list[str], grid: subprocess.Popen[bytes] | None, out: Path) -> tuple[float, float, float]:
     """Wall seconds, the journeys' own seconds (sum of manifests' durations), peak PSS MB (tuiding + Grid trees)."""
-    t0 = time.monotonic()
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    peak, done = 0, threading.Event()
-
-    def sample() -> None:
-        nonlocal peak
-        while not done.is_set():
-            pids = tree(proc.pid) + (tree(grid.pid) if grid is not None else [])
-            peak = max(peak, pss_kb(pids))
-            done.wait(0.2)
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    _, err = proc.communicate()
-    wall = time.monotonic() - t0
-    done.set()
-    sampler.join()
-    if proc.returncode != 0:
-        raise SystemExit(f"{' '.join(cmd[4:8])}…: exit {proc.returncode}\n{err[-2000:]}")
+    wall, peak, _ = measure(cmd, grid.pid if grid is not None else None)
     own = sum(json.loads(m.read_text())["duration_ms"] / 1000 for m in out.glob("*/manifest.json"))
-    return wall, own, peak / 1024
+    return wall, own, peak
 
 
 def main() -> None:

@@ -65,8 +65,8 @@ def pss_kb(pids: list[int]) -> int:
     return total
 
 
-def measure(cmd: list[str]) -> tuple[float, float, int]:
-    """Wall seconds, peak PSS in MB of the process tree, exit code."""
+def measure(cmd: list[str], also: int | None = None) -> tuple[float, float, int]:
+    """Wall seconds, peak PSS in MB of the process tree (and of the tree of process `also`), exit code."""
     t0 = time.monotonic()
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     peak = 0
@@ -75,7 +75,7 @@ def measure(cmd: list[str]) -> tuple[float, float, int]:
     def sample() -> None:
         nonlocal peak
         while not done.is_set():
-            peak = max(peak, pss_kb(tree(proc.pid)))
+            peak = max(peak, pss_kb(tree(proc.pid) + (tree(also) if also is not None else [])))
             done.wait(0.2)
 
     sampler = threading.Thread(target=sample, daemon=True)
