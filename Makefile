@@ -70,7 +70,7 @@ test-lowest:
 	@echo "test-lowest: installing the lowest allowed versions ($$(tr '\n' ' ' < build/lowest.txt)) into .venv-lowest"
 	@.venv-lowest/bin/python -m pip install -c build/lowest.txt -e '.[test]' > build/lowest-pip.log 2>&1 \
 		|| { tail -n 30 build/lowest-pip.log; exit 1; }
-	@.venv-lowest/bin/pytest -q -m "not browser and not current_deps" -p no:xdist tests
+	@.venv-lowest/bin/pytest -q -m "not browser and not current_deps" -n 2 --dist loadfile tests
 	@echo "test-lowest: one journey in the browser with Playwright $$(.venv-lowest/bin/python -c 'import importlib.metadata as m; print(m.version("playwright"))')"
 	@.venv-lowest/bin/tuiding run scenarios/migu/web_unsubscribe.yaml scenarios/cloudpc/unsubscribe_sms.yaml --out build/lowest-runs > build/lowest-run.log 2>&1 \
 		|| { cat build/lowest-run.log; exit 1; }
