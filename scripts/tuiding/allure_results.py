@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from datetime import datetime
 from pathlib import Path
 
 from allure_commons.logger import AllureFileLogger
@@ -25,18 +24,12 @@ from allure_commons.model2 import (
     TestStepResult,
 )
 
+from .ctrf import epoch_ms
 from .record import Manifest, StepRecord, Summary, SummaryRun
 
 TEST_STATUS = {"passed": Status.PASSED, "failed": Status.FAILED}  # interrupted, error, running: broken
 STEP_STATUS = {"passed": Status.PASSED, "failed": Status.FAILED, "skipped": Status.SKIPPED, "optional-failed": Status.PASSED}
 METRICS = ("clicks", "pages", "verifications", "retention_pages", "a11y", "active_s")
-
-
-def _ms(stamp: str | None) -> int | None:
-    try:
-        return int(datetime.fromisoformat(stamp).timestamp() * 1000) if stamp else None
-    except ValueError:
-        return None  # a record from elsewhere with a time that is not one
 
 
 class _Writer:
@@ -53,7 +46,7 @@ class _Writer:
     def step(self, run_dir: Path, s: StepRecord) -> TestStepResult:
         step = TestStepResult(
             name=f"{s.index:02d} {s.name}", status=STEP_STATUS.get(s.status, Status.BROKEN),
-            start=_ms(s.started_at), stop=_ms(s.ended_at) or _ms(s.started_at),
+            start=epoch_ms(s.started_at), stop=epoch_ms(s.ended_at) or epoch_ms(s.started_at),
         )  # fmt: skip
         if s.error:
             step.statusDetails = StatusDetails(message=s.error, trace=s.error_detail)
@@ -68,7 +61,7 @@ class _Writer:
         name = run.scenario + (f" [{run.row}]" if run.row else "")
         result = TestResult(
             uuid=str(uuid.uuid4()), name=name, fullName=f"{run.file}#{run.row or ''}", historyId=case, testCaseId=case,
-            status=TEST_STATUS.get(run.status, Status.BROKEN), start=_ms(m.started_at), stop=_ms(m.ended_at),
+            status=TEST_STATUS.get(run.status, Status.BROKEN), start=epoch_ms(m.started_at), stop=epoch_ms(m.ended_at),
             description=m.scenario.description, titlePath=[run.file],
         )  # fmt: skip
         details = StatusDetails(message=run.failure.message if run.failure else None, flaky=run.attempt > 1 or None)

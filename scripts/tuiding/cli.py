@@ -217,18 +217,18 @@ def trusted(run_dirs: list[Path], accept: bool) -> list[str]:
     return lines
 
 
-def check_out_dir(out: Path) -> Path | None:
+def check_out_dir(out: Path, flag: str = "--out") -> Path | None:
     """Before anything starts: the output folder exists or can be made, and takes a file. Returns the
     outermost folder this made (None if it existed), for `unmake_out_dir` when nothing could start."""
     if out.exists() and not out.is_dir():
-        fail(f"--out {out}: exists and is not a folder")
+        fail(f"{flag} {out}: exists and is not a folder")
     made = next((p for p in reversed((out, *out.parents)) if not p.exists()), None)
     try:
         out.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=out, prefix=".tuiding-probe-"):
             pass
     except OSError as exc:
-        fail(f"--out {out}: cannot write there ({exc.strerror or exc})")
+        fail(f"{flag} {out}: cannot write there ({exc.strerror or exc})")
     return made
 
 
@@ -519,10 +519,17 @@ def _selected(f: RunFlags) -> list[Scenario]:
     return scenarios
 
 
+def _out_dirs(f: RunFlags) -> tuple[Path | None, Path | None]:
+    """--out and --results made and writable (check_out_dir), what each made; --results that is a file is refused
+    before --out is made, so nothing is left behind."""
+    if f.results_dir is not None and f.results_dir.exists() and not f.results_dir.is_dir():
+        fail(f"--results {f.results_dir}: exists and is not a folder")
+    made = check_out_dir(f.out_dir)
+    return made, check_out_dir(f.results_dir, "--results") if f.results_dir is not None else None
+
+
 def _default_jobs(f: RunFlags, per_machine: int) -> int:
     """-j when not given: this machine's cores (per --connect endpoint), or the Grid's free slots."""
-    if f.grid and f.connect:
-        fail("--grid and --connect are two ways to get browsers: give one")
     if f.grid:
         from .grid import Grid, GridError
 
@@ -577,10 +584,12 @@ def _run(f: RunFlags) -> NoReturn:
         )  # fmt: skip
     except OptionsError as exc:
         fail(str(exc))
-    made = check_out_dir(f.out_dir)  # after every flag is known to be usable: a refused command leaves nothing behind
+    if f.grid and f.connect:
+        fail("--grid and --connect are two ways to get browsers: give one")
     # A farm's browsers run elsewhere: by default, as many journeys per endpoint as this machine has cores; a Grid's
     # as many as it has free slots when the run starts.
     workers = min(f.jobs or _default_jobs(f, default_jobs()), len(scenarios))
+    made, results_made = _out_dirs(f)  # after every flag is known to be usable: a refused command leaves nothing behind
     progress = make_progress(as_json=f.as_json, concurrent=workers > 1, lang=f.lang)
     suite = Suite(None, opts, progress, len(scenarios), f.retries, key, formats, f.lang)
     try:
@@ -589,6 +598,8 @@ def _run(f: RunFlags) -> NoReturn:
     except SuiteBrowserError as exc:
         progress.close()
         unmake_out_dir(f.out_dir, made)
+        if f.results_dir is not None:
+            unmake_out_dir(f.results_dir, results_made)
         fail(str(exc))
     except OSError as exc:
         if not disk_refused(exc):
@@ -908,7 +919,7 @@ def history(paths: tuple[Path, ...], out: Path, lang: str | None, accept_unverif
       tuiding history runs/release-1.3/ runs/release-1.4/ runs/release-1.5/ --out trends.html
       tuiding history ci-artifacts/build-*/runs
     """
-    from .history import HistoryError, run_dirs
+    from .history import HistoryError, language_of, run_dirs
     from .history import history as gather
     from .receipts import atomic_write
     from .report.compare import METRIC_WORDS
@@ -919,7 +930,7 @@ def history(paths: tuple[Path, ...], out: Path, lang: str | None, accept_unverif
     except HistoryError as exc:
         fail(str(exc))
     unverified = trusted(run_dirs(journeys), accept_unverified)
-    chosen = lang or language_of_runs(journeys)
+    chosen = lang or language_of(journeys)
     page, data = render(journeys, chosen, unverified)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -934,15 +945,6 @@ def history(paths: tuple[Path, ...], out: Path, lang: str | None, accept_unverif
         click.echo(_("worse in {label}: {name} ({what})").format(label=j.points[-1].label, name=j.name, what=what))
     click.echo(_("report: {path}").format(path=out))
     sys.exit(EXIT_FAILED if worse else 0)
-
-
-def language_of_runs(journeys: list[Any]) -> str:
-    """The runs' own language when they share one, else English."""
-    from .i18n import language
-    from .record import load_manifest
-
-    langs = {language((m := load_manifest(p.run_dir)).lang or m.locale) for j in journeys for p in j.points}
-    return langs.pop() if len(langs) == 1 else "en"
 
 
 @main.command()

@@ -20,11 +20,16 @@ CTRF_STATUS = {"passed": "passed", "failed": "failed", "skipped": "skipped"}  # 
 STEP_STATUS = {"passed": "passed", "failed": "failed", "skipped": "skipped", "optional-failed": "passed"}
 
 
-def _ms(stamp: str | None) -> int:
+def epoch_ms(stamp: str | None) -> int | None:
+    """A record's ISO time as milliseconds since the epoch; None when it has none, or one that is not a time."""
     try:
-        return int(datetime.fromisoformat(stamp).timestamp() * 1000) if stamp else 0
+        return int(datetime.fromisoformat(stamp).timestamp() * 1000) if stamp else None
     except ValueError:
-        return 0  # a record from elsewhere with a time that is not one
+        return None  # a record from elsewhere with a time that is not one
+
+
+def _ms(stamp: str | None) -> int:
+    return epoch_ms(stamp) or 0
 
 
 def _status(status: str) -> str:

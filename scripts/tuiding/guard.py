@@ -40,7 +40,7 @@ def fence_route(allow_hosts: Iterable[str] = ()) -> Any:
     loopback requests back here. So each request is checked here instead: this machine's (and `allow_hosts`)
     go on, anything else is aborted in the browser before it is sent — the same outcome as the proxy fence,
     one round trip per request (only for remote browsers)."""
-    allowed = {h.lower() for h in allow_hosts}
+    allowed = {h.strip("[]").rstrip(".").lower() for h in allow_hosts}  # as check_request reads them
 
     def handle(route: Any) -> None:
         url = route.request.url

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .i18n import language
 from .receipts import MANIFEST
 from .record import Manifest, RunFolderError, load_manifest
 
@@ -32,6 +33,7 @@ class Point:
     status: str
     values: dict[str, float]
     receipt: bool
+    lang: str  # the language the run was written in
 
     def worse_than(self, before: Point | None) -> list[str]:
         """The tracked values that grew since the point before (seconds by more than a quarter and 0.5 s)."""
@@ -58,7 +60,7 @@ class Journey:
 
 def _point(label: str, run_dir: Path, m: Manifest) -> Point:
     values = {name: float(getattr(m.metrics, name)) for name in TRACKED}
-    return Point(label, run_dir, m.started_at, m.status, values, m.metrics.receipt.found)
+    return Point(label, run_dir, m.started_at, m.status, values, m.metrics.receipt.found, language(m.lang or m.locale))
 
 
 def _runs(path: Path) -> list[tuple[str, Path, Manifest]]:
@@ -93,3 +95,9 @@ def history(paths: list[Path]) -> list[Journey]:
 
 def run_dirs(journeys: list[Journey]) -> list[Path]:
     return [p.run_dir for j in journeys for p in j.points]
+
+
+def language_of(journeys: list[Journey]) -> str:
+    """The runs' own language when they share one, else English."""
+    langs = {p.lang for j in journeys for p in j.points}
+    return langs.pop() if len(langs) == 1 else "en"

@@ -200,7 +200,6 @@ class _PartBuilder:
     def __init__(self, run_dir: Path, m: Manifest, lang: str, part: Part) -> None:
         self.run_dir, self.lang, self.part = run_dir, lang, part
         self.redact = [t for t in m.redact_text if t]
-        self.hide_personal = m.hide_personal
         self.personal = m.personal_data if m.personal_data is not None else PersonalPolicy()
         self.recorded = language(m.lang or m.locale)
         self.current: Block | None = None
@@ -266,7 +265,7 @@ class _PartBuilder:
         self.moved_since_picture = False
         unseen, self.unseen_page = self.unseen_page, False
         if image_or_none(receipt(self.run_dir, r.screenshot), _image_size) is not None:  # never one from outside
-            current.picture = Picture(self.run_dir, r, hide_personal=self.hide_personal)
+            current.picture = Picture(self.run_dir, r, hide_personal=self.personal.hide)
             current.alt = text
         if r.status == "failed":
             current.failed = r.error or r.status

@@ -18,14 +18,14 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from PIL import Image, ImageDraw, ImageFont
 
 from ..i18n import gettext_for
-from ..redaction import black_out
+from ..redaction import REDACT_FILL, black_out
 from .env import HTML_LANG, fonts_for
 from .guide import Block, Guide, Heading, Picture
 from .video_walkthrough import build_videos
 
 OUTLINE = (255, 98, 0)
 BADGE_FILL = (229, 0, 90)
-REDACT = (20, 20, 20)
+REDACT = REDACT_FILL  # the colour black_out paints (redaction.py)
 MAX_WIDTH = 880  # image pixels in documents: sharp on screen and in print, small enough to mail
 JPEG_QUALITY = 66
 
