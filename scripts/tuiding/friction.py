@@ -27,8 +27,9 @@ CAMERA_INIT = """(() => {
 
 TEXT_KEPT = 4000  # characters of a page's text kept in the record (a confirmation page or a receipt fits)
 
+# (nothing per step, the run's patterns) => what the page shows: installed once per run (pagekit.py).
 PROBE_JS = (
-    """(p) => {
+    """(_, p) => {
   const rx = (list) => list.map(s => new RegExp(s, 'i'));
   const any = (list, text) => list.some(r => r.test(text));
   const body = document.body;

@@ -5,9 +5,11 @@ cancellation's landmarks, the screenshot with its masks, the visual baseline, th
 The loop calls, for every step that runs:
 
 - `begin(state)` before acting;
-- `ask(state)`: the in-page fact this observer needs, as a JS function and its argument. The loop asks
-  the page for every observer's fact in **one** evaluate per step (`read_page`), with the title, the
-  scroll position and whether the page had finished loading;
+- `ask(state)`: whether this step needs the observer's in-page fact, and the argument for its `script`
+  (a JS function `(arg, fixed) => fact`; `fixed()` is its argument for the whole run). The scripts are
+  installed in the page once per run (pagekit.py); the loop asks the page for every observer's fact in
+  **one** evaluate per step (`read_page`), with the title, the scroll position and whether the page had
+  finished loading;
 - `observe(state, read)`: turn the answers into the step's facts (fields of `state`), in list order (the
   video hides its pointer before the screenshot is taken);
 - `amend(state, record)`: last word on the record before it is written (a visual change fails the step);
@@ -18,7 +20,7 @@ Adding a per-step feature = one observer here, one line in `StepLoop.observers` 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +34,7 @@ from .failures import BROWSER_GONE, short_error
 from .friction import PROBE_JS, FrictionTracker
 from .landmarks import LandmarkDetector
 from .locators import locate
+from .pagekit import Part
 from .record import Failure, Found, StepRecord, VisualCheck
 from .redaction import FIND_JS, REDACT_MARK, find_config, marked_targets
 from .stepstate import LoopView, PageRead, StepState
@@ -40,15 +43,30 @@ MARK_JS = "(els, mark) => els.forEach(e => e.setAttribute(mark, ''))"
 MAX_CONSOLE = 20  # console lines kept per step: enough to explain a failure, bounded for a noisy page
 
 
+@dataclass(frozen=True)
+class Ask:
+    """An observer's question for this step: the argument its `script` is called with."""
+
+    arg: Any = None
+
+
 class Observer:
     """A per-step feature. Every hook is optional; see the module's docstring for when each is called."""
 
     name = ""
+    script = ""  # JS `(arg, fixed) => fact`, asked in the step's page read; "" for none
+
+    def fixed(self) -> Any:
+        """The script's argument that stays the same for the whole run (JSON), installed with it."""
+        return None
+
+    def part(self) -> Part | None:
+        return Part(self.name, self.script, self.fixed()) if self.script else None
 
     def begin(self, state: StepState) -> None:
         pass
 
-    def ask(self, state: StepState) -> tuple[str, Any] | None:
+    def ask(self, state: StepState) -> Ask | None:
         return None
 
     def wants_loaded(self, answer: Any) -> bool:
@@ -130,13 +148,17 @@ class FrictionObserver(Observer):
     reference and date-time, the text the rights check reads."""
 
     name = "probe"
+    script = PROBE_JS
 
     def __init__(self, tracker: FrictionTracker, secrets: Any, declares_entry: bool) -> None:
         self.tracker, self.secrets = tracker, secrets
         self.declares_entry = declares_entry  # a declared entry replaces the patterns' guess
 
-    def ask(self, state: StepState) -> tuple[str, Any] | None:
-        return PROBE_JS, self.tracker.patterns
+    def fixed(self) -> Any:
+        return self.tracker.patterns
+
+    def ask(self, state: StepState) -> Ask | None:
+        return Ask()
 
     def wants_loaded(self, answer: Any) -> bool:
         # Before its stylesheets apply, a retention page's grey text link and big offer button look alike.
@@ -171,6 +193,10 @@ class CaptureObserver(Observer):
     """The step's screenshot: secrets painted over, then the boxes of its masks and redactions."""
 
     name = "capture"
+    script = (
+        f"([asked, shown], personal) => ({{boxes: asked.length ? ({CSS_BOXES_JS})(asked) : [], "
+        f"marked: ({SECRET_TEXT_JS})(shown), personal: personal ? ({FIND_JS})(personal) : []}})"
+    )
 
     def __init__(self, loop: LoopView) -> None:
         self.loop = loop
@@ -212,20 +238,18 @@ class CaptureObserver(Observer):
             return None
         return find_config(personal.kinds, personal.keep, (), (), page=True)
 
-    def ask(self, state: StepState) -> tuple[str, Any] | None:
+    def fixed(self) -> Any:
+        return self.personal_config()
+
+    def ask(self, state: StepState) -> Ask | None:
         if self._wanted(state) is False:
             return None
         masks, redact = self._groups(state)
         asked = css_asked([*masks, *redact])[1]
         shown = self.loop.secrets.known_to_site()
-        personal = self.personal_config()
-        if not asked and not shown and personal is None:
+        if not asked and not shown and self.personal_config() is None:
             return None
-        script = (
-            f"([asked, shown, personal]) => ({{boxes: asked.length ? ({CSS_BOXES_JS})(asked) : [], "
-            f"marked: ({SECRET_TEXT_JS})(shown), personal: personal ? ({FIND_JS})(personal) : []}})"
-        )
-        return script, [asked, shown, personal]
+        return Ask([asked, shown])
 
     def personal(self, page: Page, answer: dict[str, Any], settled: bool) -> list[Found]:
         """The personal data on the screenshot: from the page read when the page had settled, else asked now."""
@@ -332,14 +356,15 @@ class AuditObserver(Observer):
     own `a11y:`."""
 
     name = "a11y"
+    script = SHOWN_JS
 
     def __init__(self, loop: LoopView) -> None:
         self.loop = loop
         self.audited_url = ""
         self.audited_shown: str | None = None
 
-    def ask(self, state: StepState) -> tuple[str, Any] | None:
-        return (SHOWN_JS, None) if self.loop.run.opts.a11y and self.loop.sc.header.a11y is True else None
+    def ask(self, state: StepState) -> Ask | None:
+        return Ask() if self.loop.run.opts.a11y and self.loop.sc.header.a11y is True else None
 
     def _changed(self, url: str, read: PageRead | None) -> bool:
         shown = read.facts.get(self.name) if read is not None else None
@@ -376,15 +401,3 @@ def _rel(path: Path, base: Path) -> str:
         return path.resolve().relative_to(base.resolve()).as_posix()
     except ValueError:
         return str(path)
-
-
-def read_script(asks: list[tuple[str, str]]) -> str:
-    """One JS function answering every observer's question, with the page's title, scroll and load state."""
-    parts = ", ".join(f"{name!r}: ({js})(args[{i}])" for i, (name, js) in enumerate(asks))
-    return (
-        "(args) => ({loaded: document.readyState === 'complete', title: document.title, scroll: [scrollX, scrollY], "
-        f"facts: {{{parts}}}}})"
-    )
-
-
-Reader = Callable[[str, list[Any]], Any]

@@ -37,8 +37,8 @@ from .observers import (
     Observer,
     VideoObserver,
     VisualObserver,
-    read_script,
 )
+from .pagekit import PageKit
 from .receipts import atomic_write
 from .record import (
     ElementInfo,
@@ -90,6 +90,8 @@ class StepLoop:
             self.visual,
             AuditObserver(self),
         ]
+        self.kit = PageKit([p for p in (o.part() for o in self.observers) if p is not None])
+        self.kit.install(page.context)
         page.on("framenavigated", self._navigated)
         page.on("dialog", self._dialog)
 
@@ -335,8 +337,7 @@ class StepLoop:
         asked = [(o, q) for o, q in asks if q is not None]
         if not asked:
             return PageRead()
-        script = read_script([(o.name, q[0]) for o, q in asked])
-        args = [q[1] for _, q in asked]
+        names, args = [o.name for o, _ in asked], [q.arg for _, q in asked]
         for _ in range(3):
             try:
                 # Free when the document is already parsed (see loadstate.py); a half-parsed page would hide
@@ -345,13 +346,13 @@ class StepLoop:
             except PlaywrightError:
                 pass  # a page that never finishes parsing is still asked what it shows so far
             try:
-                answer = self.page.evaluate(script, args)
+                answer = self.kit.read(self.page, names, args)
                 if not answer["loaded"] and any(o.wants_loaded(answer["facts"].get(o.name)) for o, _ in asked):
                     try:
                         wait_for_load(self.page, "load", 2000)
                     except PlaywrightError:
                         pass  # measured as it stands
-                    answer = self.page.evaluate(script, args)
+                    answer = self.kit.read(self.page, names, args)
                 loaded = bool(answer["loaded"])
                 scroll = (float(answer["scroll"][0]), float(answer["scroll"][1])) if loaded else None
                 return PageRead(answer["facts"], loaded, answer["title"] if loaded else None, scroll)
