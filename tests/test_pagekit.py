@@ -10,6 +10,8 @@ import pytest
 
 from tuiding.pagekit import KEY, PageKit, Part
 
+pytestmark = pytest.mark.browser
+
 ECHO = Part("echo", "(arg, fixed) => ({arg, fixed, text: document.body ? document.body.innerText : ''})", {"words": ["退订"]})
 
 
