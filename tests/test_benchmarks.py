@@ -49,3 +49,9 @@ def test_startup_smoke_times_the_first_receipt_and_validate():
     rows = table_rows(bench("startup.py", "--rounds", "1"))
     assert set(rows) == {"one-shot Playwright script", "tuiding run (one step)", "tuiding validate scenarios/"}
     assert all(NUMBER.match(cells[0]) for cells in rows.values())
+
+
+def test_page_read_smoke_times_a_read_sent_whole_and_installed():
+    rows = table_rows(bench("page_read.py", "--reads", "2"))
+    assert set(rows) == {"sent whole", "installed"}
+    assert all(NUMBER.match(cell) for cells in rows.values() for cell in cells)

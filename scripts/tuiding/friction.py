@@ -73,7 +73,7 @@ PROBE_JS = (
     retention,
     preticked: fields.filter(e => e.type === 'checkbox' && e.defaultChecked).map(labelOf),
     reference: first(p.reference),
-    datetime: first(p.datetime),
+    datetime: first(p.datetime, 'i'),  // month names as sites write them: "December", "Dez."
     done: first(p.done || [], 'i'),
     way_out: going.length && largest ? Math.max(...going.map(area)) / largest : (going.length ? 1 : 0),
     text: flat.slice(0, """
